@@ -41,10 +41,22 @@ FACE_POINTS: tuple[str, ...] = tuple(str(i) for i in range(468))
 
 @dataclass(frozen=True)
 class Component:
-    """A named group of points, e.g. ``body`` with its 33 point names in order."""
+    """A named group of points, e.g. ``body`` with its 33 point names in order.
+
+    ``limbs`` and ``colors`` are drawing hints kept from (and written to) ``.pose`` files. They are
+    not part of a component's identity: two components are equal when name and points are.
+    """
 
     name: str  # "body", "left_hand", "right_hand", "face" in the canonical layout
     points: tuple[str, ...]  # point names, in storage order
+    limbs: tuple[tuple[int, int], ...] = field(default=(), compare=False)  # index pairs into points
+    colors: tuple[tuple[int, int, int], ...] = field(default=(), compare=False)  # RGB, cycled over points
+
+    def __post_init__(self) -> None:
+        n = len(self.points)
+        bad = [limb for limb in self.limbs if not (0 <= limb[0] < n and 0 <= limb[1] < n)]
+        if bad:
+            raise PoseError(f"component {self.name!r} has {n} points but limbs {bad[:3]} point outside them")
 
     def __len__(self) -> int:
         return len(self.points)
@@ -64,6 +76,8 @@ COMPONENT_ALIASES: dict[str, str] = {
     "RIGHT_HAND_LANDMARKS": "right_hand",
     "FACE_LANDMARKS": "face",
 }
+# canonical names -> pose-format / MediaPipe component names (used when writing .pose files)
+FILE_COMPONENT_NAMES: dict[str, str] = {canonical: name for name, canonical in COMPONENT_ALIASES.items()}
 
 
 @dataclass
@@ -152,6 +166,10 @@ class PoseSequence:
             if keep:
                 conf = conf[:, keep]
         return (conf > 0).mean(axis=1) >= min_fraction
+
+    def presence_counts(self, min_fraction: float = 0.5) -> dict[str, int]:
+        """Number of frames in which each component is present (see :meth:`present`)."""
+        return {name: int(self.present(name, min_fraction).sum()) for name in self.component_names()}
 
     # ---- coordinates -------------------------------------------------------------------------
     def to_pixels(self) -> PoseSequence:
