@@ -42,7 +42,10 @@ def _iter_file_chunks(info: VideoInfo, start: int, end: int, chunk_size: int, ba
         return
     except DecordFailure as exc:
         if backend == "decord":
-            raise VideoReadError(f"decord cannot read {info.path}: {exc}; try backend='pyav'") from None
+            raise VideoReadError(
+                f"decord cannot read {info.path} ({exc}); the file may be truncated or corrupt, or just "
+                "not supported by decord: try backend='pyav'"
+            ) from None
         logger.warning("decord failed on %s (%s); decoding frames %d.. with PyAV", info.path, exc, resume)
     yield from iter_chunks_pyav(info, resume, end, chunk_size)
 
