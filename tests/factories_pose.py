@@ -1,6 +1,6 @@
-"""Fake-data factory: a plausible holistic pose track of a signer, for tests of any pose stage.
+"""Test helpers of the pose stage: a plausible holistic pose track of a signer, and a pose CLI runner.
 
-The skeleton faces the camera: head at the top, shoulders above hips, both forearms raised in
+The fake skeleton faces the camera: head at the top, shoulders above hips, both forearms raised in
 front of the chest and moving a little from frame to frame. The signer's left side is on the
 image's right, as in MediaPipe. Each hand has its 21 points along five fingers (wrist, then four
 joints per finger from the base out). The face's 468 points lie on a spiral inside the face oval,
@@ -12,7 +12,10 @@ reports them for a seated or cropped signer.
 from __future__ import annotations
 
 import functools
+import subprocess
+import sys
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import numpy as np
 
@@ -182,3 +185,14 @@ def _loops(edges: Iterable[tuple[int, int]]) -> list[list[int]]:
 def _direction(angle: float) -> np.ndarray:
     """Unit vector ``angle`` radians off straight down (image y grows downwards), positive towards +x."""
     return np.array([np.sin(angle), np.cos(angle)])
+
+
+def run_pose_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``python -m fpdm_video.pose ARGS`` in a fresh interpreter (to see exit code and stderr)."""
+    return subprocess.run(
+        [sys.executable, "-m", "fpdm_video.pose", *args],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -10,7 +10,7 @@ from pose_format import Pose
 from pose_format.numpy import NumPyPoseBody
 from pose_format.pose_header import PoseHeader, PoseHeaderComponent, PoseHeaderDimensions
 
-from factories_pose import make_pose_sequence
+from factories_pose import make_pose_sequence, run_pose_cli
 from fpdm_video.errors import InputError, PoseError
 from fpdm_video.pose.pose_format_io import load_holistic, read_pose, sequence_to_pose, write_pose
 from fpdm_video.pose.sequence import BODY_POINTS, HOLISTIC_COMPONENTS, PoseSequence
@@ -172,3 +172,26 @@ def test_sequence_to_pose_keeps_people_axis_of_one():
     pf = sequence_to_pose(pose)
     assert pf.body.data.shape == (3, 1, 543, 3) and pf.body.confidence.shape == (3, 1, 543)
     assert pf.header.dimensions.width == pose.width
+
+
+# ---- the info command ----------------------------------------------------------------------------
+def test_cli_info_reports_frames_and_presence(real_data):
+    done = run_pose_cli("info", str(real_data / "example.pose"))
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "frames:     97" in out and "fps:        25" in out and "320x240" in out
+    lines = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("  ")}
+    assert lines["body"][1:] == ["33", "97/97"]
+    assert lines["POSE_WORLD_LANDMARKS"][1:] == ["33", "97/97"]
+    left = read_pose(real_data / "example.pose").presence_counts()["left_hand"]
+    assert lines["left_hand"][1:] == ["21", f"{left}/97"]
+
+
+def test_cli_info_bad_file_exits_2(tmp_path):
+    bad = tmp_path / "bad.pose"
+    bad.write_bytes(b"\x00\x01garbage")
+    for path in (bad, tmp_path / "missing.pose"):
+        done = run_pose_cli("info", str(path))
+        assert done.returncode == 2
+        assert done.stderr.startswith("error: ") and len(done.stderr.strip().splitlines()) == 1
+        assert "Traceback" not in done.stderr
