@@ -195,3 +195,16 @@ def test_cli_info_bad_file_exits_2(tmp_path):
         assert done.returncode == 2
         assert done.stderr.startswith("error: ") and len(done.stderr.strip().splitlines()) == 1
         assert "Traceback" not in done.stderr
+
+
+def test_pose_format_visualizer_draws_a_written_file(tmp_path):
+    from pose_format.pose_visualizer import PoseVisualizer
+
+    pose = make_pose_sequence(t=2, width=160, height=120)
+    frames = list(PoseVisualizer(read_raw(write_pose(pose, tmp_path / "v.pose"))).draw(max_frames=2))
+    assert len(frames) == 2 and frames[0].shape == (120, 160, 3)
+    drawn = (frames[0] != 255).any(axis=-1)  # on a white background
+    assert drawn.mean() > 0.02
+    hand_box = pose.component("left_hand")[0][0, :, :2]
+    (x0, y0), (x1, y1) = hand_box.min(axis=0).astype(int), hand_box.max(axis=0).astype(int)
+    assert drawn[y0 : y1 + 1, x0 : x1 + 1].any()

@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(
             level=logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO,
             format="%(levelname)s %(name)s: %(message)s",
-            stream=sys.stderr,
+            handlers=[CurrentStderrHandler()],
             force=True,
         )
         try:
@@ -118,6 +118,18 @@ def format_info(pose: PoseSequence, path: Path | str) -> str:
     for comp in pose.components:
         lines.append(f"  {comp.name:<{width}}  {len(comp):>4}  {counts[comp.name]:>5}/{n}")
     return "\n".join(lines)
+
+
+class CurrentStderrHandler(logging.StreamHandler):
+    """A log handler that writes to whatever ``sys.stderr`` is at the time of each record."""
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:  # StreamHandler.__init__ assigns it; the property wins
+        pass
 
 
 @contextlib.contextmanager

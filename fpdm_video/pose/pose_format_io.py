@@ -50,7 +50,9 @@ logger = logging.getLogger(__name__)
 Limbs = tuple[tuple[int, int], ...]
 Colors = tuple[tuple[int, int, int], ...]
 
-DEFAULT_COLOR: tuple[int, int, int] = (200, 200, 200)  # for components without colors of their own
+DEFAULT_COLOR: tuple[int, int, int] = (128, 128, 128)  # for components without colors of their own
+BODY_COLOR: tuple[int, int, int] = (230, 60, 60)  # RGB of the canonical body
+FACE_COLOR: tuple[int, int, int] = (90, 90, 90)  # RGB of the canonical face
 # RGB per finger (thumb, index, middle, ring, pinky); a hand's 21 points are wrist + 4 per finger
 FINGER_COLORS: Colors = ((230, 90, 60), (240, 200, 40), (80, 200, 80), (60, 150, 230), (170, 90, 220))
 
@@ -160,10 +162,12 @@ def canonical_limbs(component: Component) -> Limbs:
 
 
 def canonical_colors(component: Component) -> Colors:
-    """Colors for a component: one per finger for the canonical hands, one grey otherwise."""
-    if component in HOLISTIC_COMPONENTS and component.name in ("left_hand", "right_hand"):
-        return ((255, 255, 255),) + tuple(color for color in FINGER_COLORS for _ in range(4))
-    return (DEFAULT_COLOR,)
+    """Colors for a component: one per finger for the canonical hands, one per other component."""
+    if component not in HOLISTIC_COMPONENTS:
+        return (DEFAULT_COLOR,)
+    if component.name in ("left_hand", "right_hand"):
+        return (DEFAULT_COLOR,) + tuple(color for color in FINGER_COLORS for _ in range(4))  # wrist, fingers
+    return (BODY_COLOR,) if component.name == "body" else (FACE_COLOR,)
 
 
 @functools.lru_cache(maxsize=1)
