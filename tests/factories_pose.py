@@ -1,4 +1,4 @@
-"""Test helpers of the pose stage: a plausible holistic pose track of a signer, and a pose CLI runner.
+"""Test support for the pose stage: a plausible holistic pose track of a signer, and a pose CLI runner.
 
 The fake skeleton faces the camera: head at the top, shoulders above hips, both forearms raised in
 front of the chest and moving a little from frame to frame. The signer's left side is on the
@@ -149,7 +149,7 @@ def _face_shapes() -> tuple[tuple[tuple[float, float, float, float, bool], list[
     The ellipse is ``(dx, dy, a, b, closed)``: centre offset and semi-axes in units of the frame's
     short side, and whether the chains are closed loops (oval, lips, eyes) or open paths (brows).
     """
-    from mediapipe.python.solutions import face_mesh_connections as fm  # ~1.5 s, once per session
+    from mediapipe.python.solutions import face_mesh_connections as fm  # ~1.5 s, once per test run
 
     return (
         ((0.0, 0.0, 0.07, 0.095, True), _loops(fm.FACEMESH_FACE_OVAL)),

@@ -1,4 +1,4 @@
-""".pose I/O through pose-format: real files from other tools, round trips, canonical output."""
+""".pose I/O through pose-format: real files from other programs, round trips, canonical output."""
 
 from __future__ import annotations
 

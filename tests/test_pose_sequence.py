@@ -37,7 +37,8 @@ def test_factory_layout_and_determinism():
 
 def test_factory_body_is_anatomically_ordered():
     pose = make_pose_sequence(t=6, width=320, height=240, seed=0)
-    y = {name: body_xy(pose, name)[:, 1] for name in ("NOSE", "LEFT_SHOULDER", "RIGHT_SHOULDER", "LEFT_HIP", "LEFT_KNEE")}
+    names = ("NOSE", "LEFT_SHOULDER", "RIGHT_SHOULDER", "LEFT_HIP", "LEFT_KNEE")
+    y = {name: body_xy(pose, name)[:, 1] for name in names}
     assert (y["NOSE"] < y["LEFT_SHOULDER"]).all() and (y["LEFT_SHOULDER"] < y["LEFT_HIP"]).all()
     assert (y["LEFT_HIP"] < y["LEFT_KNEE"]).all()
     np.testing.assert_allclose(y["LEFT_SHOULDER"], y["RIGHT_SHOULDER"], atol=2.0)

@@ -251,7 +251,7 @@ def load_rgb_image(path: str | os.PathLike) -> np.ndarray:
         raise InputError(f"{path} is not a readable image ({exc}); give a PNG or JPEG photo") from None
 
 
-# ---- helpers ------------------------------------------------------------------------------------
+# ---- internals ----------------------------------------------------------------------------------
 @contextlib.contextmanager
 def _extractor_for(extractor: HolisticExtractor | None, static: bool) -> Iterator[HolisticExtractor]:
     """The given extractor, reset (it is the caller's to close), or a new one closed afterwards."""

@@ -7,8 +7,8 @@ colors. The MediaPipe component names (``POSE_LANDMARKS``, ``LEFT_HAND_LANDMARKS
 :func:`load_holistic` then maps the result onto the canonical holistic layout.
 
 Writing does the reverse: canonical names are written as the MediaPipe names, and canonical
-components that carry no limbs get MediaPipe's connections (face: the contours), so other tools such
-as pose-format's visualizer can draw the file.
+components that carry no limbs get MediaPipe's connections (face: the contours), so that other
+programs such as pose-format's visualizer can draw the file.
 
 What a ``.pose`` file cannot hold, and is therefore not kept:
 
