@@ -40,7 +40,6 @@ from fpdm_video.video import PHOENIX_FPS, Clip, iter_video_chunks, probe
 
 logger = logging.getLogger(__name__)
 
-NUM_POINTS = sum(len(c) for c in HOLISTIC_COMPONENTS)  # 543
 BODY_MIN_CONFIDENCE = 1e-3  # floor of a found body point's confidence, so that it never reads as missing
 IMAGE_FPS = 1.0  # frame rate given to the one-frame sequence of a still image (it has none)
 SUPPORTED_MODEL_COMPLEXITY = 1  # the only pose model inside the mediapipe 0.10.21 wheel
@@ -114,13 +113,6 @@ class HolisticExtractor:
         height, width = frame.shape[:2]
         results = self._graph.process(np.ascontiguousarray(frame))
         return landmarks_to_arrays(results, width, height)
-
-    def process_frames(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Poses of frames (T, H, W, 3) uint8, in order: points (T, 543, 3), confidence (T, 543)."""
-        out = [self.process(frame) for frame in check_frames(frames)]
-        if not out:
-            return np.zeros((0, NUM_POINTS, 3), np.float32), np.zeros((0, NUM_POINTS), np.float32)
-        return np.stack([p for p, _ in out]), np.stack([c for _, c in out])
 
 
 def landmarks_to_arrays(results: Any, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
