@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+
 import av
 import numpy as np
 import pytest
 
+from fpdm_video.errors import VideoWriteError
 from fpdm_video.video import VideoWriter, probe, read_video, write_comparison_video, write_video
 from factories_video import make_clip, psnr
 
@@ -110,6 +113,23 @@ def test_existing_file_survives_failed_rewrite(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.mp4"]
 
 
+def test_writer_dropped_without_close_leaves_no_file(tmp_path):
+    writer = VideoWriter(tmp_path / "out.mp4", fps=25)
+    writer.write(make_clip(t=2))
+    assert len(list(tmp_path.iterdir())) == 1  # the temporary file
+    del writer
+    gc.collect()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_after_close_is_an_error(tmp_path):
+    writer = VideoWriter(tmp_path / "out.mp4", fps=25)
+    writer.write(make_clip(t=2))
+    assert writer.close() == tmp_path / "out.mp4"
+    with pytest.raises(VideoWriteError, match="already closed"):
+        writer.write(make_clip(t=1))
+
+
 def test_temporary_name_until_closed(tmp_path):
     path = tmp_path / "out.mp4"
     with VideoWriter(path, fps=25) as writer:
@@ -123,7 +143,8 @@ def test_comparison_video(tmp_path):
     source = make_clip(t=5, w=64, h=48)
     pose = make_clip(t=5, w=32, h=24, seed=1)  # half size: scaled up to the common height
     output = [make_clip(t=2, seed=2), make_clip(t=3, seed=3)]  # an iterable of batches
-    path = write_comparison_video(tmp_path / "cmp.mp4", [source, iter(pose), output], ["source", "pose", "out"], 25)
+    columns = [source, iter(pose), output]
+    path = write_comparison_video(tmp_path / "cmp.mp4", columns, ["source", "pose", "out"], 25)
     clip = read_video(path)
     band = 12  # label band height for a 48-pixel frame
     assert clip.frames.shape == (5, 48 + band, 3 * 64, 3)

@@ -99,7 +99,7 @@ def read_video(
     start, end = check_frame_range(info, start, end)
     frames = np.empty((end - start, info.height, info.width, 3), dtype=np.uint8)  # (T, H, W, 3)
     timestamps = np.empty(end - start, dtype=np.float64)  # (T,)
-    for clip in _iter_chunks(info, start, end, 64, backend):
+    for clip in _iter_chunks(info, start, end, 16, backend):
         frames[clip.start_index - start : clip.end_index - start] = clip.frames
         timestamps[clip.start_index - start : clip.end_index - start] = clip.timestamps
     return Clip(frames=frames, fps=info.fps, timestamps=timestamps, start_index=start)

@@ -39,7 +39,6 @@ def iter_chunks_pyav(info: VideoInfo, start: int, end: int, chunk_size: int) -> 
     index = 0  # index of the next decoded frame in the whole video
     with open_input(path) as container:
         stream = video_stream(container, path)
-        stream.thread_type = "AUTO"
         time_base = stream.time_base
         try:
             for frame in container.decode(stream):

@@ -1,5 +1,5 @@
 """The two value types of video I/O: :class:`VideoInfo` (what a probe learns) and :class:`Clip`
-(decoded frames with their timing), plus small helpers that only touch these types."""
+(decoded frames with their timing), and the check of a frame range against a video."""
 
 from __future__ import annotations
 

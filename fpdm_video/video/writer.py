@@ -183,6 +183,8 @@ class VideoWriter:
 
     def write(self, frames: np.ndarray) -> None:
         """Encode one (H, W, 3) frame or a (T, H, W, 3) batch of uint8 RGB frames."""
+        if self._stack is None:
+            raise VideoWriteError(f"the writer of {self.path} is already closed; open a new VideoWriter")
         batch = as_frame_batch(frames)  # (T, H, W, 3)
         height, width = batch.shape[1:3]
         if self._stream is None:
@@ -228,6 +230,12 @@ class VideoWriter:
         stack, self._stack = self._stack, None
         stack.close()  # renames the temporary file to self.path
         return self.path
+
+    def __del__(self) -> None:
+        # A writer dropped without close() or a with block: remove its temporary file.
+        if getattr(self, "_stack", None) is not None:
+            with contextlib.suppress(Exception):
+                self._abort(VideoWriteError, VideoWriteError("writer dropped before close()"), None)
 
     def _abort(self, exc_type, exc, tb) -> None:
         """Drop the partial file: close the container quietly, remove the temporary file."""
