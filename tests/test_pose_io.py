@@ -87,6 +87,9 @@ def test_reduced_mediapipe_pose_maps_to_holistic(real_data):
     face_conf = pose.component("face")[1]
     assert (face_conf.sum(axis=0) > 0).sum() == 128
     np.testing.assert_array_equal(pose.component("right_hand")[0], raw.component("right_hand")[0])
+    # a reduced body and face still count as found where the file has them
+    assert pose.present("body").sum() == (raw_conf > 0).any(axis=1).sum() > 0
+    assert pose.present("face").sum() == (raw.component("face")[1] > 0).any(axis=1).sum() > 0
 
 
 # ---- canonical sequences -----------------------------------------------------------------------

@@ -1,5 +1,10 @@
-"""Holistic poses: the PoseSequence type, extraction, .pose I/O, repair, retargeting, pose maps."""
+"""Holistic poses: the PoseSequence type, extraction, .pose I/O, repair, retargeting, pose maps.
 
+Importing this package is cheap: MediaPipe is imported only when an extractor opens.
+"""
+
+from fpdm_video.pose.extract import HolisticConfig, HolisticExtractor, extract_image_pose, extract_poses
+from fpdm_video.pose.pose_format_io import load_holistic, read_pose, write_pose
 from fpdm_video.pose.sequence import (
     BODY_POINTS,
     FACE_POINTS,
@@ -9,4 +14,18 @@ from fpdm_video.pose.sequence import (
     PoseSequence,
 )
 
-__all__ = ["BODY_POINTS", "FACE_POINTS", "HAND_POINTS", "HOLISTIC_COMPONENTS", "Component", "PoseSequence"]
+__all__ = [
+    "BODY_POINTS",
+    "FACE_POINTS",
+    "HAND_POINTS",
+    "HOLISTIC_COMPONENTS",
+    "Component",
+    "HolisticConfig",
+    "HolisticExtractor",
+    "PoseSequence",
+    "extract_image_pose",
+    "extract_poses",
+    "load_holistic",
+    "read_pose",
+    "write_pose",
+]

@@ -150,24 +150,28 @@ class PoseSequence:
         s = self.slice_of(name)
         return self.points[:, s], self.confidence[:, s]
 
-    def present(self, name: str, min_fraction: float = 0.5) -> np.ndarray:
+    def present(self, name: str, min_fraction: float | None = None) -> np.ndarray:
         """(T,) bool: whether component ``name`` was found in each frame.
 
         A component counts as present when at least ``min_fraction`` of its points have a
-        confidence above zero. The body's leg points are often missing in signing videos, so for the
-        body only the upper body (nose to hips) is considered.
+        confidence above zero. MediaPipe gives a part whole or not at all, so the thresholds only
+        matter for partial data. The body is judged on its core points (shoulders, elbows, wrists,
+        hips), which reduced layouts such as an 8-point body also have; the face needs a fifth of
+        its 468 points by default, so a reduced 128-point face counts as present.
         """
         if name not in self.component_names():
             return np.zeros(self.num_frames, dtype=bool)
         _, conf = self.component(name)
         comp = self.components[self.component_names().index(name)]
         if name == "body":
-            keep = [i for i, p in enumerate(comp.points) if p in UPPER_BODY]
+            keep = [i for i, p in enumerate(comp.points) if p in CORE_BODY]
             if keep:
                 conf = conf[:, keep]
+        if min_fraction is None:
+            min_fraction = DEFAULT_PRESENT_FRACTION.get(name, 0.5)
         return (conf > 0).mean(axis=1) >= min_fraction
 
-    def presence_counts(self, min_fraction: float = 0.5) -> dict[str, int]:
+    def presence_counts(self, min_fraction: float | None = None) -> dict[str, int]:
         """Number of frames in which each component is present (see :meth:`present`)."""
         return {name: int(self.present(name, min_fraction).sum()) for name in self.component_names()}
 
@@ -265,4 +269,7 @@ class PoseSequence:
         )
 
 
-UPPER_BODY: frozenset[str] = frozenset(BODY_POINTS[:25])  # nose .. hips
+CORE_BODY: frozenset[str] = frozenset(
+    ("LEFT_SHOULDER", "RIGHT_SHOULDER", "LEFT_ELBOW", "RIGHT_ELBOW", "LEFT_WRIST", "RIGHT_WRIST", "LEFT_HIP", "RIGHT_HIP")
+)
+DEFAULT_PRESENT_FRACTION: dict[str, float] = {"body": 0.5, "left_hand": 0.5, "right_hand": 0.5, "face": 0.2}
