@@ -119,7 +119,7 @@ def test_broken_image_in_folder(tmp_path):
         read_video(folder)
 
 
-@pytest.mark.parametrize(("start", "end"), [(-1, None), (30, None), (5, 5), (0, 31)])
+@pytest.mark.parametrize(("start", "end"), [(-1, None), (30, None), (5, 5), (0, 31), (1.5, None), (0, 2.0)])
 def test_bad_frame_range(good_mp4, start, end):
     with pytest.raises(VideoReadError, match="start|end"):
         read_video(good_mp4, start=start, end=end)
@@ -177,6 +177,7 @@ def test_writer_rejects_no_frames(tmp_path):
         ({"fps": 0}, "fps"),
         ({"fps": float("nan")}, "fps"),
         ({"fps": 25, "crf": 60}, "crf"),
+        ({"fps": 25, "preset": "fastest"}, "preset"),
         ({"fps": 25, "timestamps": [0.0, 0.1, 0.1]}, "strictly increasing"),
     ],
 )

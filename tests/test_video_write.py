@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from fpdm_video.errors import VideoWriteError
-from fpdm_video.video import VideoWriter, probe, read_video, write_comparison_video, write_video
+from fpdm_video.video import (
+    VideoWriter,
+    iter_video_chunks,
+    probe,
+    read_video,
+    write_comparison_video,
+    write_video,
+)
 from factories_video import make_clip, psnr
 
 
@@ -152,6 +159,17 @@ def test_comparison_video(tmp_path):
     assert labels.max() > 150 and np.median(labels) < 30  # white text on black
     assert psnr(clip.frames[:, band:, :64], source) > 25.0  # the first column is the source itself
     assert psnr(clip.frames[:, band:, 64:128], source) < 20.0  # the second one is not
+
+
+def test_comparison_takes_chunked_clips(tmp_path):
+    frames = make_clip(t=5)
+    source = write_video(tmp_path / "src.mp4", frames, fps=25, lossless=True)
+    chunks = iter_video_chunks(source, chunk_size=2)  # a column streamed from a file
+    path = write_comparison_video(tmp_path / "cmp.mp4", [chunks, frames], ["file", "array"], 25, lossless=True)
+    clip = read_video(path)
+    band = clip.frames.shape[1] - 48
+    np.testing.assert_array_equal(clip.frames[:, band:, :64], frames)
+    np.testing.assert_array_equal(clip.frames[:, band:, 64:], frames)
 
 
 def test_comparison_pads_to_even(tmp_path):

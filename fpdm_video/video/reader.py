@@ -10,6 +10,7 @@ folders (PHOENIX: ``images0001.png`` ...) are read with Pillow at a frame rate t
 from __future__ import annotations
 
 import logging
+import numbers
 import os
 from collections.abc import Iterator
 from typing import Literal
@@ -76,7 +77,7 @@ def iter_video_chunks(
     rate of a frame folder (timestamps ``i / folder_fps``). The arguments are checked before the
     first clip is yielded.
     """
-    if not (isinstance(chunk_size, int) and chunk_size >= 1):
+    if not (isinstance(chunk_size, numbers.Integral) and chunk_size >= 1):
         raise VideoReadError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     info = probe(path, folder_fps=folder_fps)
     start, end = check_frame_range(info, start, end)

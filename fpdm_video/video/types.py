@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,8 @@ class Clip:
 
 def check_frame_range(info: VideoInfo, start: int, end: int | None) -> tuple[int, int]:
     """Validate a ``[start, end)`` frame range against ``info``; return it with ``end`` filled in."""
+    if not isinstance(start, numbers.Integral) or not isinstance(end, (numbers.Integral, type(None))):
+        raise VideoReadError(f"start and end must be frame indices (integers), got {start!r} and {end!r}")
     end = info.num_frames if end is None else end
     if not (0 <= start < info.num_frames):
         raise VideoReadError(

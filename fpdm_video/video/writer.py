@@ -44,6 +44,7 @@ from fpdm_video.errors import InputError, VideoWriteError
 logger = logging.getLogger(__name__)
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".mkv"})  # containers that take H.264 here
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 VFR_TIME_BASE = Fraction(1, 90000)  # time base for explicit timestamps (the MPEG clock)
 _BT601 = 6  # AVCOL_PRI/TRC/SPC_SMPTE170M: the matrix swscale uses by default
 _MPEG_RANGE = 1  # AVCOL_RANGE_MPEG: limited (16-235) range
@@ -106,12 +107,14 @@ class VideoWriter:
             raise VideoWriteError(
                 f"cannot write H.264 to {self.path}: use one of the suffixes {', '.join(sorted(VIDEO_SUFFIXES))}"
             )
-        if not (isinstance(crf, int) and 0 <= crf <= 51):
+        if not (isinstance(crf, numbers.Integral) and 0 <= crf <= 51):
             raise VideoWriteError(f"crf must be an integer in 0..51 (lower is better quality), got {crf!r}")
         self.rate = _stream_rate(fps)
         self.size = None if width is None and height is None else (width, height)
-        if self.size is not None and not all(isinstance(v, int) and v > 0 for v in self.size):
+        if self.size is not None and not all(isinstance(v, numbers.Integral) and v > 0 for v in self.size):
             raise VideoWriteError(f"width and height must both be positive integers, got {width!r}, {height!r}")
+        if preset not in X264_PRESETS:
+            raise VideoWriteError(f"unknown x264 preset {preset!r}; use one of {', '.join(X264_PRESETS)}")
         self.lossless = lossless
         self.crf = crf
         self.preset = preset
@@ -202,12 +205,13 @@ class VideoWriter:
         for frame in batch:
             av_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
             av_frame.pts, av_frame.duration = self._timing(self.num_written)
-            self._mux(stream.encode(av_frame))
+            self._encode(av_frame)
             self.num_written += 1
 
-    def _mux(self, packets: Iterable[av.Packet]) -> None:
+    def _encode(self, frame: av.VideoFrame | None) -> None:
+        """Encode ``frame`` (None: flush the encoder) and mux the packets that come out."""
         try:
-            self._container.mux(list(packets))
+            self._container.mux(self._stream.encode(frame))
         except av.error.FFmpegError as exc:  # e.g. the disk is full
             raise VideoWriteError(f"writing {self.path} failed ({exc}); check free disk space") from None
 
@@ -222,7 +226,7 @@ class VideoWriter:
                 raise VideoWriteError(
                     f"{self.num_written} frames were written but {self.times.size} timestamps were given"
                 )
-            self._mux(self._stream.encode(None))
+            self._encode(None)
             self._container.close()
         except BaseException as exc:
             self._abort(type(exc), exc, exc.__traceback__)
