@@ -1,0 +1,58 @@
+"""Diffusion samplers as small pure functions with one shared signature (see ``base.SamplerStep``).
+
+``SAMPLERS`` maps a name to its step function; ``is_stochastic`` says whether a run draws per-step
+noise. Samplers take every random tensor they need as an argument, so a caller can give every
+frame of a video the same noise.
+"""
+
+from __future__ import annotations
+
+from fpdm_video.errors import InputError
+from pipelines.samplers.base import SamplerStep, StepOutput
+from pipelines.samplers.ddim import ddim_step
+from pipelines.samplers.ddpm import ddpm_step
+from pipelines.samplers.dpm_solver import dpmpp_2m_step
+from pipelines.samplers.prediction import predicted_x0_and_eps
+from pipelines.samplers.schedule import (
+    SamplingSchedule,
+    alphas_cumprod,
+    inference_timesteps,
+    make_schedule,
+)
+
+SAMPLERS: dict[str, SamplerStep] = {
+    "ddpm": ddpm_step,  # Ho et al. 2020, strided ancestral posterior (the paper's sampler)
+    "ddim": ddim_step,  # Song et al. 2021, eq. 12 (eta = 0 deterministic)
+    "dpmpp_2m": dpmpp_2m_step,  # Lu et al. 2022, DPM-Solver++(2M)
+}
+
+
+def get_sampler(name: str) -> SamplerStep:
+    """The step function called ``name``; :class:`InputError` naming the choices otherwise."""
+    try:
+        return SAMPLERS[name]
+    except KeyError:
+        raise InputError(f"unknown scheduler {name!r}; use one of {', '.join(SAMPLERS)}") from None
+
+
+def is_stochastic(name: str, eta: float) -> bool:
+    """Whether sampler ``name`` with ``eta`` adds noise at its steps (DDPM always, DDIM when eta > 0)."""
+    get_sampler(name)
+    return name == "ddpm" or (name == "ddim" and eta > 0)
+
+
+__all__ = [
+    "SAMPLERS",
+    "SamplerStep",
+    "SamplingSchedule",
+    "StepOutput",
+    "alphas_cumprod",
+    "ddim_step",
+    "ddpm_step",
+    "dpmpp_2m_step",
+    "get_sampler",
+    "inference_timesteps",
+    "is_stochastic",
+    "make_schedule",
+    "predicted_x0_and_eps",
+]

@@ -1,0 +1,121 @@
+"""Noise schedules and inference timesteps, as pure functions of the model's noise-schedule config.
+
+The forward process (Ho et al. 2020, eq. 4) is ``q(x_t | x_0) = N(sqrt(ᾱ_t) x_0, (1 - ᾱ_t) I)`` with
+``ᾱ_t = prod_{s<=t} (1 - β_s)``. Everything a sampler needs is ``ᾱ`` at the timesteps it visits, so a
+sampling run is described by one :class:`SamplingSchedule`: the descending timesteps at which the
+model is called and ``ᾱ`` at each of them plus ``ᾱ`` of the end point.
+
+Timestep spacing. ``"leading"`` with ``steps_offset=1`` is the default: it is what the official FPDM
+code samples with (a diffusers ``DDPMScheduler`` loaded from the Stable Diffusion 2.x scheduler
+config, whose spacing is "leading" with offset 1), so weights trained the FPDM way are sampled as in
+the paper (20 steps: t = 951, 901, ..., 1). ``"trailing"`` (t = 999, 949, ..., 49 for 20 steps) starts
+at the last training timestep, which Lin et al. 2023 ("Common diffusion noise schedules and sample
+steps are flawed", Table 2) recommend for few steps; it is offered as an option.
+
+The end point is always ``ᾱ = 1`` (a clean sample). That is what diffusers' DDPM and DPM-Solver++
+(``final_sigmas_type="zero"``) do and what DDIM does with ``set_alpha_to_one=True``; the SD 2.x DDIM
+config instead ends at ``ᾱ_0`` (one training step short of clean), a difference below one step of
+the 1000-step chain.
+
+Schedules are computed in float64 (diffusers uses float32); the difference is below 1e-6.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import torch
+from torch import Tensor
+
+from fpdm_video.errors import InputError
+
+BETA_SCHEDULES = ("linear", "scaled_linear")
+PREDICTION_TYPES = ("epsilon", "v_prediction")
+TIMESTEP_SPACINGS = ("leading", "trailing")
+
+
+class NoiseScheduleLike(Protocol):
+    """The fields of the model's noise-schedule config that sampling reads."""
+
+    num_train_timesteps: int
+    beta_schedule: str
+    beta_start: float
+    beta_end: float
+    prediction_type: str
+
+
+@dataclass(frozen=True)
+class SamplingSchedule:
+    """The timesteps and noise levels of one sampling run (one per video, shared by all frames)."""
+
+    timesteps: Tensor  # (N,) int64, descending: the model is called at timesteps[i] in step i
+    alpha_bars: Tensor  # (N + 1,) float64: ᾱ at timesteps[i], then ᾱ of the end point (1.0, clean)
+    prediction_type: str  # what the model predicts: "epsilon" or "v_prediction"
+
+    @property
+    def num_steps(self) -> int:
+        """Number of denoising steps N."""
+        return int(self.timesteps.shape[0])
+
+    def alpha_bar(self, i: int) -> float:
+        """ᾱ at step i (i = N gives the end point)."""
+        return float(self.alpha_bars[i])
+
+
+def betas(num_train_timesteps: int, beta_schedule: str, beta_start: float, beta_end: float) -> Tensor:
+    """(T,) float64 β_t. "linear": Ho et al. 2020 (sec. 4); "scaled_linear": linear in sqrt(β), as Stable Diffusion."""
+    if beta_schedule == "linear":
+        return torch.linspace(beta_start, beta_end, num_train_timesteps, dtype=torch.float64)
+    if beta_schedule == "scaled_linear":
+        return torch.linspace(beta_start**0.5, beta_end**0.5, num_train_timesteps, dtype=torch.float64) ** 2
+    raise InputError(f"unknown beta_schedule {beta_schedule!r}; use one of {', '.join(BETA_SCHEDULES)}")
+
+
+def alphas_cumprod(noise_schedule: NoiseScheduleLike) -> Tensor:
+    """(T,) float64 ᾱ_t = prod_{s<=t} (1 - β_s) (Ho et al. 2020, notation above eq. 4)."""
+    beta = betas(
+        noise_schedule.num_train_timesteps, noise_schedule.beta_schedule, noise_schedule.beta_start, noise_schedule.beta_end
+    )
+    return torch.cumprod(1.0 - beta, dim=0)
+
+
+def inference_timesteps(num_train_timesteps: int, steps: int, spacing: str = "leading", steps_offset: int = 1) -> Tensor:
+    """(steps,) int64 descending timesteps for ``steps`` inference steps.
+
+    "leading": ``k * (T // steps) + steps_offset`` for k = steps-1 .. 0; "trailing": ``round(T - k T/steps) - 1``
+    for k = 0 .. steps-1 (``steps_offset`` is not used). Both as diffusers' schedulers space them.
+    """
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        raise InputError(f"steps must be a positive integer, got {steps!r}")
+    if steps > num_train_timesteps:
+        raise InputError(f"steps={steps} exceeds the model's {num_train_timesteps} training timesteps; use fewer steps")
+    if spacing == "leading":
+        ratio = num_train_timesteps // steps
+        timesteps = torch.arange(steps - 1, -1, -1, dtype=torch.int64) * ratio + steps_offset
+    elif spacing == "trailing":
+        ratio = num_train_timesteps / steps
+        timesteps = torch.round(torch.arange(num_train_timesteps, 0, -ratio, dtype=torch.float64)).to(torch.int64) - 1
+    else:
+        raise InputError(f"unknown timestep spacing {spacing!r}; use one of {', '.join(TIMESTEP_SPACINGS)}")
+    if int(timesteps.max()) >= num_train_timesteps or int(timesteps.min()) < 0:
+        raise InputError(f"steps_offset={steps_offset} puts timesteps outside [0, {num_train_timesteps}); use 0 or 1")
+    return timesteps
+
+
+def make_schedule(
+    noise_schedule: NoiseScheduleLike, steps: int, spacing: str = "leading", steps_offset: int = 1
+) -> SamplingSchedule:
+    """The :class:`SamplingSchedule` of ``steps`` steps for a model trained with ``noise_schedule``."""
+    if noise_schedule.prediction_type not in PREDICTION_TYPES:
+        raise InputError(
+            f"model prediction_type {noise_schedule.prediction_type!r} is not supported; use one of {', '.join(PREDICTION_TYPES)}"
+        )
+    all_alpha_bars = alphas_cumprod(noise_schedule)  # (T,)
+    timesteps = inference_timesteps(noise_schedule.num_train_timesteps, steps, spacing, steps_offset)  # (N,)
+    end = torch.ones(1, dtype=torch.float64)  # ᾱ of the clean end point
+    return SamplingSchedule(
+        timesteps=timesteps,
+        alpha_bars=torch.cat([all_alpha_bars[timesteps], end]),
+        prediction_type=noise_schedule.prediction_type,
+    )

@@ -1,0 +1,217 @@
+"""Samplers against diffusers' schedulers on the same model outputs and the same noise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+import torch
+from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler
+
+from fpdm_video.errors import InputError
+from pipelines.samplers import (
+    alphas_cumprod,
+    ddim_step,
+    ddpm_step,
+    dpmpp_2m_step,
+    get_sampler,
+    inference_timesteps,
+    is_stochastic,
+    make_schedule,
+)
+
+SHAPE = (2, 4, 8, 8)  # (B, C, h, w) latents
+
+
+@dataclass
+class NoiseSchedule:
+    """Stand-in for the model's noise-schedule config (SD 2.x values by default)."""
+
+    num_train_timesteps: int = 1000
+    beta_schedule: str = "scaled_linear"
+    beta_start: float = 0.00085
+    beta_end: float = 0.012
+    prediction_type: str = "epsilon"
+
+
+def fake_model_output(sample: torch.Tensor, t: int) -> torch.Tensor:
+    """A deterministic, nonlinear stand-in for a denoiser: depends on the sample and the timestep."""
+    return torch.tanh(0.7 * sample + 0.3 * torch.sin(sample * (1 + t / 500)))
+
+
+def step_noise(i: int) -> torch.Tensor:
+    """The noise both implementations get at step i (diffusers through a generator seeded like this)."""
+    return torch.randn(SHAPE, generator=torch.Generator().manual_seed(1000 + i))
+
+
+def diffusers_config(schedule: NoiseSchedule) -> dict:
+    return dict(
+        num_train_timesteps=schedule.num_train_timesteps,
+        beta_schedule=schedule.beta_schedule,
+        beta_start=schedule.beta_start,
+        beta_end=schedule.beta_end,
+        prediction_type=schedule.prediction_type,
+    )
+
+
+def initial_latents() -> torch.Tensor:
+    return torch.randn(SHAPE, generator=torch.Generator().manual_seed(7))
+
+
+@pytest.mark.parametrize("beta_schedule", ["linear", "scaled_linear"])
+def test_alphas_cumprod_match_diffusers(beta_schedule):
+    cfg = NoiseSchedule(beta_schedule=beta_schedule, beta_start=0.0001 if beta_schedule == "linear" else 0.00085,
+                        beta_end=0.02 if beta_schedule == "linear" else 0.012)
+    ours = alphas_cumprod(cfg)
+    theirs = DDPMScheduler(**diffusers_config(cfg)).alphas_cumprod
+    assert ours.shape == (1000,)
+    torch.testing.assert_close(ours.float(), theirs, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("spacing,offset", [("leading", 1), ("leading", 0), ("trailing", 0)])
+@pytest.mark.parametrize("steps", [1, 7, 20, 50])
+def test_timesteps_match_diffusers(spacing, offset, steps):
+    scheduler = DDPMScheduler(timestep_spacing=spacing, steps_offset=offset)
+    scheduler.set_timesteps(steps)
+    ours = inference_timesteps(1000, steps, spacing, offset)
+    assert ours.tolist() == scheduler.timesteps.tolist()
+
+
+def test_default_schedule_is_the_papers_20_step_leading_spacing():
+    schedule = make_schedule(NoiseSchedule(), 20)
+    assert schedule.timesteps[:3].tolist() == [951, 901, 851]
+    assert schedule.timesteps[-1].item() == 1
+    assert schedule.alpha_bars.shape == (21,)
+    assert schedule.alpha_bar(20) == 1.0  # clean end point
+
+
+@pytest.mark.parametrize("prediction_type", ["epsilon", "v_prediction"])
+@pytest.mark.parametrize("spacing", ["leading", "trailing"])
+def test_ddpm_matches_diffusers_with_the_same_noise(prediction_type, spacing):
+    cfg = NoiseSchedule(prediction_type=prediction_type)
+    steps = 20
+    offset = 1 if spacing == "leading" else 0
+    schedule = make_schedule(cfg, steps, spacing, offset)
+    scheduler = DDPMScheduler(**diffusers_config(cfg), clip_sample=False, timestep_spacing=spacing, steps_offset=offset)
+    scheduler.set_timesteps(steps)
+    assert scheduler.timesteps.tolist() == schedule.timesteps.tolist()
+
+    ours = theirs = initial_latents()
+    for i, t in enumerate(schedule.timesteps.tolist()):
+        ours = ddpm_step(schedule, i, ours, fake_model_output(ours, t), noise=step_noise(i)).prev_sample
+        generator = torch.Generator().manual_seed(1000 + i)
+        theirs = scheduler.step(fake_model_output(theirs, t), t, theirs, generator=generator).prev_sample
+        torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-4, msg=f"step {i} (t={t})")
+    assert not torch.equal(ours, initial_latents())
+
+
+@pytest.mark.parametrize("prediction_type", ["epsilon", "v_prediction"])
+@pytest.mark.parametrize("eta", [0.0, 0.6])
+def test_ddim_matches_diffusers(prediction_type, eta):
+    cfg = NoiseSchedule(prediction_type=prediction_type)
+    steps = 20
+    schedule = make_schedule(cfg, steps)
+    scheduler = DDIMScheduler(
+        **diffusers_config(cfg), clip_sample=False, set_alpha_to_one=True, steps_offset=1, timestep_spacing="leading"
+    )
+    scheduler.set_timesteps(steps)
+    ours = theirs = initial_latents()
+    for i, t in enumerate(schedule.timesteps.tolist()):
+        noise = step_noise(i) if eta > 0 else None
+        ours = ddim_step(schedule, i, ours, fake_model_output(ours, t), noise=noise, eta=eta).prev_sample
+        theirs = scheduler.step(fake_model_output(theirs, t), t, theirs, eta=eta, variance_noise=noise).prev_sample
+        torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-4, msg=f"step {i} (t={t})")
+
+
+@pytest.mark.parametrize("prediction_type", ["epsilon", "v_prediction"])
+@pytest.mark.parametrize("steps", [20, 8])
+def test_dpmpp_2m_matches_diffusers(prediction_type, steps):
+    cfg = NoiseSchedule(prediction_type=prediction_type)
+    schedule = make_schedule(cfg, steps)
+    scheduler = DPMSolverMultistepScheduler(
+        **diffusers_config(cfg),
+        algorithm_type="dpmsolver++",
+        solver_order=2,
+        solver_type="midpoint",
+        lower_order_final=True,
+        final_sigmas_type="zero",
+    )
+    scheduler.set_timesteps(timesteps=schedule.timesteps.tolist())
+    ours = theirs = initial_latents()
+    previous_x0 = None
+    for i, t in enumerate(schedule.timesteps.tolist()):
+        out = dpmpp_2m_step(schedule, i, ours, fake_model_output(ours, t), previous_x0=previous_x0)
+        ours, previous_x0 = out.prev_sample, out.pred_x0
+        theirs = scheduler.step(fake_model_output(theirs, t), t, theirs).prev_sample
+        torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-4, msg=f"step {i} (t={t})")
+
+
+def test_dpmpp_2m_second_order_differs_from_first_order():
+    """The history term is used: dropping previous_x0 changes a middle step."""
+    schedule = make_schedule(NoiseSchedule(), 10)
+    x = initial_latents()
+    first = dpmpp_2m_step(schedule, 0, x, fake_model_output(x, 951))
+    x1 = first.prev_sample
+    t1 = int(schedule.timesteps[1])
+    with_history = dpmpp_2m_step(schedule, 1, x1, fake_model_output(x1, t1), previous_x0=first.pred_x0).prev_sample
+    without = dpmpp_2m_step(schedule, 1, x1, fake_model_output(x1, t1)).prev_sample
+    assert (with_history - without).abs().max() > 1e-3
+
+
+def test_ddim_with_eta_one_is_the_ddpm_posterior():
+    """Song et al.: eta = 1 makes the DDIM step the DDPM ancestral step (same mean and variance)."""
+    schedule = make_schedule(NoiseSchedule(), 20)
+    x = initial_latents()
+    for i in (0, 9, 18):
+        t = int(schedule.timesteps[i])
+        out = fake_model_output(x, t)
+        ddim = ddim_step(schedule, i, x, out, noise=step_noise(i), eta=1.0).prev_sample
+        ddpm = ddpm_step(schedule, i, x, out, noise=step_noise(i)).prev_sample
+        torch.testing.assert_close(ddim, ddpm, rtol=1e-5, atol=1e-5)
+
+
+def test_noise_broadcasts_over_the_batch():
+    """One (1, C, h, w) noise draw serves every row, exactly as if it were repeated."""
+    schedule = make_schedule(NoiseSchedule(), 20)
+    x = initial_latents()
+    out = fake_model_output(x, 951)
+    one = torch.randn((1, *SHAPE[1:]), generator=torch.Generator().manual_seed(3))
+    broadcast = ddpm_step(schedule, 0, x, out, noise=one).prev_sample
+    repeated = ddpm_step(schedule, 0, x, out, noise=one.expand(SHAPE).clone()).prev_sample
+    assert torch.equal(broadcast, repeated)
+
+
+def test_stochastic_steps_require_noise_and_the_last_step_does_not():
+    schedule = make_schedule(NoiseSchedule(), 5)
+    x = initial_latents()
+    with pytest.raises(ValueError, match="pass noise"):
+        ddpm_step(schedule, 0, x, fake_model_output(x, 801))
+    with pytest.raises(ValueError, match="pass noise"):
+        ddim_step(schedule, 0, x, fake_model_output(x, 801), eta=0.5)
+    last = ddpm_step(schedule, 4, x, fake_model_output(x, 1)).prev_sample  # ᾱ' = 1: no variance
+    assert torch.isfinite(last).all()
+
+
+def test_bad_settings_raise_input_errors():
+    with pytest.raises(InputError, match="exceeds"):
+        inference_timesteps(1000, 1001)
+    with pytest.raises(InputError, match="positive integer"):
+        inference_timesteps(1000, 0)
+    with pytest.raises(InputError, match="spacing"):
+        inference_timesteps(1000, 10, "linspace")
+    with pytest.raises(InputError, match="beta_schedule"):
+        alphas_cumprod(NoiseSchedule(beta_schedule="cosine"))
+    with pytest.raises(InputError, match="prediction_type"):
+        make_schedule(NoiseSchedule(prediction_type="sample"), 10)
+    with pytest.raises(InputError, match="unknown scheduler"):
+        get_sampler("euler")
+    with pytest.raises(InputError, match="eta"):
+        x = initial_latents()
+        ddim_step(make_schedule(NoiseSchedule(), 5), 0, x, x, eta=-1.0)
+
+
+def test_is_stochastic():
+    assert is_stochastic("ddpm", 0.0)
+    assert not is_stochastic("ddim", 0.0)
+    assert is_stochastic("ddim", 0.3)
+    assert not is_stochastic("dpmpp_2m", 1.0)
