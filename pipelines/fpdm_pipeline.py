@@ -1,0 +1,204 @@
+"""The FPDM sampling pipeline: source images + target pose maps -> generated images.
+
+``FPDMPipeline(model)(source_images, pose_maps)`` runs the steps of the official FPDM sampler:
+encode the source (stage 2 tokens and stage 1 e_img), fuse e_img with each target pose (stage 1),
+then denoise from Gaussian latents with three-way guidance (one UNet call of 3B rows per step) and
+decode. The video entry point (``pipelines.video_sampling``) reuses ``sample_latents`` and
+``decode`` with source encodings computed once and noise shared by all frames.
+
+Device and dtype come from the model: the caller moves and casts it (fp32, bf16 or fp16). The
+latents and the sampler arithmetic stay in float32 for stability (small differences of large
+numbers near the end of the chain); model inputs are cast to the model's dtype and its outputs
+back to float32. Randomness comes only from the ``torch.Generator`` passed in; noise is drawn on
+the generator's device (use a CPU generator for results that do not depend on the GPU) and moved
+to the model's device.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from fpdm_video.errors import InputError
+from pipelines.guidance import guided_model_output
+from pipelines.samplers import SamplingSchedule, get_sampler, is_stochastic, make_schedule
+
+logger = logging.getLogger(__name__)
+
+StepNoise = Callable[[int], "Tensor | None"]  # step index -> noise broadcastable to the latents, or None
+
+
+def model_device_dtype(model: torch.nn.Module) -> tuple[torch.device, torch.dtype]:
+    """The device and floating dtype of the model's parameters."""
+    parameter = next(model.parameters(), None)
+    if parameter is None:
+        return torch.device("cpu"), torch.float32
+    return parameter.device, parameter.dtype
+
+
+def draw_noise(shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device) -> Tensor:
+    """Standard normal float32 noise of ``shape`` on ``device``, drawn on the generator's device."""
+    source_device = generator.device if generator is not None else device
+    return torch.randn(shape, generator=generator, device=source_device, dtype=torch.float32).to(device)
+
+
+def check_images(images: Tensor, name: str, *, batched: bool = True, size: int | None = None) -> None:
+    """Raise :class:`InputError` unless ``images`` is float (B, 3, H, W) (or (3, H, W)), in [0, 1] and square.
+
+    With ``size``, the side must also equal ``size``.
+    """
+    layout = "(B, 3, H, W)" if batched else "(3, H, W)"
+    if not isinstance(images, Tensor):
+        raise InputError(f"{name} must be a torch.Tensor {layout}, got {type(images).__name__}")
+    if images.ndim != (4 if batched else 3) or images.shape[-3] != 3:
+        raise InputError(f"{name} must be shaped {layout} with 3 RGB channels, got {tuple(images.shape)}")
+    if not images.is_floating_point():
+        raise InputError(f"{name} must be a float tensor in [0, 1], got {images.dtype}; divide uint8 images by 255")
+    if images.numel() and (float(images.min()) < -1e-3 or float(images.max()) > 1 + 1e-3):
+        raise InputError(f"{name} must lie in [0, 1], got [{float(images.min()):.3g}, {float(images.max()):.3g}]")
+    height, width = images.shape[-2:]
+    if height != width:
+        raise InputError(
+            f"{name} must be square, got {width}x{height}; "
+            "letterbox frames with fpdm_video.geometry.SquareFit.image_to_canvas"
+        )
+    if size is not None and height != size:
+        raise InputError(f"{name} must be {size}x{size} (the model resolution), got {width}x{height}")
+
+
+def check_settings(steps: int, guidance: float, scheduler: str, eta: float, num_train_timesteps: int) -> None:
+    """Raise :class:`InputError` for unusable sampling settings."""
+    get_sampler(scheduler)
+    if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= num_train_timesteps:
+        raise InputError(f"steps must be an integer in [1, {num_train_timesteps}], got {steps!r}")
+    if not guidance >= 0:  # also rejects NaN
+        raise InputError(f"guidance must be >= 0 (2.0 is the paper's value, <= 1 means no guidance), got {guidance}")
+    if not eta >= 0:
+        raise InputError(f"eta must be >= 0, got {eta}")
+
+
+def fit_to_model(images: Tensor, resolution: int) -> Tensor:
+    """Square images (B, 3, H, H) resized to (B, 3, R, R) (bilinear, antialiased when shrinking)."""
+    if images.shape[-1] == resolution:
+        return images
+    size = (resolution, resolution)
+    return F.interpolate(images.float(), size=size, mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
+
+
+class FPDMPipeline:
+    """Pose-guided image synthesis with an FPDM model (stage 1 fusion + stage 2 conditioned UNet)."""
+
+    def __init__(self, model: torch.nn.Module, *, timestep_spacing: str = "leading", steps_offset: int = 1) -> None:
+        self.model = model  # FPDM (or anything with its methods); already on its device and dtype
+        self.timestep_spacing = timestep_spacing  # "leading" (official FPDM sampler) or "trailing"
+        self.steps_offset = steps_offset  # added to "leading" timesteps; 1 as Stable Diffusion 2.x
+
+    @property
+    def resolution(self) -> int:
+        """Side R of the model's square canvas."""
+        return int(self.model.config.resolution)
+
+    def latent_shape(self, batch: int) -> tuple[int, int, int, int]:
+        """(B, C, s, s) of the model's latents."""
+        return (batch, self.model.latent_channels, self.model.latent_size, self.model.latent_size)
+
+    def schedule(self, steps: int) -> SamplingSchedule:
+        """The sampling schedule of ``steps`` steps for this model's noise schedule."""
+        return make_schedule(self.model.noise_schedule, steps, self.timestep_spacing, self.steps_offset)
+
+    @torch.inference_mode()
+    def __call__(
+        self,
+        source_images: Tensor,
+        pose_maps: Tensor,
+        *,
+        steps: int = 20,
+        guidance: float = 2.0,
+        scheduler: str = "ddpm",
+        generator: torch.Generator | None = None,
+        eta: float = 0.0,
+        progress: bool = True,
+    ) -> Tensor:
+        """Generate (B, 3, R, R) images in [0, 1] (float32) of the source people in the target poses.
+
+        source_images: (B, 3, H, H) or (1, 3, H, H) float [0, 1], square (letterboxed); resized to R.
+        pose_maps: (B, 3, R, R) float [0, 1] rendered target poses.
+        """
+        device, dtype = model_device_dtype(self.model)
+        # 1. Check inputs
+        check_images(source_images, "source_images")
+        check_images(pose_maps, "pose_maps", size=self.resolution)
+        check_settings(steps, guidance, scheduler, eta, self.model.noise_schedule.num_train_timesteps)
+        batch = pose_maps.shape[0]
+        if source_images.shape[0] not in (1, batch):
+            raise InputError(f"got {source_images.shape[0]} source images for {batch} pose maps; pass 1 or {batch}")
+        source = fit_to_model(source_images, self.resolution).to(device=device, dtype=dtype)
+        pose = pose_maps.to(device=device, dtype=dtype)
+
+        # 2. Encode the source images: patch tokens (cross-attention context) and e_img (stage 1)
+        encoding = self.model.encode_source(source)
+        context = encoding.context.expand(batch, -1, -1)  # (B, N, C_ctx)
+        image_embedding = encoding.image_embedding.expand(batch, -1)  # (B, D)
+
+        # 3. Fuse e_img with each target pose (stage 1 Combiner)
+        fused = self.model.fuse(image_embedding, pose)  # (B, D)
+
+        # 4. Prepare the initial latents x_T ~ N(0, I), then one noise draw per step if the sampler needs it
+        latents = draw_noise(self.latent_shape(batch), generator, device)  # (B, C, s, s) float32
+        stochastic = is_stochastic(scheduler, eta)
+
+        def step_noise(i: int) -> Tensor | None:
+            return draw_noise(latents.shape, generator, device) if stochastic else None
+
+        # 5. Denoising loop
+        latents = self.sample_latents(
+            latents, pose, context, fused, self.schedule(steps),
+            guidance=guidance, scheduler=scheduler, eta=eta, step_noise=step_noise, progress=progress,
+        )  # fmt: skip
+
+        # 6. Decode the latents to images
+        return self.decode(latents)
+
+    def sample_latents(
+        self,
+        latents: Tensor,
+        pose_maps: Tensor,
+        context: Tensor,
+        fused: Tensor,
+        schedule: SamplingSchedule,
+        *,
+        guidance: float,
+        scheduler: str,
+        eta: float,
+        step_noise: StepNoise,
+        progress: bool = True,
+    ) -> Tensor:
+        """Run the denoising loop from ``latents`` x_T (B, C, s, s) float32 to x_0; returns float32 latents.
+
+        pose_maps (B, 3, R, R), context (B, N, C_ctx) and fused (B, D) are in the model's dtype and
+        on its device. ``step_noise(i)`` gives the noise of step i (broadcastable to the latents), or
+        None for deterministic samplers; it is called once per step, in order.
+        """
+        _, dtype = model_device_dtype(self.model)
+        step = get_sampler(scheduler)
+        previous_x0 = None
+        timesteps = tqdm(schedule.timesteps.tolist(), desc="denoising", unit="step", disable=not progress, leave=False)
+        for i, t in enumerate(timesteps):
+            # 5a. Model output of the three branches in one call (3B rows), combined by the guidance rule
+            model_output = guided_model_output(self.model, latents.to(dtype), t, pose_maps, context, fused, guidance)
+            # 5b. Noise of this step (the same tensor for every row when the caller shares it)
+            noise = step_noise(i)
+            # 5c. Sampler step x_t -> x_t' in float32
+            out = step(schedule, i, latents, model_output, noise=noise, eta=eta, previous_x0=previous_x0)
+            latents, previous_x0 = out.prev_sample, out.pred_x0
+        return latents
+
+    def decode(self, latents: Tensor) -> Tensor:
+        """Decode (B, C, s, s) latents to (B, 3, R, R) float32 images in [0, 1]."""
+        _, dtype = model_device_dtype(self.model)
+        return self.model.decode_latents(latents.to(dtype)).float().clamp(0, 1)

@@ -1,0 +1,208 @@
+"""Video sampling: one source person, a stream of target pose maps, frames generated B at a time.
+
+What makes it a video sampler rather than a loop over images:
+
+- The source image is encoded once per video (its patch tokens and its stage 1 embedding e_img);
+  only ``fuse`` with each frame's pose map runs per frame.
+- Frames go through the denoiser B at a time, 3B rows per UNet call (three guidance branches).
+- Fixed-noise consistency (``noise="fixed"``, the default): every frame starts from the same initial
+  latent, drawn once from the seed with shape (1, C, s, s), and stochastic samplers (DDPM, DDIM
+  with eta > 0) add the same per-step noise to every frame, drawn once per step. Frames then differ
+  only through their poses, which keeps the output steady from frame to frame, and frame k's
+  output equals what frame-by-frame sampling with the same seed gives (up to float error).
+- ``noise="independent"`` gives each frame its own initial latent and per-step noise, drawn from a
+  generator seeded by (seed, frame index), so the result does not depend on the batch size either.
+
+All noise is drawn on the CPU (so a seed means the same video on any device) in the order
+``FPDMPipeline.__call__`` draws it for one image: the initial latent, then one draw per step.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import torch
+from einops import rearrange
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from fpdm_video.errors import InputError
+from fpdm_video.geometry import SquareFit
+from pipelines.fpdm_pipeline import FPDMPipeline, check_images, check_settings, draw_noise, model_device_dtype
+from pipelines.samplers import SamplingSchedule, is_stochastic
+
+logger = logging.getLogger(__name__)
+
+NOISE_MODES = ("fixed", "independent")
+
+
+def rebatch(chunks: Iterable[Tensor], batch_size: int) -> Iterator[tuple[int, Tensor]]:
+    """Regroup a stream of (T_i, ...) chunks into (first frame index, (b, ...)) batches.
+
+    Every batch has ``batch_size`` frames except possibly the last.
+    """
+    pending: list[Tensor] = []
+    pending_frames = 0
+    first = 0
+    for chunk in chunks:
+        pending.append(chunk)
+        pending_frames += chunk.shape[0]
+        while pending_frames >= batch_size:
+            joined = torch.cat(pending) if len(pending) > 1 else pending[0]
+            yield first, joined[:batch_size]
+            first += batch_size
+            rest = joined[batch_size:]
+            pending, pending_frames = ([rest] if rest.shape[0] else []), rest.shape[0]
+    if pending_frames:
+        yield first, torch.cat(pending) if len(pending) > 1 else pending[0]
+
+
+def frame_seed(seed: int, frame: int) -> int:
+    """A 63-bit seed for frame ``frame`` of a video sampled with ``seed`` (independent-noise mode)."""
+    return int(np.random.SeedSequence([seed, frame]).generate_state(1, dtype=np.uint64)[0]) >> 1
+
+
+def noise_draws(
+    generator: torch.Generator, latent_shape: tuple[int, ...], steps: int, stochastic: bool
+) -> tuple[Tensor, Tensor | None]:
+    """x_T (1, C, s, s) and the per-step noise (N, 1, C, s, s) (None if deterministic), on the CPU.
+
+    Drawn in the order ``FPDMPipeline.__call__`` draws them for one image: x_T, then step 0, 1, ...
+    """
+    cpu = torch.device("cpu")
+    initial = draw_noise(latent_shape, generator, cpu)
+    if not stochastic:
+        return initial, None
+    return initial, torch.stack([draw_noise(latent_shape, generator, cpu) for _ in range(steps)])
+
+
+def independent_noise(
+    seed: int, first: int, frames: int, latent_shape: tuple[int, ...], steps: int, stochastic: bool
+) -> tuple[Tensor, Tensor | None]:
+    """x_T (b, C, s, s) and per-step noise (N, b, C, s, s) of frames first .. first+b-1, each from its own seed."""
+    draws = [
+        noise_draws(torch.Generator("cpu").manual_seed(frame_seed(seed, first + k)), latent_shape, steps, stochastic)
+        for k in range(frames)
+    ]
+    initial = torch.cat([initial for initial, _ in draws])  # (b, C, s, s)
+    per_step = torch.cat([per_step for _, per_step in draws], dim=1) if stochastic else None  # (N, b, C, s, s)
+    return initial, per_step
+
+
+def to_frames(images: Tensor, fit: SquareFit) -> np.ndarray:
+    """(b, 3, R, R) float [0, 1] squares -> (b, H, W, 3) uint8 frames of the source size (letterbox undone)."""
+    squares = (images * 255).round().clamp(0, 255).to(torch.uint8)  # (b, 3, R, R)
+    squares = rearrange(squares, "b c h w -> b h w c").cpu().numpy()  # (b, R, R, 3)
+    return np.stack([fit.image_from_canvas(square) for square in squares])
+
+
+def _pose_chunks(pose_maps: Tensor | Iterable[Tensor], resolution: int) -> Iterator[Tensor]:
+    """Validate each chunk of the pose-map stream; a single (T, 3, R, R) tensor counts as one chunk."""
+    chunks = [pose_maps] if isinstance(pose_maps, Tensor) else pose_maps
+    for index, chunk in enumerate(chunks):
+        check_images(chunk, f"pose_maps chunk {index}", size=resolution)
+        yield chunk
+
+
+def sample_video(
+    model: torch.nn.Module,
+    source_image: Tensor,
+    pose_maps: Tensor | Iterable[Tensor],
+    *,
+    batch_size: int = 4,
+    steps: int = 20,
+    guidance: float = 2.0,
+    scheduler: str = "ddpm",
+    seed: int = 0,
+    eta: float = 0.0,
+    noise: str = "fixed",
+    output_fit: SquareFit | None = None,
+    progress: bool = True,
+    timestep_spacing: str = "leading",
+) -> Iterator[Tensor | np.ndarray]:
+    """Generate the frames of a video of the source person performing the pose-map sequence.
+
+    source_image: (3, R, R) float [0, 1], already letterboxed to the model square.
+    pose_maps: (T, 3, R, R) float [0, 1], or an iterable of such chunks (a long video streams).
+    Yields, in frame order, chunks of up to ``batch_size`` frames: (b, 3, R, R) float32 [0, 1] on
+    the model's device, or, with ``output_fit``, (b, H, W, 3) uint8 numpy frames of the source size.
+    Settings are checked when this is called; pose-map chunks as they arrive.
+    """
+    pipeline = FPDMPipeline(model, timestep_spacing=timestep_spacing)
+    resolution = pipeline.resolution
+    check_images(source_image, "source_image", batched=False, size=resolution)
+    check_settings(steps, guidance, scheduler, eta, model.noise_schedule.num_train_timesteps)
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if noise not in NOISE_MODES:
+        raise InputError(f"noise must be one of {', '.join(NOISE_MODES)}, got {noise!r}")
+    if output_fit is not None and output_fit.size != resolution:
+        raise InputError(f"output_fit is for a {output_fit.size}px canvas but the model works at {resolution}px")
+    schedule = pipeline.schedule(steps)  # checks the spacing too
+    logger.info(
+        "sampling video: %s, %d steps, guidance %.2f, batch %d, %s noise, seed %d",
+        scheduler, steps, guidance, batch_size, noise, seed,
+    )  # fmt: skip
+    return _generate(
+        pipeline, source_image, pose_maps, schedule, batch_size,
+        guidance, scheduler, seed, eta, noise, output_fit, progress,
+    )  # fmt: skip
+
+
+@torch.inference_mode()
+def _generate(
+    pipeline: FPDMPipeline,
+    source_image: Tensor,
+    pose_maps: Tensor | Iterable[Tensor],
+    schedule: SamplingSchedule,
+    batch_size: int,
+    guidance: float,
+    scheduler: str,
+    seed: int,
+    eta: float,
+    noise: str,
+    output_fit: SquareFit | None,
+    progress: bool,
+) -> Iterator[Tensor | np.ndarray]:
+    """The generator behind :func:`sample_video` (arguments already checked)."""
+    model = pipeline.model
+    device, dtype = model_device_dtype(model)
+    latent_one = pipeline.latent_shape(1)
+    stochastic = is_stochastic(scheduler, eta)
+
+    # 1. Encode the source once per video: context tokens (1, N, C_ctx) and e_img (1, D)
+    encoding = model.encode_source(source_image[None].to(device=device, dtype=dtype))
+
+    # 2. Noise shared by every frame (fixed mode): x_T and the per-step draws, once from the seed
+    shared = noise_draws(torch.Generator("cpu").manual_seed(seed), latent_one, schedule.num_steps, stochastic)
+
+    bar = tqdm(desc="frames", unit="frame", disable=not progress)
+    for first, pose_chunk in rebatch(_pose_chunks(pose_maps, pipeline.resolution), batch_size):
+        b = pose_chunk.shape[0]
+        pose = pose_chunk.to(device=device, dtype=dtype)  # (b, 3, R, R)
+
+        # 3. Per-frame conditions: fuse e_img with each pose; the context is shared by the chunk
+        fused = model.fuse(encoding.image_embedding.expand(b, -1), pose)  # (b, D)
+        context = encoding.context.expand(b, -1, -1)  # (b, N, C_ctx)
+
+        # 4. Initial latents and per-step noise of the chunk: (1, ...) broadcast, or one draw per frame
+        if noise == "fixed":
+            initial, per_step = shared
+        else:
+            initial, per_step = independent_noise(seed, first, b, latent_one, schedule.num_steps, stochastic)
+        latents = initial.to(device).expand(b, -1, -1, -1).clone()  # (b, C, s, s) float32
+        if per_step is not None:
+            per_step = per_step.to(device)  # (N, 1 or b, C, s, s)
+
+        # 5. Denoise the chunk (3b rows per UNet call) and decode
+        latents = pipeline.sample_latents(
+            latents, pose, context, fused, schedule,
+            guidance=guidance, scheduler=scheduler, eta=eta,
+            step_noise=lambda i: None if per_step is None else per_step[i], progress=False,
+        )  # fmt: skip
+        images = pipeline.decode(latents)  # (b, 3, R, R)
+        bar.update(b)
+        yield to_frames(images, output_fit) if output_fit is not None else images
+    bar.close()

@@ -1,0 +1,102 @@
+"""FPDMPipeline on the fake model: shapes, determinism, guidance rows, dtypes, schedulers, errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from factories_pipeline import FakeFPDM, random_pose_maps, random_source_image
+
+from fpdm_video.errors import InputError
+from pipelines.fpdm_pipeline import FPDMPipeline
+
+R = 32
+
+
+def run(pipe, batch=2, seed=0, **kwargs):
+    sources = torch.stack([random_source_image(R, seed=10 + k) for k in range(batch)])  # (B, 3, R, R)
+    kwargs.setdefault("steps", 3)
+    generator = torch.Generator().manual_seed(seed)
+    return pipe(sources, random_pose_maps(batch, R), generator=generator, progress=False, **kwargs)
+
+
+def test_output_shape_range_and_determinism():
+    model = FakeFPDM()
+    pipe = FPDMPipeline(model)
+    first = run(pipe)
+    assert first.shape == (2, 3, R, R) and first.dtype == torch.float32
+    assert 0 <= float(first.min()) and float(first.max()) <= 1
+    torch.testing.assert_close(run(pipe), first, rtol=0, atol=0)
+    assert (run(pipe, seed=1) - first).abs().max() > 1e-3  # the seed matters
+    assert model.calls.encode_source == 3 and model.calls.fuse == 3
+
+
+@pytest.mark.parametrize("guidance,rows", [(2.0, 6), (1.0, 2)])
+def test_rows_per_unet_call(guidance, rows):
+    model = FakeFPDM()
+    run(FPDMPipeline(model), guidance=guidance, steps=4)
+    assert model.calls.denoise_rows == [rows] * 4
+
+
+def test_guidance_changes_the_result():
+    pipe = FPDMPipeline(FakeFPDM())
+    assert (run(pipe, guidance=2.0) - run(pipe, guidance=1.0)).abs().max() > 1e-4
+
+
+@pytest.mark.parametrize("scheduler,eta", [("ddpm", 0.0), ("ddim", 0.0), ("ddim", 0.8), ("dpmpp_2m", 0.0)])
+@pytest.mark.parametrize("prediction_type", ["epsilon", "v_prediction"])
+def test_every_scheduler_runs(scheduler, eta, prediction_type):
+    out = run(FPDMPipeline(FakeFPDM(prediction_type=prediction_type)), scheduler=scheduler, eta=eta, steps=4)
+    assert torch.isfinite(out).all()
+
+
+def test_ddim_is_deterministic_given_x_t_and_eta_adds_noise():
+    """DDIM with eta = 0 depends only on x_T; eta > 0 adds per-step noise and changes the result."""
+    pipe = FPDMPipeline(FakeFPDM())
+    a = run(pipe, scheduler="ddim", eta=0.0)
+    b = run(pipe, scheduler="ddim", eta=0.0)
+    torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert (run(pipe, scheduler="ddim", eta=1.0) - a).abs().max() > 1e-4
+
+
+def test_one_source_for_many_poses_and_resizing():
+    model = FakeFPDM()
+    pipe = FPDMPipeline(model)
+    pose = random_pose_maps(3, R)
+    source = random_source_image(R)[None]  # (1, 3, R, R)
+    generator = lambda: torch.Generator().manual_seed(5)  # noqa: E731
+    broadcast = pipe(source, pose, steps=2, generator=generator(), progress=False)
+    repeated = pipe(source.expand(3, -1, -1, -1), pose, steps=2, generator=generator(), progress=False)
+    torch.testing.assert_close(broadcast, repeated, rtol=1e-5, atol=1e-6)
+    big = torch.nn.functional.interpolate(source, size=(64, 64), mode="bilinear", align_corners=False)
+    assert pipe(big, pose, steps=2, generator=generator(), progress=False).shape == (3, 3, R, R)
+
+
+def test_bfloat16_model_runs_and_stays_near_fp32():
+    model = FakeFPDM()
+    fp32 = run(FPDMPipeline(model), scheduler="ddim")
+    bf16 = run(FPDMPipeline(model.to(torch.bfloat16)), scheduler="ddim")
+    assert bf16.dtype == torch.float32
+    assert (bf16 - fp32).abs().max() < 0.1
+
+
+def test_bad_inputs_raise_input_errors():
+    pipe = FPDMPipeline(FakeFPDM())
+    source, pose = random_source_image(R)[None], random_pose_maps(2, R)
+    cases = [
+        (dict(source_images=source[:, :, :, :20]), "square"),
+        (dict(source_images=(source * 255).to(torch.uint8)), "float"),
+        (dict(source_images=source * 3), r"\[0, 1\]"),
+        (dict(source_images=source[0]), "shaped"),
+        (dict(pose_maps=random_pose_maps(2, 16)), "32x32"),
+        (dict(source_images=source.expand(3, -1, -1, -1)), "source images for 2 pose maps"),
+        (dict(scheduler="euler"), "unknown scheduler"),
+        (dict(steps=0), "steps"),
+        (dict(steps=1001), "steps"),
+        (dict(guidance=float("nan")), "guidance"),
+        (dict(eta=-0.1), "eta"),
+    ]
+    for overrides, message in cases:
+        kwargs = dict(source_images=source, pose_maps=pose, steps=2, progress=False)
+        kwargs.update(overrides)
+        with pytest.raises(InputError, match=message):
+            pipe(kwargs.pop("source_images"), kwargs.pop("pose_maps"), **kwargs)

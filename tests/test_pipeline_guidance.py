@@ -1,0 +1,75 @@
+"""Three-way guidance: the combination rule, the row stacking, and which branches run."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from pipelines.guidance import branch_flags, guided_model_output, guided_prediction, uses_guidance
+from factories_pipeline import PROBE_FUSED, PROBE_POSE, PROBE_SOURCE, BranchProbe, FakeFPDM, random_pose_maps
+
+B = 2
+
+
+def conditions(model, batch=B, seed=0):
+    """latents (B, 4, 4, 4), pose maps, context and fused embeddings from the fake model."""
+    generator = torch.Generator().manual_seed(seed)
+    latents = torch.randn(batch, 4, 4, 4, generator=generator)
+    pose = random_pose_maps(batch, seed=seed)
+    encoding = model.encode_source(torch.rand(batch, 3, 32, 32, generator=generator))
+    fused = model.fuse(encoding.image_embedding, pose)
+    return latents, pose, encoding.context, fused
+
+
+def test_guided_prediction_formula():
+    generator = torch.Generator().manual_seed(0)
+    eps_u, eps_s, eps_f = (torch.randn(3, 4, 2, 2, generator=generator) for _ in range(3))
+    g = 2.5
+    expected = eps_u + g * eps_s - g * eps_u + g * eps_f - g * eps_s
+    torch.testing.assert_close(guided_prediction(eps_u, eps_s, eps_f, g), expected)
+    torch.testing.assert_close(guided_prediction(eps_u, eps_s, eps_f, 1.0), eps_f)
+
+
+def test_branch_flags_stack_u_s_f():
+    use_pose, use_source, use_fused = branch_flags(2, "cpu")
+    assert use_pose.tolist() == [False, False, True, True, True, True]
+    assert use_source.tolist() == [False, False, True, True, True, True]
+    assert use_fused.tolist() == [False, False, False, False, True, True]
+
+
+@pytest.mark.parametrize("g", [2.0, 3.5])
+def test_probe_branches_combined_in_one_call_of_3b_rows(g):
+    model = BranchProbe()
+    latents, pose, context, fused = conditions(model)
+    out = guided_model_output(model, latents, 951, pose, context, fused, g)
+    # u = x, s = x + pose + source, f = x + pose + source + fused  =>  x + g (pose + source + fused)
+    expected = latents + g * (PROBE_POSE + PROBE_SOURCE + PROBE_FUSED)
+    torch.testing.assert_close(out, expected)
+    assert model.calls.denoise_rows == [3 * B]
+    assert out.dtype == torch.float32
+
+
+@pytest.mark.parametrize("g", [1.0, 0.5, 0.0])
+def test_no_guidance_runs_only_the_full_branch(g):
+    model = BranchProbe()
+    latents, pose, context, fused = conditions(model)
+    out = guided_model_output(model, latents, 951, pose, context, fused, g)
+    torch.testing.assert_close(out, latents + PROBE_POSE + PROBE_SOURCE + PROBE_FUSED)
+    assert model.calls.denoise_rows == [B]
+    assert model.last_flags == (True, True, True)
+    assert not uses_guidance(g)
+
+
+def test_stacked_call_equals_three_separate_branch_calls():
+    """On a nonlinear fake denoiser: stacking rows [u; s; f] keeps every row with its own conditions."""
+    model = FakeFPDM()
+    latents, pose, context, fused = conditions(model, batch=3, seed=4)
+    g = 2.0
+    with torch.no_grad():
+        stacked = guided_model_output(model, latents, 501, pose, context, fused, g)
+        t = torch.full((3,), 501)
+        eps_u = model.denoise(latents, t, pose, context, fused, use_pose=False, use_source=False, use_fused=False)
+        eps_s = model.denoise(latents, t, pose, context, fused, use_pose=True, use_source=True, use_fused=False)
+        eps_f = model.denoise(latents, t, pose, context, fused)
+    torch.testing.assert_close(stacked, guided_prediction(eps_u, eps_s, eps_f, g), rtol=1e-5, atol=1e-6)
+    assert (eps_f - eps_u).abs().max() > 1e-2  # the conditions matter in this fake

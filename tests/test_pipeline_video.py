@@ -1,0 +1,111 @@
+"""Video sampling: batched with fixed noise equals frame-by-frame sampling; streaming; output fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from factories_pipeline import FakeFPDM, random_pose_maps, random_source_image
+
+from fpdm_video.errors import InputError
+from fpdm_video.geometry import SquareFit
+from pipelines.fpdm_pipeline import FPDMPipeline
+from pipelines.video_sampling import frame_seed, rebatch, sample_video
+
+R = 32
+FRAMES = 6
+
+
+def video(model, pose, **kwargs) -> torch.Tensor:
+    """All frames of ``sample_video`` concatenated: (T, 3, R, R)."""
+    kwargs.setdefault("steps", 4)
+    return torch.cat(list(sample_video(model, random_source_image(R), pose, progress=False, **kwargs)))
+
+
+@pytest.mark.parametrize("scheduler,eta", [("ddpm", 0.0), ("ddim", 0.0), ("ddim", 0.7)])
+def test_batched_equals_frame_by_frame(scheduler, eta):
+    model = FakeFPDM()
+    pose = random_pose_maps(FRAMES, R)
+    batched = video(model, pose, batch_size=4, scheduler=scheduler, eta=eta, seed=3)
+    single = video(model, pose, batch_size=1, scheduler=scheduler, eta=eta, seed=3)
+    assert batched.shape == (FRAMES, 3, R, R)
+    torch.testing.assert_close(batched, single, rtol=1e-5, atol=1e-5)
+    # ...and equals the image pipeline run frame by frame, encoders recomputed, generator seeded alike
+    pipe = FPDMPipeline(model)
+    for k in range(FRAMES):
+        frame = pipe(
+            random_source_image(R)[None], pose[k : k + 1], steps=4, scheduler=scheduler, eta=eta,
+            generator=torch.Generator().manual_seed(3), progress=False,
+        )  # fmt: skip
+        torch.testing.assert_close(batched[k : k + 1], frame, rtol=1e-5, atol=1e-5)
+
+
+def test_same_pose_gives_the_same_frame_with_fixed_noise():
+    model = FakeFPDM()
+    pose = random_pose_maps(FRAMES, R)
+    pose[5] = pose[1]  # frame 1 is in the first chunk (row 1), frame 5 in the second (row 1 of 2)
+    frames = video(model, pose, batch_size=4)
+    torch.testing.assert_close(frames[5], frames[1], rtol=1e-5, atol=1e-5)
+    assert (frames[2] - frames[1]).abs().max() > 1e-4  # different poses still differ
+
+
+def test_independent_noise_differs_per_frame_and_ignores_batch_size():
+    model = FakeFPDM()
+    pose = random_pose_maps(1, R).expand(FRAMES, -1, -1, -1)  # one pose for every frame
+    frames = video(model, pose, batch_size=4, noise="independent")
+    assert (frames[1] - frames[0]).abs().max() > 1e-3
+    torch.testing.assert_close(video(model, pose, batch_size=1, noise="independent"), frames, rtol=1e-5, atol=1e-5)
+    fixed = video(model, pose, batch_size=4)
+    torch.testing.assert_close(fixed[1], fixed[0], rtol=1e-5, atol=1e-5)
+    assert frame_seed(0, 1) != frame_seed(0, 2) != frame_seed(1, 1)
+
+
+def test_source_encoded_once_and_3b_rows_per_call():
+    model = FakeFPDM()
+    chunks = [random_pose_maps(3, R, seed=1), random_pose_maps(5, R, seed=2), random_pose_maps(2, R, seed=3)]
+    stream = sample_video(model, random_source_image(R), iter(chunks), batch_size=4, steps=2, progress=False)
+    sizes = [chunk.shape[0] for chunk in stream]
+    assert sizes == [4, 4, 2]
+    assert model.calls.encode_source == 1
+    assert model.calls.fuse == 3
+    assert model.calls.denoise_rows == [12, 12, 12, 12, 6, 6]
+
+
+def test_rebatch_keeps_order_across_chunks():
+    frames = torch.arange(10.0)[:, None]
+    chunks = [frames[:3], frames[3:8], frames[8:]]
+    batches = list(rebatch(chunks, 4))
+    assert [first for first, _ in batches] == [0, 4, 8]
+    assert torch.equal(torch.cat([batch for _, batch in batches]), frames)
+    assert [batch.shape[0] for _, batch in batches] == [4, 4, 2]
+
+
+def test_output_fit_returns_source_size_uint8_frames():
+    model = FakeFPDM()
+    pose = random_pose_maps(3, R)
+    fit = SquareFit(width=21, height=26, size=R)  # PHOENIX-like portrait aspect
+    stream = sample_video(model, random_source_image(R), pose, batch_size=2, steps=2, output_fit=fit, progress=False)
+    frames = np.concatenate(list(stream))
+    assert frames.shape == (3, 26, 21, 3) and frames.dtype == np.uint8
+    floats = video(model, pose, batch_size=2, steps=2)
+    squares = (floats * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    assert np.array_equal(frames[0], fit.image_from_canvas(squares[0]))
+
+
+def test_bad_video_inputs_raise_input_errors():
+    model = FakeFPDM()
+    source, pose = random_source_image(R), random_pose_maps(2, R)
+    with pytest.raises(InputError, match="noise must be"):
+        sample_video(model, source, pose, noise="shared")
+    with pytest.raises(InputError, match="batch_size"):
+        sample_video(model, source, pose, batch_size=0)
+    with pytest.raises(InputError, match="canvas"):
+        sample_video(model, source, pose, output_fit=SquareFit(10, 10, 64))
+    with pytest.raises(InputError, match=r"\(3, H, W\)"):
+        sample_video(model, source[None], pose)
+    with pytest.raises(InputError, match="spacing"):
+        sample_video(model, source, pose, timestep_spacing="linspace")
+    frames = sample_video(model, source, [pose, random_pose_maps(2, 16)], batch_size=2, steps=1, progress=False)
+    next(frames)
+    with pytest.raises(InputError, match="pose_maps chunk 1"):
+        next(frames)
