@@ -71,8 +71,8 @@ def test_empty_corpus_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda row: row.rsplit("|", 1)[0], r":3: row has 6 fields, expected 7 .*missing field"),
-        (lambda row: row + "|extra", r":3: row has 8 fields, expected 7 .*extra field"),
+        (lambda row: row.rsplit("|", 1)[0], r":3: row has 6 fields, expected 7 .*missing field.*truncated"),
+        (lambda row: row + "|extra", r":3: row has 8 fields, expected 7 .*extra field.*inside a text field"),
         (lambda row: row.replace("|-1|-1|", "|first|-1|"), r":3: field 'start' must be an integer .*'first'"),
         (lambda row: "../escape" + row[row.index("|") :], r":3: PHOENIX sample name '\.\./escape' cannot be a folder"),
     ],
@@ -98,24 +98,29 @@ def test_not_utf8(tmp_path: Path) -> None:
         PhoenixDataset(tmp_path).samples("dev")
 
 
-def test_row_naming_missing_frame_folder(tmp_path: Path) -> None:
-    clips = _dev(tmp_path)
-    sample = PhoenixDataset(tmp_path).samples("dev")[1]
+def _remove_folder(sample) -> None:
     shutil.rmtree(sample.frames_dir)
-    where = re.escape(f"{corpus_path(tmp_path, 'dev')}:3")
-    for action in (load_sample, count_sample_frames):
-        with pytest.raises(VideoReadError, match=rf"sample '{clips[1].name}' \({where}\) names frame folder .* does not exist"):
-            action(sample)
 
 
-def test_empty_frame_folder(tmp_path: Path) -> None:
-    _dev(tmp_path)
-    sample = PhoenixDataset(tmp_path).samples("dev")[0]
+def _empty_folder(sample) -> None:
     for frame in sample.frames_dir.iterdir():
         frame.unlink()
-    where = re.escape(f"{corpus_path(tmp_path, 'dev')}:2")
+
+
+@pytest.mark.parametrize(
+    ("index", "damage", "message"),
+    [
+        (1, _remove_folder, r"\) names frame folder .* which does not exist"),
+        (0, _empty_folder, r"\): frame folder .* has no PNG/JPEG frames"),
+    ],
+)
+def test_broken_frame_folder_names_the_corpus_line(tmp_path: Path, index: int, damage, message: str) -> None:
+    clips = _dev(tmp_path)
+    sample = PhoenixDataset(tmp_path).samples("dev")[index]
+    damage(sample)
+    where = re.escape(f"sample '{clips[index].name}' ({corpus_path(tmp_path, 'dev')}:{index + 2}")
     for action in (load_sample, count_sample_frames):
-        with pytest.raises(VideoReadError, match=rf"\({where}\): frame folder .* has no PNG/JPEG frames"):
+        with pytest.raises(VideoReadError, match=where + message):
             action(sample)
 
 

@@ -22,12 +22,10 @@ from pathlib import Path
 
 from fpdm_video.errors import CorpusFormatError, InputError, VideoReadError
 from fpdm_video.video.frames_dir import list_frame_files
-from fpdm_video.video.phoenix_corpus import PhoenixSample, parse_corpus, read_corpus_text
+from fpdm_video.video.phoenix_corpus import CorpusFile, PhoenixSample
 from fpdm_video.video.phoenix_layout import SPLITS, PhoenixLayout, check_split
 from fpdm_video.video.reader import iter_video_chunks, read_video
 from fpdm_video.video.types import PHOENIX_FPS, Clip
-
-_FileStamp = tuple[int, int, int]  # (inode, size, mtime_ns): changes when a corpus file is replaced
 
 
 @contextlib.contextmanager
@@ -77,7 +75,7 @@ class PhoenixDataset:
     def __init__(self, root: str | os.PathLike) -> None:
         self.layout = PhoenixLayout.of(root)
         self.layout.check_root()
-        self._parsed: dict[str, tuple[_FileStamp, list[PhoenixSample], dict[str, PhoenixSample]]] = {}
+        self._corpora: dict[str, CorpusFile] = {}  # split -> its corpus, parsed when it changes
 
     @property
     def root(self) -> Path:
@@ -87,33 +85,35 @@ class PhoenixDataset:
         """The splits whose corpus CSV exists, in the order train, dev, test."""
         return [split for split in SPLITS if self.layout.corpus_path(split).is_file()]
 
-    def _load_split(self, split: str) -> tuple[list[PhoenixSample], dict[str, PhoenixSample]]:
-        path = self.layout.corpus_path(check_split(split))
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            present = ", ".join(self.splits()) or "none"
-            raise CorpusFormatError(
-                f"split {split!r} has no corpus file {path} (splits present: {present}); "
-                "pick a split that exists or add the annotations of this one"
-            ) from None
-        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
-        cached = self._parsed.get(split)
-        if cached is None or cached[0] != stamp:
-            samples = parse_corpus(read_corpus_text(path), path, split, self.layout.split_dir(split))
-            cached = (stamp, samples, {sample.name: sample for sample in samples})
-            self._parsed[split] = cached
-        return cached[1], cached[2]
+    def _missing_split(self, split: str) -> CorpusFormatError:
+        present = ", ".join(self.splits()) or "none"
+        return CorpusFormatError(
+            f"split {split!r} has no corpus file {self.layout.corpus_path(split)} (splits present: "
+            f"{present}); pick a split that exists or add the annotations of this one"
+        )
+
+    def _corpus(self, split: str) -> CorpusFile:
+        """The (cached) corpus of ``split``."""
+        if split not in self._corpora:
+            path = self.layout.corpus_path(check_split(split))
+            self._corpora[split] = CorpusFile(path, split, self.layout.split_dir(split))
+        return self._corpora[split]
 
     def samples(self, split: str) -> list[PhoenixSample]:
         """All samples of ``split`` in corpus order."""
-        return list(self._load_split(split)[0])
+        try:
+            return self._corpus(split).samples()
+        except FileNotFoundError:
+            raise self._missing_split(split) from None
 
     def sample(self, name: str, split: str | None = None) -> PhoenixSample:
         """The sample called ``name``, looked up in ``split`` or, if None, in every split present."""
         splits = [check_split(split)] if split is not None else self.splits()
         for candidate in splits:
-            found = self._load_split(candidate)[1].get(name)
+            try:
+                found = self._corpus(candidate).get(name)
+            except FileNotFoundError:
+                raise self._missing_split(candidate) from None
             if found is not None:
                 return found
         raise InputError(

@@ -93,10 +93,13 @@ def _parse_int(text: str, column: str, where: str) -> int:
 def _parse_row(parts: list[str], split: str, split_dir: Path, path: Path, line: int) -> PhoenixSample:
     where = f"{path}:{line}"
     if len(parts) != len(HEADER):
-        kind = "missing" if len(parts) < len(HEADER) else "extra"
+        hint = (
+            "missing field(s): is the line truncated or a '|' missing?"
+            if len(parts) < len(HEADER)
+            else "extra field(s): a '|' inside a text field is the usual cause"
+        )
         raise CorpusFormatError(
-            f"{where}: row has {len(parts)} fields, expected {len(HEADER)} ({DELIMITER.join(HEADER)}); "
-            f"{kind} field(s) - a '|' inside a text field or a truncated line is the usual cause"
+            f"{where}: row has {len(parts)} fields, expected {len(HEADER)} ({DELIMITER.join(HEADER)}); {hint}"
         )
     name, video, start, end, speaker, orth, translation = parts
     try:
@@ -169,3 +172,38 @@ def format_corpus(samples: Iterable[PhoenixSample]) -> str:
     rows = [DELIMITER.join(HEADER)]
     rows += [DELIMITER.join(check_sample_fields(sample).fields()) for sample in samples]
     return "\n".join(rows) + "\n"
+
+
+class CorpusFile:
+    """One corpus CSV, parsed on first use and parsed again only when the file changes on disk.
+
+    A change is seen through (inode, size, mtime): writers replace the file by renaming a new one
+    over it, which gives it a new inode. The file is stat-ed before it is read, so a replacement
+    in between at worst costs one more parse later, never a stale cache.
+    """
+
+    def __init__(self, path: Path, split: str, split_dir: Path) -> None:
+        self.path = path  # the corpus CSV
+        self.split = split  # the split it describes
+        self.split_dir = split_dir  # parent of the split's frame folders
+        # (stamp, rows, rows by name), replaced as one object so threads never see a mix
+        self._state: tuple[tuple[int, int, int], list[PhoenixSample], dict[str, PhoenixSample]] | None = None
+
+    def _current(self) -> tuple[list[PhoenixSample], dict[str, PhoenixSample]]:
+        """The parsed rows, parsing again if the file changed; ``FileNotFoundError`` if it is gone."""
+        st = self.path.stat()
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        state = self._state
+        if state is None or state[0] != stamp:
+            samples = parse_corpus(read_corpus_text(self.path), self.path, self.split, self.split_dir)
+            state = (stamp, samples, {sample.name: sample for sample in samples})
+            self._state = state
+        return state[1], state[2]
+
+    def samples(self) -> list[PhoenixSample]:
+        """All rows in file order (a new list; the samples themselves are immutable)."""
+        return list(self._current()[0])
+
+    def get(self, name: str) -> PhoenixSample | None:
+        """The row called ``name``, or None."""
+        return self._current()[1].get(name)
