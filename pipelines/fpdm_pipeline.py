@@ -149,11 +149,12 @@ class FPDMPipeline:
         fused = self.model.fuse(image_embedding, pose)  # (B, D)
 
         # 4. Prepare the initial latents x_T ~ N(0, I), then one noise draw per step if the sampler needs it
-        latents = draw_noise(self.latent_shape(batch), generator, device)  # (B, C, s, s) float32
+        shape = self.latent_shape(batch)
+        latents = draw_noise(shape, generator, device)  # (B, C, s, s) float32
         stochastic = is_stochastic(scheduler, eta)
 
         def step_noise(i: int) -> Tensor | None:
-            return draw_noise(latents.shape, generator, device) if stochastic else None
+            return draw_noise(shape, generator, device) if stochastic else None
 
         # 5. Denoising loop
         latents = self.sample_latents(
