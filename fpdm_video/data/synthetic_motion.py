@@ -96,7 +96,7 @@ def _free_key(side: str, rng: np.random.Generator, shape: str) -> HandKey:
     shoulder = np.array([sign * SHOULDER_HALF, 0.0, 0.0])
     reach = 0.92 * (UPPER_ARM + FOREARM)
     for _ in range(32):
-        target = np.array([sign * rng.uniform(-0.12, 0.34), rng.uniform(-0.12, 0.4), rng.uniform(-0.34, -0.14)])
+        target = np.array([sign * rng.uniform(-0.12, 0.34), rng.uniform(-0.06, 0.4), rng.uniform(-0.34, -0.14)])
         if np.linalg.norm(target - shoulder) <= reach:
             break
     return HandKey(
