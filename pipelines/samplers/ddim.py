@@ -35,7 +35,7 @@ def ddim_step(
     eta: float = 0.0,
     previous_x0: Tensor | None = None,
 ) -> StepOutput:
-    """One DDIM step; ``noise`` is needed when ``eta > 0`` (and this is not the last step). ``previous_x0`` is ignored."""
+    """One DDIM step; ``noise`` is needed when ``eta > 0`` (except at the last step). ``previous_x0`` is ignored."""
     if eta < 0:
         raise InputError(f"eta must be >= 0 (0: deterministic DDIM), got {eta}")
     alpha_bar_t, alpha_bar_prev = schedule.alpha_bar(i), schedule.alpha_bar(i + 1)

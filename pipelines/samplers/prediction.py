@@ -14,7 +14,9 @@ from torch import Tensor
 from fpdm_video.errors import InputError
 
 
-def predicted_x0_and_eps(sample: Tensor, model_output: Tensor, alpha_bar: float, prediction_type: str) -> tuple[Tensor, Tensor]:
+def predicted_x0_and_eps(
+    sample: Tensor, model_output: Tensor, alpha_bar: float, prediction_type: str
+) -> tuple[Tensor, Tensor]:
     """(x̂_0, ε̂), both shaped like ``sample`` (B, C, h, w), from the model output at noise level ᾱ."""
     sqrt_ab, sqrt_one_minus_ab = alpha_bar**0.5, (1.0 - alpha_bar) ** 0.5
     if prediction_type == "epsilon":

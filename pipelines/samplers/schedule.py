@@ -64,7 +64,7 @@ class SamplingSchedule:
 
 
 def betas(num_train_timesteps: int, beta_schedule: str, beta_start: float, beta_end: float) -> Tensor:
-    """(T,) float64 β_t. "linear": Ho et al. 2020 (sec. 4); "scaled_linear": linear in sqrt(β), as Stable Diffusion."""
+    """(T,) float64 β_t. "linear": Ho et al. 2020 (sec. 4); "scaled_linear": linear in sqrt(β) (Stable Diffusion)."""
     if beta_schedule == "linear":
         return torch.linspace(beta_start, beta_end, num_train_timesteps, dtype=torch.float64)
     if beta_schedule == "scaled_linear":
@@ -74,13 +74,14 @@ def betas(num_train_timesteps: int, beta_schedule: str, beta_start: float, beta_
 
 def alphas_cumprod(noise_schedule: NoiseScheduleLike) -> Tensor:
     """(T,) float64 ᾱ_t = prod_{s<=t} (1 - β_s) (Ho et al. 2020, notation above eq. 4)."""
-    beta = betas(
-        noise_schedule.num_train_timesteps, noise_schedule.beta_schedule, noise_schedule.beta_start, noise_schedule.beta_end
-    )
+    ns = noise_schedule
+    beta = betas(ns.num_train_timesteps, ns.beta_schedule, ns.beta_start, ns.beta_end)  # (T,)
     return torch.cumprod(1.0 - beta, dim=0)
 
 
-def inference_timesteps(num_train_timesteps: int, steps: int, spacing: str = "leading", steps_offset: int = 1) -> Tensor:
+def inference_timesteps(
+    num_train_timesteps: int, steps: int, spacing: str = "leading", steps_offset: int = 1
+) -> Tensor:
     """(steps,) int64 descending timesteps for ``steps`` inference steps.
 
     "leading": ``k * (T // steps) + steps_offset`` for k = steps-1 .. 0; "trailing": ``round(T - k T/steps) - 1``
@@ -109,7 +110,8 @@ def make_schedule(
     """The :class:`SamplingSchedule` of ``steps`` steps for a model trained with ``noise_schedule``."""
     if noise_schedule.prediction_type not in PREDICTION_TYPES:
         raise InputError(
-            f"model prediction_type {noise_schedule.prediction_type!r} is not supported; use one of {', '.join(PREDICTION_TYPES)}"
+            f"model prediction_type {noise_schedule.prediction_type!r} is not supported; "
+            f"use one of {', '.join(PREDICTION_TYPES)}"
         )
     all_alpha_bars = alphas_cumprod(noise_schedule)  # (T,)
     timesteps = inference_timesteps(noise_schedule.num_train_timesteps, steps, spacing, steps_offset)  # (N,)
