@@ -30,6 +30,9 @@ from fpdm_video.data.synthetic_shapes import (
     disc,
     ellipse,
     fill_polygon,
+    capsules,
+    fill_fixed,
+    fixed,
     outlined_capsules,
     polyline,
     rotate90,
@@ -168,38 +171,42 @@ def _draw_torso(img: np.ndarray, identity: SignerIdentity, body: dict[str, np.nd
 
 
 def _draw_pattern(img, identity: SignerIdentity, polygon, anchor, out, down, unit) -> None:
-    """Stripes or dots that move with the torso, clipped to the shirt polygon."""
+    """Stripes or dots that move with the torso, clipped to the shirt polygon, anti-aliased.
+
+    Coverage is computed per pixel from the distance to the nearest stripe centre line or dot
+    centre of a lattice anchored at the shoulders' midpoint (``out`` and ``down`` axes).
+    """
     h, w = img.shape[:2]
     x0, y0 = np.floor(polygon.min(axis=0)).astype(int)
     x1, y1 = np.ceil(polygon.max(axis=0)).astype(int)
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
     if x1 <= x0 or y1 <= y0:
         return
-    region = img[y0:y1, x0:x1]
-    layer = region.copy()
-    local = polygon - np.array([x0, y0])
-    span = float(np.hypot(x1 - x0, y1 - y0))
-    anchor = anchor - np.array([x0, y0])
+    region = img[y0:y1, x0:x1]  # view: blended in place
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)  # (h, w) pixel centres
+    px, py = xs - anchor[0], ys - anchor[1]
+    across = px * out[0] + py * out[1]  # (h, w) along the shoulder line
+    along = px * down[0] + py * down[1]  # (h, w) down the body
     if identity.clothing_pattern == "stripes":
         step = 0.16 * unit
-        for k in range(-int(span / step) - 1, int(span / step) + 2):
-            centre = anchor + down * (k * step + 0.3 * step)
-            polyline(layer, np.array([centre - out * span, centre + out * span]), identity.pattern_colour, 0.055 * unit)
+        phase = along / step - 0.3
+        distance = np.abs(phase - np.round(phase)) * step
+        coverage = np.clip(0.0275 * unit - distance + 0.5, 0.0, 1.0)
     else:
         step = 0.17 * unit
-        n = int(span / step) + 2
-        for i in range(-n, n + 1):
-            for j in range(-n, n + 1):
-                centre = anchor + out * (i + 0.5 * (j % 2)) * step + down * (j + 0.4) * step
-                if -step < centre[0] < layer.shape[1] + step and -step < centre[1] < layer.shape[0] + step:
-                    disc(layer, centre, 0.035 * unit, identity.pattern_colour)
-    mask = np.zeros(region.shape[:2], dtype=np.uint8)
-    towards_centre = local.mean(axis=0) - local  # (n, 2)
+        row = np.round(along / step - 0.4)
+        column = across / step - 0.5 * np.mod(row, 2.0)
+        dx = (column - np.round(column)) * step
+        dy = (along / step - 0.4 - row) * step
+        coverage = np.clip(0.035 * unit - np.hypot(dx, dy) + 0.5, 0.0, 1.0)
+    towards_centre = polygon.mean(axis=0) - polygon  # (n, 2)
     towards_centre /= np.maximum(np.linalg.norm(towards_centre, axis=1, keepdims=True), 1e-6)
-    inner = local + towards_centre * _outline_width(unit)  # keep the outline free of the pattern
-    cv2.fillPoly(mask, [np.round(inner * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
-    alpha = mask[..., None].astype(np.float32) / 255.0
-    region[:] = np.round(layer * alpha + region * (1.0 - alpha)).astype(np.uint8)
+    inner = polygon + towards_centre * _outline_width(unit) - np.array([x0, y0])  # keep the outline clear
+    mask = np.zeros(region.shape[:2], dtype=np.uint8)
+    fill_polygon(mask, inner, 255)
+    alpha = (coverage * (mask.astype(np.float32) / 255.0))[..., None]  # (h, w, 1)
+    colour = np.asarray(identity.pattern_colour, dtype=np.float32)
+    region[:] = np.round(colour * alpha + region * (1.0 - alpha)).astype(np.uint8)
 
 
 def _draw_neck(img, identity: SignerIdentity, head: Head, body: dict[str, np.ndarray], unit: float) -> None:
@@ -214,8 +221,10 @@ def _draw_neck(img, identity: SignerIdentity, head: Head, body: dict[str, np.nda
     neck = np.array([top - across, top + across, bottom + across * 1.05, bottom - across * 1.05])
     polyline(img, neck, line, 2 * _outline_width(unit), closed=True)
     fill_polygon(img, neck, shade(skin, 0.9))
-    ellipse(img, bottom, (half * 1.3 + _outline_width(unit), half * 0.75 + _outline_width(unit)), head.angle, shade(identity.clothing_colour, 0.6))
-    ellipse(img, bottom, (half * 1.3, half * 0.75), head.angle, shade(skin, 0.9))
+    collar = (half * 1.3, half * 0.75)  # a round neckline: the lower half of an ellipse
+    grow = _outline_width(unit)
+    ellipse(img, bottom, (collar[0] + grow, collar[1] + grow), head.angle, shade(identity.clothing_colour, 0.6), (0.0, 180.0))
+    ellipse(img, bottom, collar, head.angle, shade(skin, 0.9), (0.0, 180.0))
 
 
 def _draw_arm(img, identity: SignerIdentity, body: dict[str, np.ndarray], side: str, unit: float) -> None:
@@ -249,16 +258,26 @@ def draw_hand(img: np.ndarray, skin, xy: np.ndarray, z: np.ndarray, seen: np.nda
         palm_len = 0.5 * float(np.hypot(*(spread.max(axis=0) - spread.min(axis=0))))
     line = shade(skin, 0.55)
     width = max(0.6, 0.06 * palm_len)
-    parts = []  # (depth, kind, indices)
+    parts = []  # (depth, segment range or None for the palm, point indices)
     palm = [i for i in PALM_POINTS if seen[i]]
     if len(palm) >= 3:
-        parts.append((float(np.mean(z[palm])), "palm", palm))
+        parts.append((float(np.mean(z[palm])), None, palm))
+    starts, ends, radii = [], [], []  # every finger segment of the hand, computed in one go
     for f, chain in enumerate(FINGER_CHAINS):
         idx = [i for i in chain if seen[i]]
         if len(idx) >= 2:
-            parts.append((float(np.mean(z[idx[1:]])), "thumb" if f == 0 else "finger", idx))
-    for _, kind, idx in sorted(parts, key=lambda p: -p[0]):  # farther first (larger z)
-        if kind == "palm":
+            r = palm_len * np.linspace(0.2 if f == 0 else 0.17, 0.11, len(idx))
+            first = len(starts)
+            starts += idx[:-1]
+            ends += idx[1:]
+            radii += list(zip(r[:-1], r[1:]))
+            parts.append((float(np.mean(z[idx[1:]])), slice(first, len(starts)), idx))
+    if starts:
+        ra, rb = np.array(radii).T  # (n,) each
+        fills = fixed(capsules(xy[starts], xy[ends], ra, rb))  # (n, m, 2)
+        lines = fixed(capsules(xy[starts], xy[ends], ra + width, rb + width))
+    for _, segments, idx in sorted(parts, key=lambda p: -p[0]):  # farther first (larger z)
+        if segments is None:
             hull = cv2.convexHull(xy[idx].astype(np.float32)).reshape(-1, 2).astype(np.float64)
             r = 0.14 * palm_len
             polyline(img, hull, line, 2 * (r + width), closed=True)
@@ -266,6 +285,5 @@ def draw_hand(img: np.ndarray, skin, xy: np.ndarray, z: np.ndarray, seen: np.nda
             polyline(img, hull, skin, 2 * r, closed=True)
             fill_polygon(img, hull, skin)
         else:
-            base = 0.2 if kind == "thumb" else 0.17
-            radii = palm_len * np.linspace(base, 0.11, len(idx))
-            outlined_capsules(img, xy[idx], radii, skin, line, width)
+            fill_fixed(img, lines[segments], line)
+            fill_fixed(img, fills[segments], skin)

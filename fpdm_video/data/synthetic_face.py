@@ -68,9 +68,9 @@ def _band(indices: tuple[int, ...], cx: float, outer_sign: float) -> dict[int, n
     half = len(indices) // 2
     t = np.linspace(0.0, 1.0, half)  # outer (0) -> inner (1)
     x = cx + outer_sign * (0.26 - 0.5 * t)
-    arch = -0.36 - 0.06 * np.sin(np.pi * (0.3 + 0.7 * t))
+    arch = -0.36 - 0.06 * np.sin(np.pi * t) - 0.015 * t  # a gentle arch, the inner end a little higher
     upper = np.stack([x, arch], axis=1)
-    lower = np.stack([x, arch + 0.06], axis=1)[::-1]
+    lower = np.stack([x, arch + 0.045], axis=1)[::-1]
     return {i: p for i, p in zip(indices, np.concatenate([upper, lower]))}
 
 

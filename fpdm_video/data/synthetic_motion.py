@@ -82,7 +82,7 @@ def _unit(width: int, height: int) -> float:
 def _rest_key(side: str, rng: np.random.Generator) -> HandKey:
     sign = SIDE_SIGN[side]
     return HandKey(
-        target=(sign * rng.uniform(0.08, 0.16), rng.uniform(0.4, 0.47), rng.uniform(-0.2, -0.12)),
+        target=(sign * rng.uniform(0.08, 0.16), rng.uniform(0.34, 0.42), rng.uniform(-0.22, -0.14)),
         shape=Handshape.from_array(HANDSHAPES["FLAT"].as_array() + np.array([0.2, 0.25, 0.25, 0.3, 0.3, 0.0, 0.0])),
         roll=sign * rng.uniform(-0.2, 0.2),
         yaw=sign * rng.uniform(0.9, 1.3),
