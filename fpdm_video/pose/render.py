@@ -36,7 +36,7 @@ class RenderStyle:
     """How pose maps look. Widths are fractions of the canvas side, so maps look alike at any size."""
 
     min_confidence: float = 0.3  # points with a lower confidence are not drawn
-    body_width: float = 0.012  # body limb line width (3 px at 256)
+    body_width: float = 0.014  # body limb line width (4 px at 256; OpenCV anti-aliases odd widths, 3 and 4 look alike)
     hand_width: float = 0.006  # finger bone line width (2 px at 256)
     face_width: float = 0.003  # face contour line width (at least 1 px)
     joint_scale: float = 0.6  # joint dot radius, as a multiple of the line width of its part
@@ -123,7 +123,8 @@ def _groups() -> tuple[BoneGroup, ...]:
 
 
 def _frame_image(pose: PoseSequence, index: int, fit: SquareFit, style: RenderStyle) -> np.ndarray:
-    xy = fit.points_to_canvas(pose.points[index, :, :2])  # (K, 2)
+    # canvas coordinates put pixel i's centre at i + 0.5; OpenCV draws pixel i's centre at i
+    xy = fit.points_to_canvas(pose.points[index, :, :2]) - 0.5  # (K, 2)
     visible = pose.confidence[index] >= max(style.min_confidence, 1e-6)  # (K,)
     return draw_skeleton(xy, visible, fit.size, style)
 
