@@ -26,31 +26,18 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from fpdm_video.data.synthetic_dataset import (
+# the generator's public API, importable from here as well as from fpdm_video.data
+from fpdm_video.data.synthetic_dataset import (  # noqa: F401
     SyntheticDatasetConfig,
     render_clip,
     sidecar_path,
     write_synthetic_dataset,
 )
-from fpdm_video.data.synthetic_draw import render_signer
-from fpdm_video.data.synthetic_identity import SignerIdentity, sample_identity
-from fpdm_video.data.synthetic_motion import describe_motion, generate_motion
-from fpdm_video.data.synthetic_proportions import apply_proportions
+from fpdm_video.data.synthetic_draw import render_signer  # noqa: F401
+from fpdm_video.data.synthetic_identity import SignerIdentity, sample_identity  # noqa: F401
+from fpdm_video.data.synthetic_motion import describe_motion, generate_motion  # noqa: F401
+from fpdm_video.data.synthetic_proportions import apply_proportions  # noqa: F401
 from fpdm_video.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, InputError
-
-__all__ = [
-    "SignerIdentity",
-    "SyntheticDatasetConfig",
-    "apply_proportions",
-    "describe_motion",
-    "generate_motion",
-    "main",
-    "render_clip",
-    "render_signer",
-    "sample_identity",
-    "sidecar_path",
-    "write_synthetic_dataset",
-]
 
 logger = logging.getLogger(__name__)
 

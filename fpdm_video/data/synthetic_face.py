@@ -47,12 +47,6 @@ CONTACT_POINTS: dict[str, int] = {"chin": CHIN, "cheek": RIGHT_CHEEK, "forehead"
 EYE_CENTRES = {"right": RIGHT_EYE, "left": LEFT_EYE}
 
 
-def _ring(n: int, centre: tuple[float, float], half: tuple[float, float], start: float, step: float) -> np.ndarray:
-    """``n`` points (n, 2) of an ellipse, from angle ``start`` in steps of ``step`` (radians, 0 = +x)."""
-    angles = start + step * np.arange(n)
-    return np.stack([centre[0] + half[0] * np.cos(angles), centre[1] + half[1] * np.sin(angles)], axis=1)
-
-
 def _eye(indices: tuple[int, ...], cx: float, outer_sign: float) -> dict[int, np.ndarray]:
     """An almond eye: outer corner, lower lid (outer -> inner), inner corner, upper lid (inner -> outer)."""
     half = len(indices) // 2
