@@ -128,3 +128,25 @@ def test_real_pose_files_render(real_data):
     img = render_signer(ident, reduced, 0, (96, 128))
     assert img.shape == (128, 96, 3)
     assert (img != background(ident, 96, 128)).any()
+
+
+def test_reference_image_shows_both_hands_open():
+    from fpdm_video.data.synthetic import reference_pose, render_reference
+
+    pose = reference_pose(128, 128)
+    assert pose.num_frames == 1 and pose.presence_counts()["left_hand"] == 1
+    ident = sample_identity(8)
+    img = render_reference(ident, 128).astype(int)
+    bare = pose.copy()
+    bare.confidence[:, 33:75] = 0.0
+    bare = bare.with_data(bare.points, bare.confidence)
+    posed = apply_proportions(pose, ident)
+    without = render_signer(ident, apply_proportions(bare, ident), 0, 128).astype(int)
+    for side in ("left", "right"):
+        tips = hand_pixels(posed, 0, side, 128)[[8, 12, 16]]  # open hand: fingertips away from the palm
+        assert all((0 < x < 127) and (0 < y < 127) for x, y in tips)
+        for x, y in tips:
+            assert np.abs(img[y, x] - np.array(ident.skin)).sum() < np.abs(without[y, x] - np.array(ident.skin)).sum()
+    np.testing.assert_allclose(  # symmetric about the body's midline
+        pose.points[0, 33:54, 0] + pose.points[0, 54:75, 0], 2 * pose.points[0, 0, 0], atol=0.5
+    )

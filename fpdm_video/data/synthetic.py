@@ -9,7 +9,8 @@ motion". The parts:
 - :func:`generate_motion` (``synthetic_motion``): sign-like holistic motion, or use any ``.pose``
   file through :func:`fpdm_video.pose.load_holistic`;
 - :func:`apply_proportions` (``synthetic_proportions``): the identity's bone lengths on a pose;
-- :func:`render_signer` (``synthetic_draw``): one frame as an image;
+- :func:`render_signer` (``synthetic_draw``): one frame as an image; :func:`render_reference`: an
+  identity's reference image in the rest pose of :func:`reference_pose`;
 - :func:`write_synthetic_dataset` (``synthetic_dataset``): a PHOENIX-2014T layout with a pose
   sidecar per clip at ``<root>/poses/<split>/<name>.pose``.
 
@@ -30,12 +31,13 @@ from collections.abc import Sequence
 from fpdm_video.data.synthetic_dataset import (  # noqa: F401
     SyntheticDatasetConfig,
     render_clip,
+    render_reference,
     sidecar_path,
     write_synthetic_dataset,
 )
 from fpdm_video.data.synthetic_draw import render_signer  # noqa: F401
 from fpdm_video.data.synthetic_identity import SignerIdentity, sample_identity  # noqa: F401
-from fpdm_video.data.synthetic_motion import describe_motion, generate_motion  # noqa: F401
+from fpdm_video.data.synthetic_motion import describe_motion, generate_motion, reference_pose  # noqa: F401
 from fpdm_video.data.synthetic_proportions import apply_proportions  # noqa: F401
 from fpdm_video.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, InputError
 

@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from fpdm_video.data.synthetic_draw import render_signer
+from fpdm_video.data.synthetic_draw import output_size, render_signer
 from fpdm_video.data.synthetic_identity import SignerIdentity, sample_identity
-from fpdm_video.data.synthetic_motion import check_motion_args, describe_motion, generate_motion
+from fpdm_video.data.synthetic_motion import check_motion_args, describe_motion, generate_motion, reference_pose
 from fpdm_video.data.synthetic_proportions import apply_proportions
 from fpdm_video.errors import InputError
 from fpdm_video.pose.pose_format_io import write_pose
@@ -108,6 +108,13 @@ def render_clip(identity: SignerIdentity, motion: PoseSequence, size: int | tupl
             yield np.stack([render_signer(identity, posed, i, size) for i in range(start, stop)])
 
     return posed, chunks()
+
+
+def render_reference(identity: SignerIdentity, size: int | tuple[int, int]) -> np.ndarray:
+    """The reference image of ``identity``: its rest pose (see ``reference_pose``), (H, W, 3) uint8."""
+    width, height = output_size(size)
+    pose = apply_proportions(reference_pose(width, height), identity)
+    return render_signer(identity, pose, 0, (width, height))
 
 
 def write_synthetic_dataset(root: str | os.PathLike, config: SyntheticDatasetConfig) -> list[PhoenixSample]:

@@ -144,7 +144,7 @@ def draw_face(img: np.ndarray, head: Head, identity: SignerIdentity, body: dict[
         fill_polygon(img, _fringe(head), identity.hair_colour)
     elif identity.hair_style == "curly":
         for x in np.linspace(-0.9, 0.9, 6):
-            disc(img, head.at(x, 0.72 - 0.1 * abs(x)), 0.26 * hw, identity.hair_colour)
+            disc(img, head.at(x, 0.86 - 0.12 * abs(x)), 0.22 * hw, identity.hair_colour)
 
 
 def _draw_eyes(img, head: Head, identity: SignerIdentity, body, face, face_seen) -> None:

@@ -85,7 +85,7 @@ def _rest_key(side: str, rng: np.random.Generator) -> HandKey:
         target=(sign * rng.uniform(0.08, 0.16), rng.uniform(0.34, 0.42), rng.uniform(-0.22, -0.14)),
         shape=Handshape.from_array(HANDSHAPES["FLAT"].as_array() + np.array([0.2, 0.25, 0.25, 0.3, 0.3, 0.0, 0.0])),
         roll=sign * rng.uniform(-0.2, 0.2),
-        yaw=sign * rng.uniform(0.9, 1.3),
+        yaw=rng.uniform(0.9, 1.3),
         pitch=0.0,
     )
 
@@ -126,7 +126,8 @@ def _contact_key(side: str, rng: np.random.Generator, place: str) -> HandKey:
 
 def _mirror(key: HandKey) -> HandKey:
     x, y, z = key.target
-    return HandKey(target=(-x, y, z), shape=key.shape, roll=-key.roll, yaw=-key.yaw, pitch=key.pitch)
+    # pose_hand mirrors the hand model for the other side, so the yaw stays as it is
+    return HandKey(target=(-x, y, z), shape=key.shape, roll=-key.roll, yaw=key.yaw, pitch=key.pitch)
 
 
 def _direction_token(prev: HandKey, key: HandKey) -> str:
@@ -326,17 +327,30 @@ def _arm(pts, key0: HandKey, key1: HandKey, s: float, side: str, mid: np.ndarray
     pts[HAND_OFFSET[side] : HAND_OFFSET[side] + 21] = hand
 
 
-def generate_motion(seed: int, frames: int, width: int, height: int, fps: float = 25.0) -> PoseSequence:
-    """Sign-like motion of ``frames`` frames for a ``width x height`` frame (canonical holistic layout).
+def reference_pose(width: int, height: int, fps: float = 25.0) -> PoseSequence:
+    """One frame of a neutral rest pose: upright, head straight, both hands open in front of the belly.
 
-    The same arguments give the same sequence; different seeds give different motion.
+    The pose for an identity's reference image (the source photo of a transfer); it is the same
+    for every identity until :func:`~fpdm_video.data.synthetic_proportions.apply_proportions`.
     """
-    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 16:
-        raise InputError(f"frame width must be an integer of at least 16 pixels, got {width!r}")
-    if isinstance(height, bool) or not isinstance(height, (int, np.integer)) or height < 16:
-        raise InputError(f"frame height must be an integer of at least 16 pixels, got {height!r}")
-    plan = plan_motion(seed, frames, fps)
-    points = np.stack([_frame(plan, i / fps, int(width), int(height)) for i in range(frames)])  # (T, 543, 3)
+    rest = {
+        side: HandKey(
+            target=(SIDE_SIGN[side] * 0.19, 0.32, -0.25),
+            shape=HANDSHAPES["FLAT"],
+            roll=SIDE_SIGN[side] * 0.95,  # fingers turned up from the inward-pointing forearm
+            yaw=0.5,
+            pitch=0.0,
+        )
+        for side in SIDES
+    }
+    _check_frame_size(width, height)
+    check_motion_args(0, 1, fps)
+    plan = MotionPlan(times=[0.0], keys={side: [key] for side, key in rest.items()})  # no sway
+    return _sequence(np.stack([_frame(plan, 0.0, int(width), int(height))]), width, height, fps)
+
+
+def _sequence(points: np.ndarray, width: int, height: int, fps: float) -> PoseSequence:
+    """Points (T, 543, 3) as a holistic sequence, legs marked missing."""
     confidence = np.ones(points.shape[:2], dtype=np.float32)  # (T, 543)
     legs = [B[name] for name in BODY_POINTS[25:]]
     confidence[:, legs] = 0.0  # below the signing frame
@@ -348,3 +362,20 @@ def generate_motion(seed: int, frames: int, width: int, height: int, fps: float 
         height=int(height),
         components=HOLISTIC_COMPONENTS,
     )
+
+
+def _check_frame_size(width: int, height: int) -> None:
+    for name, value in (("width", width), ("height", height)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 16:
+            raise InputError(f"frame {name} must be an integer of at least 16 pixels, got {value!r}")
+
+
+def generate_motion(seed: int, frames: int, width: int, height: int, fps: float = 25.0) -> PoseSequence:
+    """Sign-like motion of ``frames`` frames for a ``width x height`` frame (canonical holistic layout).
+
+    The same arguments give the same sequence; different seeds give different motion.
+    """
+    _check_frame_size(width, height)
+    plan = plan_motion(seed, frames, fps)
+    points = np.stack([_frame(plan, i / fps, int(width), int(height)) for i in range(frames)])  # (T, 543, 3)
+    return _sequence(points, width, height, fps)
