@@ -89,11 +89,11 @@ def render_signer(identity: SignerIdentity, pose: PoseSequence, index: int, size
     width, height = output_size(size)
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < pose.num_frames:
         raise InputError(f"frame index {index!r} is out of range for a pose of {pose.num_frames} frames")
-    pose = pose.to_pixels().to_holistic()
-    scale, offset = _fit(pose, width, height)
-    xy = pose.points[index, :, :2].astype(np.float64) * scale + offset  # (543, 2)
-    z = pose.points[index, :, 2].astype(np.float64) * scale if pose.dims == 3 else np.zeros(len(xy))  # (543,)
-    seen = pose.confidence[index] > 0  # (543,)
+    frame = pose.frames(index, index + 1).to_pixels().to_holistic()  # one frame: cheap for any layout
+    scale, offset = _fit(frame, width, height)
+    xy = frame.points[0, :, :2].astype(np.float64) * scale + offset  # (543, 2)
+    z = frame.points[0, :, 2].astype(np.float64) * scale if frame.dims == 3 else np.zeros(len(xy))  # (543,)
+    seen = frame.confidence[0] > 0  # (543,)
     img = background(identity, width, height).copy()
     draw_figure(img, identity, xy, z, seen)
     return img
