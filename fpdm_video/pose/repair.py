@@ -11,12 +11,13 @@ before gap filling so that gaps are bridged from de-jittered ends and tangents):
 2. **Jitter.** Every point is filtered with a confidence-aware One-Euro filter
    (:mod:`fpdm_video.pose.smoothing`); gaps are not smoothed across.
 3. **Gaps.** A component that is missing as a whole for at most ``max_gap`` consecutive frames,
-   with the component present on both sides, is filled by interpolation in time (cubic Hermite
-   with tangents fitted on up to 3 frames beside the gap, or linear), point by point for points present at both ends. Longer
-   gaps, and gaps at the start or end of the sequence, stay missing (nothing is extrapolated).
-   Filled points get the confidence ``min(fill_confidence, confidence at either end)``: 0.5 by
-   default, so they stay drawn (above the renderer's 0.3) and can be told apart (MediaPipe hands
-   and face report 1.0).
+   with the component present on both sides, is filled by interpolation in time (linear, or cubic
+   Hermite with tangents fitted on up to 3 frames beside the gap), point by point for points
+   present at both ends. A hand whose body wrist is detected throughout the gap is interpolated
+   relative to that wrist, so it follows the arm. Longer gaps, and gaps at the start or end of the
+   sequence, stay missing (nothing is extrapolated). Filled points get the confidence
+   ``min(fill_confidence, confidence at either end)``: 0.5 by default, so they stay drawn (above
+   the renderer's 0.3) and can be told apart (MediaPipe hands and face report 1.0).
 
 The default ``max_gap`` is 6 frames: 0.24 s at PHOENIX's 25 fps, about the time a hand takes to
 move out of a motion-blurred stretch; longer disappearances are real (a hand leaving the frame).
@@ -47,6 +48,7 @@ class RepairConfig:
     fill_components: tuple[str, ...] = ("body", "left_hand", "right_hand", "face")  # components gap-filled
     interpolation: str = "linear"  # "linear", or "hermite" (cubic, tangents fitted beside the gap)
     fill_confidence: float = 0.5  # confidence of filled points (capped by the confidence at the gap's ends)
+    anchor_hands: bool = True  # fill a hand relative to its body wrist when the wrist is seen through the gap
     fix_swaps: bool = True  # detect and fix left/right hand swaps and duplicate hands
     swap_distance: float = 0.35  # a hand wrist this far (shoulder widths) from its body wrist may be mislabelled
     smoothing: OneEuroConfig | None = field(default_factory=OneEuroConfig)  # None: no jitter filter
@@ -96,9 +98,13 @@ def repair_poses(pose: PoseSequence, config: RepairConfig | None = None) -> tupl
     points, confidence = repaired.points.copy(), repaired.confidence.copy()
     times = frame_times(pose)
     filled, gaps_left = {}, {}
+    wrists = dict(HAND_SIDES)
     for name in config.fill_components:
         s = pose.slice_of(name)
-        filled[name], gaps_left[name] = fill_gaps(points[:, s], confidence[:, s], times, config)
+        anchor = None
+        if name in wrists and config.anchor_hands:
+            anchor = (points[:, wrists[name]], confidence[:, wrists[name]] > 0)
+        filled[name], gaps_left[name] = fill_gaps(points[:, s], confidence[:, s], times, config, anchor)
     repaired = pose.with_data(points, confidence)
     report = RepairReport(
         filled_frames=filled,
@@ -157,14 +163,22 @@ def missing_runs(present: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(change[::2], change[1::2])]
 
 
-def fill_gaps(points: np.ndarray, confidence: np.ndarray, times: np.ndarray,
-              config: RepairConfig) -> tuple[int, list[tuple[int, int]]]:  # fmt: skip
+def fill_gaps(points: np.ndarray, confidence: np.ndarray, times: np.ndarray, config: RepairConfig,
+              anchor: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[int, list[tuple[int, int]]]:  # fmt: skip
     """Fill short whole-component gaps of one component, in place: points (T, k, D), confidence (T, k).
 
-    Returns (frames filled, runs left missing).
+    ``anchor`` = (positions (T, D), present (T,)) of a point the component hangs off (a hand's body
+    wrist). Where the anchor is present from the frame before a gap to the frame after it, the
+    component's offsets to it are interpolated instead of its positions, so a filled hand follows
+    the detected arm. Returns (frames filled, runs left missing).
     """
     t_len = points.shape[0]
     present = confidence.max(axis=1) > 0  # (T,) component present in the frame
+    relative = None
+    if anchor is not None:
+        where, anchor_ok = anchor
+        offset = np.where(anchor_ok[:, None, None], where[:, None, :], 0.0)  # (T, 1, D)
+        relative = (points - offset, confidence * anchor_ok[:, None], offset)
     filled, left = 0, []
     for a, b in missing_runs(present):
         if a == 0 or b == t_len or b - a > config.max_gap:
@@ -174,22 +188,30 @@ def fill_gaps(points: np.ndarray, confidence: np.ndarray, times: np.ndarray,
         if not ends_ok.any():
             left.append((a, b))
             continue
-        p0, p1 = points[a - 1].astype(np.float64), points[b].astype(np.float64)  # (k, D)
-        t0, t1 = times[a - 1], times[b]
-        s = ((times[a:b] - t0) / (t1 - t0))[:, None, None]  # (L, 1, 1) position in the gap
-        if config.interpolation == "linear":
-            values = (1.0 - s) * p0 + s * p1
+        if relative is not None and anchor[1][a - 1 : b + 1].all():
+            values = relative[2][a:b] + interpolate(relative[0], relative[1], times, a, b, config.interpolation)
         else:
-            chord = (p1 - p0) / (t1 - t0)  # (k, D) per second
-            m0 = _tangent(points, confidence, times, a - 1, -1, chord)
-            m1 = _tangent(points, confidence, times, b, 1, chord)
-            h00, h10, h01, h11 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s, -2 * s**3 + 3 * s**2, s**3 - s**2
-            values = h00 * p0 + h10 * (t1 - t0) * m0 + h01 * p1 + h11 * (t1 - t0) * m1  # (L, k, D)
+            values = interpolate(points, confidence, times, a, b, config.interpolation)  # (L, k, D)
         conf = np.minimum(np.minimum(confidence[a - 1], confidence[b]), config.fill_confidence)  # (k,)
         points[a:b] = np.where(ends_ok[None, :, None], values, 0.0)
         confidence[a:b] = np.where(ends_ok, conf, 0.0)[None]
         filled += b - a
     return filled, left
+
+
+def interpolate(points: np.ndarray, confidence: np.ndarray, times: np.ndarray, a: int, b: int,
+                method: str) -> np.ndarray:  # fmt: skip
+    """Values (L, k, D) for frames ``a:b`` between frames ``a - 1`` and ``b`` of points (T, k, D)."""
+    p0, p1 = points[a - 1].astype(np.float64), points[b].astype(np.float64)  # (k, D)
+    t0, t1 = times[a - 1], times[b]
+    s = ((times[a:b] - t0) / (t1 - t0))[:, None, None]  # (L, 1, 1) position in the gap
+    if method == "linear":
+        return (1.0 - s) * p0 + s * p1
+    chord = (p1 - p0) / (t1 - t0)  # (k, D) per second
+    m0 = _tangent(points, confidence, times, a - 1, -1, chord)
+    m1 = _tangent(points, confidence, times, b, 1, chord)
+    h00, h10, h01, h11 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s, -2 * s**3 + 3 * s**2, s**3 - s**2
+    return h00 * p0 + h10 * (t1 - t0) * m0 + h01 * p1 + h11 * (t1 - t0) * m1
 
 
 def _tangent(points: np.ndarray, confidence: np.ndarray, times: np.ndarray, at: int, step: int,
