@@ -75,6 +75,7 @@ def sinusoid_lag(signal: np.ndarray, reference: np.ndarray, hz: float, fps: floa
     """Lag in frames of ``signal`` behind ``reference``, both (T,) sinusoids of ``hz``, from their phases."""
     times = np.arange(len(signal)) / fps
     basis = np.exp(-2j * np.pi * hz * times)
-    phase = np.angle(np.sum((reference - reference.mean()) * basis)) - np.angle(np.sum((signal - signal.mean()) * basis))
+    phase = np.angle(np.sum((reference - reference.mean()) * basis))
+    phase -= np.angle(np.sum((signal - signal.mean()) * basis))
     phase = (phase + np.pi) % (2.0 * np.pi) - np.pi
     return float(phase / (2.0 * np.pi * hz) * fps)

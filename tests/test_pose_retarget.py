@@ -96,7 +96,8 @@ def test_hand_to_face_contact_is_kept(truth):
     head = np.linalg.norm(reference.points[0, B["LEFT_EAR"], :2] - reference.points[0, B["RIGHT_EAR"], :2])
 
     def chin_gap(pose):
-        return np.linalg.norm(pose.points[touching, rh.start + MIDDLE_TIP, :2] - pose.points[touching, face.start + CHIN, :2], axis=-1)
+        tip, chin = pose.points[touching, rh.start + MIDDLE_TIP, :2], pose.points[touching, face.start + CHIN, :2]
+        return np.linalg.norm(tip - chin, axis=-1)
 
     kept, report = retarget_with_report(driving, reference)
     loose = retarget(driving, reference, RetargetConfig(keep_contacts=False))
