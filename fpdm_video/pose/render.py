@@ -10,6 +10,7 @@ Bones and colours are in :mod:`fpdm_video.pose.skeleton`. Output is deterministi
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Iterator
@@ -112,14 +113,9 @@ def _draw_joints(canvas: np.ndarray, fixed: np.ndarray, visible: np.ndarray, wid
 
 BODY_JOINTS_ARRAY = np.array(BODY_JOINTS)
 HAND_JOINTS = np.arange(OFFSETS["left_hand"], OFFSETS["face"])  # both hands, 42 points
-_GROUPS: tuple[BoneGroup, ...] | None = None
-
-
+@functools.lru_cache(maxsize=1)
 def _groups() -> tuple[BoneGroup, ...]:
-    global _GROUPS
-    if _GROUPS is None:
-        _GROUPS = holistic_bones()
-    return _GROUPS
+    return holistic_bones()
 
 
 def _frame_image(pose: PoseSequence, index: int, fit: SquareFit, style: RenderStyle) -> np.ndarray:
