@@ -5,6 +5,10 @@ Importing this package is cheap: MediaPipe is imported only when an extractor op
 
 from fpdm_video.pose.extract import HolisticConfig, HolisticExtractor, extract_image_pose, extract_poses
 from fpdm_video.pose.pose_format_io import load_holistic, read_pose, write_pose
+from fpdm_video.pose.render import RenderStyle, render_pose_map, render_pose_maps, render_pose_video
+from fpdm_video.pose.repair import RepairConfig, RepairReport, repair_poses
+from fpdm_video.pose.retarget import RetargetConfig, RetargetReport, retarget, retarget_with_report
+from fpdm_video.pose.smoothing import OneEuroConfig, smooth_poses
 from fpdm_video.pose.sequence import (
     BODY_POINTS,
     FACE_POINTS,
@@ -15,6 +19,19 @@ from fpdm_video.pose.sequence import (
 )
 
 __all__ = [
+    "RepairConfig",
+    "RepairReport",
+    "repair_poses",
+    "OneEuroConfig",
+    "smooth_poses",
+    "RetargetConfig",
+    "RetargetReport",
+    "retarget",
+    "retarget_with_report",
+    "RenderStyle",
+    "render_pose_map",
+    "render_pose_maps",
+    "render_pose_video",
     "BODY_POINTS",
     "FACE_POINTS",
     "HAND_POINTS",
