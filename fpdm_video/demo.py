@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from fpdm_video.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, InputError
+from fpdm_video.cli import run_guarded
 
 logger = logging.getLogger("fpdm_video.demo")
 
@@ -81,17 +81,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated signers and motion")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
+
+    def body() -> None:
         paths = run_demo(args.out, frames=args.frames, size=args.size, seed=args.seed)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    for name, path in paths.items():
-        logger.info("%s: %s", name, path)
-    return 0
+        for name, path in paths.items():
+            logger.info("%s: %s", name, path)
+
+    return run_guarded(body)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,8 @@ from fpdm_video.data.synthetic_draw import render_signer  # noqa: F401
 from fpdm_video.data.synthetic_identity import SignerIdentity, sample_identity  # noqa: F401
 from fpdm_video.data.synthetic_motion import describe_motion, generate_motion, reference_pose  # noqa: F401
 from fpdm_video.data.synthetic_proportions import apply_proportions  # noqa: F401
-from fpdm_video.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, InputError
+from fpdm_video.cli import run_guarded
+from fpdm_video.errors import EXIT_BAD_INPUT, InputError
 
 logger = logging.getLogger(__name__)
 
@@ -92,17 +93,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit code (0 ok, 2 bad input, 130 interrupted)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    try:
+
+    def body() -> None:
         config = config_from_args(args)
         rows = write_synthetic_dataset(args.out, config)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted; run the same command again to finish the missing clips", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    logger.info("wrote %d clips of %d frames (%dx%d) to %s", len(rows), config.frames, config.width, config.height, args.out)
-    return 0
+        logger.info("wrote %d clips of %d frames (%dx%d) to %s", len(rows), config.frames, config.width, config.height, args.out)
+
+    return run_guarded(body, interrupted="interrupted; run the same command again to finish the missing clips")
 
 
 if __name__ == "__main__":

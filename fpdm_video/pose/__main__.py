@@ -20,7 +20,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from fpdm_video.atomic import check_writable_dir
-from fpdm_video.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, InputError
+from fpdm_video.cli import run_guarded
+from fpdm_video.errors import InputError
 from fpdm_video.pose.sequence import PoseSequence
 
 logger = logging.getLogger("fpdm_video.pose")
@@ -57,19 +58,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             handlers=[CurrentStderrHandler()],
             force=True,
         )
-        try:
+
+        def body() -> None:
             if args.command == "extract":
                 run_extract(args.video, args.output, max_frames=args.max_frames, fps=args.fps,
                             chunk_size=args.chunk_size, progress=not quiet)
             else:
                 print(format_info(load_for_info(args.pose), args.pose))
-        except InputError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            return EXIT_INTERRUPTED
-    return 0
+
+        return run_guarded(body)
 
 
 def run_extract(
