@@ -180,3 +180,15 @@ def test_real_pose_hands_on_their_sides(real_data):
             assert np.linalg.norm(centre - own) < np.linalg.norm(centre - other)
             colour = image[lit(image)].astype(float).mean(axis=0)
             assert (colour[0] > colour[2]) == (side == "left_hand"), (side, colour)
+
+
+def test_every_frame_of_the_reduced_real_file_renders(real_data):
+    """The reduced layout (8 body, 128 face points, no left hand) renders frame by frame."""
+    from fpdm_video.pose import load_holistic
+
+    pose = load_holistic(real_data / "mediapipe.pose")
+    maps = render_pose_maps(pose, 128)  # (T, 3, 128, 128)
+    assert maps.shape == (170, 3, 128, 128) and maps.dtype == np.float32
+    assert 0.0 <= maps.min() and maps.max() <= 1.0
+    drawn = (maps.max(axis=1) > 0).mean(axis=(1, 2))  # (T,) share of drawn pixels
+    assert (drawn > 0.005).all(), "every frame has its body, face and right hand drawn"
