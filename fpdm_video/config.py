@@ -1,0 +1,191 @@
+"""Typed configurations of the FPDM model. YAML files in ``configs/`` only store them.
+
+One dataclass per component, a comment on each field (the nanoGPT / open_clip style). Nothing here
+parses arguments or touches files at import time. :func:`to_dict` / :func:`from_dict` convert any of
+them to plain data and back, refusing unknown keys so that a typo in a YAML file is an error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from fpdm_video.errors import InputError
+
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+@dataclass
+class VisionTowerConfig:
+    """An open_clip vision tower: a named architecture, or one built from scratch."""
+
+    arch: str | None = None  # open_clip model name whose vision tower to use, e.g. "ViT-L-14"
+    custom: dict[str, Any] | None = None  # open_clip CLIPVisionCfg fields for a tower built from scratch
+    embed_dim: int | None = None  # projected embedding size D; None: the architecture's own
+    pretrained: str | None = None  # open_clip pretrained tag or local weights file; None: random init
+    mean: tuple[float, float, float] = CLIP_MEAN  # input normalisation (applied inside the encoder)
+    std: tuple[float, float, float] = CLIP_STD
+
+
+@dataclass
+class FusionEncoderConfig:
+    """Stage 1 encoder E, shared by the source image and the target pose map."""
+
+    tower: VisionTowerConfig = field(default_factory=VisionTowerConfig)  # the open_clip vision tower
+
+
+@dataclass
+class SourceEncoderConfig:
+    """Frozen encoder of the source image's patch tokens (the cross-attention context)."""
+
+    kind: str = "open_clip"  # "open_clip" (ViT tokens) or "timm" (e.g. DINOv2, as in the paper)
+    tower: VisionTowerConfig = field(default_factory=VisionTowerConfig)  # for kind "open_clip"
+    timm_name: str | None = None  # timm model name for kind "timm", e.g. "vit_large_patch14_dinov2.lvd142m"
+    timm_weights: str | None = None  # local weights file for the timm model (never downloaded)
+    image_size: int = 224  # input side for kind "timm"
+
+
+@dataclass
+class CombinerConfig:
+    """The CLIP4Cir-style Combiner that fuses e_img and e_pose."""
+
+    projection_dim: int = 256  # width of the two input projections (a and b)
+    hidden_dim: int = 512  # width of the output MLP and of the lambda MLP
+    dropout: float = 0.5  # dropout after the input projections and inside the output MLP
+
+
+@dataclass
+class SourceProjectionConfig:
+    """Source tokens -> cross_attention_dim: Linear -> GELU -> Dropout -> LayerNorm -> Linear -> Dropout."""
+
+    hidden_dim: int = 1024  # width of the first Linear
+    dropout: float = 0.1  # both dropouts
+
+
+@dataclass
+class PoseEmbeddingConfig:
+    """ControlNetConditioningEmbedding of the pose map, added to conv_in's output."""
+
+    block_out_channels: tuple[int, ...] = (16, 32, 96, 256)  # len - 1 stride-2 convs: must match the VAE factor
+
+
+@dataclass
+class VAEConfig:
+    """The latent autoencoder: built from a diffusers config, or loaded from a folder / hub name."""
+
+    kwargs: dict[str, Any] = field(default_factory=dict)  # diffusers AutoencoderKL constructor arguments
+    pretrained: str | None = None  # local diffusers folder or hub name (weights loaded at build)
+    subfolder: str | None = "vae"  # subfolder inside `pretrained`
+    scaling_factor: float = 0.18215  # latent scale (SD 2.x: 0.18215)
+
+
+@dataclass
+class UNetConfig:
+    """The denoising UNet: diffusers UNet2DConditionModel arguments, or weights from SD 2.x."""
+
+    kwargs: dict[str, Any] = field(default_factory=dict)  # UNet2DConditionModel constructor arguments
+    pretrained: str | None = None  # local diffusers folder or hub name of an SD 2.x UNet to start from
+    subfolder: str | None = "unet"  # subfolder inside `pretrained`
+
+
+@dataclass
+class NoiseScheduleConfig:
+    """The training noise schedule (Stable Diffusion 2.x values by default)."""
+
+    num_train_timesteps: int = 1000  # length T of the diffusion chain
+    beta_schedule: str = "scaled_linear"  # "linear" or "scaled_linear"
+    beta_start: float = 0.00085  # beta at t = 0
+    beta_end: float = 0.012  # beta at t = T - 1
+    prediction_type: str = "epsilon"  # "epsilon" or "v_prediction"
+
+
+@dataclass
+class FPDMConfig:
+    """A whole FPDM model: stage 1 fusion, stage 2 conditioned latent diffusion."""
+
+    name: str  # size name, e.g. "tiny", "demo", "sd21-256"
+    resolution: int  # side R of the square canvas the model works at, in pixels
+    fusion_encoder: FusionEncoderConfig = field(default_factory=FusionEncoderConfig)
+    combiner: CombinerConfig = field(default_factory=CombinerConfig)
+    source_encoder: SourceEncoderConfig = field(default_factory=SourceEncoderConfig)
+    source_projection: SourceProjectionConfig = field(default_factory=SourceProjectionConfig)
+    pose_embedding: PoseEmbeddingConfig = field(default_factory=PoseEmbeddingConfig)
+    vae: VAEConfig = field(default_factory=VAEConfig)
+    unet: UNetConfig = field(default_factory=UNetConfig)
+    noise_schedule: NoiseScheduleConfig = field(default_factory=NoiseScheduleConfig)
+
+
+# ---- plain data <-> dataclasses --------------------------------------------------------------
+T = TypeVar("T")
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """A dataclass as nested plain data (tuples become lists), ready for YAML or JSON."""
+
+    def plain(value: Any) -> Any:
+        if dataclasses.is_dataclass(value):
+            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    return plain(config)
+
+
+def _build(tp: Any, value: Any, where: str) -> Any:
+    """Convert plain ``value`` to type ``tp`` (dataclasses, tuples, optionals)."""
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise InputError(f"{where}: expected a mapping for {tp.__name__}, got {type(value).__name__}")
+        hints = typing.get_type_hints(tp)
+        names = {f.name for f in dataclasses.fields(tp)}
+        unknown = sorted(set(value) - names)
+        if unknown:
+            raise InputError(f"{where}: unknown key(s) {unknown} for {tp.__name__}; known: {sorted(names)}")
+        kwargs = {k: _build(hints[k], v, f"{where}.{k}") for k, v in value.items()}
+        try:
+            return tp(**kwargs)
+        except TypeError as exc:
+            raise InputError(f"{where}: {exc}") from None
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None:
+            return None
+        return _build(args[0], value, where) if len(args) == 1 else value
+    if origin is tuple and isinstance(value, (list, tuple)):
+        return tuple(value)
+    return value
+
+
+def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    """Build dataclass ``cls`` from plain data; unknown keys raise :class:`InputError`."""
+    return _build(cls, data, cls.__name__)
+
+
+def save_yaml(config: Any, path: str | Path) -> Path:
+    """Write a config as YAML."""
+    path = Path(path)
+    path.write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
+    return path
+
+
+def load_yaml(cls: type[T], path: str | Path) -> T:
+    """Read a config of type ``cls`` from YAML."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise InputError(f"config file {path} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"config file {path} is not valid YAML: {exc}") from None
+    return from_dict(cls, data or {})

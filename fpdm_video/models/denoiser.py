@@ -1,0 +1,125 @@
+"""Stage 2 of FPDM: a diffusers UNet2DConditionModel conditioned three ways.
+
+- **Fused embedding** (stage 1) -> the UNet's class embedding (class_embed_type "projection").
+- **Source tokens** -> Linear -> GELU -> Dropout -> LayerNorm -> Linear -> Dropout -> the
+  cross-attention context.
+- **Pose map** -> ControlNetConditioningEmbedding, added to the output of conv_in. conv_in is
+  wrapped by :class:`PoseConvIn`, which holds the original conv and adds the pose feature set just
+  before the UNet call; the UNet itself is diffusers' own, not a copy.
+
+The embedding's stride-2 convs number ``len(block_out_channels) - 1``, so the pose map (at image
+resolution R) lands on the latent grid (R / f) when that equals log2 of the VAE factor f: 3 for SD's
+f = 8 with (16, 32, 96, 256); a size with f = 4 uses three blocks such as (16, 32, 96).
+
+Each condition can be switched off per row (``use_*`` flags): it is then replaced by zeros, the
+same zeros as the condition dropout of training, which is what the guidance branches need.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from fpdm_video.config import PoseEmbeddingConfig, SourceProjectionConfig
+
+
+class PoseConvIn(nn.Module):
+    """conv_in of the UNet, plus a pose feature (B, C0, h, w) added to its output when set."""
+
+    def __init__(self, conv: nn.Conv2d) -> None:
+        super().__init__()
+        self.conv = conv
+        self.pose_feature: Tensor | None = None
+
+    def forward(self, sample: Tensor) -> Tensor:
+        out = self.conv(sample)
+        if self.pose_feature is not None:
+            out = out + self.pose_feature.to(out.dtype)
+        return out
+
+
+class SourceProjection(nn.Module):
+    """Source tokens (B, N, C_src) -> context (B, N, cross_attention_dim)."""
+
+    def __init__(self, token_dim: int, context_dim: int, config: SourceProjectionConfig) -> None:
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Linear(token_dim, config.hidden_dim),
+            nn.GELU(),
+            nn.Dropout(config.dropout),
+            nn.LayerNorm(config.hidden_dim),
+            nn.Linear(config.hidden_dim, context_dim),
+            nn.Dropout(config.dropout),
+        )
+
+    def forward(self, tokens: Tensor) -> Tensor:
+        return self.layers(tokens)
+
+
+def _mask(flag: bool | Tensor, like: Tensor) -> Tensor | None:
+    """None where the condition is fully on, else a (B, 1, ...) 0/1 mask broadcastable to ``like``."""
+    if isinstance(flag, bool):
+        return None if flag else like.new_zeros((like.shape[0],) + (1,) * (like.ndim - 1))
+    flag = flag.to(device=like.device)
+    if flag.shape != (like.shape[0],):
+        raise ValueError(f"condition flags must have shape ({like.shape[0]},), got {tuple(flag.shape)}")
+    return flag.to(like.dtype).view((like.shape[0],) + (1,) * (like.ndim - 1))
+
+
+def _apply(value: Tensor, flag: bool | Tensor) -> Tensor:
+    mask = _mask(flag, value)
+    return value if mask is None else value * mask
+
+
+class ConditionedUNet(nn.Module):
+    """UNet2DConditionModel + pose embedding + source-token projection."""
+
+    def __init__(self, unet: nn.Module, token_dim: int, pose: PoseEmbeddingConfig, projection: SourceProjectionConfig) -> None:
+        from diffusers.models.controlnets.controlnet import ControlNetConditioningEmbedding
+
+        super().__init__()
+        if unet.config.class_embed_type != "projection":
+            raise ValueError("the FPDM UNet needs class_embed_type='projection' for the fused embedding")
+        self.unet = unet
+        if not isinstance(unet.conv_in, PoseConvIn):
+            unet.conv_in = PoseConvIn(unet.conv_in)
+        self.pose_embedding = ControlNetConditioningEmbedding(
+            conditioning_embedding_channels=unet.config.block_out_channels[0],
+            conditioning_channels=3,
+            block_out_channels=tuple(pose.block_out_channels),
+        )
+        self.source_projection = SourceProjection(token_dim, unet.config.cross_attention_dim, projection)
+
+    def project_source(self, tokens: Tensor) -> Tensor:
+        """Frozen-encoder tokens (B, N, C_src) -> cross-attention context (B, N, C_ctx)."""
+        return self.source_projection(tokens)
+
+    def forward(
+        self,
+        latents: Tensor,
+        timesteps: Tensor,
+        pose_map: Tensor,
+        context: Tensor,
+        fused: Tensor,
+        *,
+        use_pose: bool | Tensor = True,
+        use_source: bool | Tensor = True,
+        use_fused: bool | Tensor = True,
+    ) -> Tensor:
+        """Model output (eps or v), (B, C, s, s). pose_map (B, 3, R, R) [0, 1]; context (B, N, C_ctx); fused (B, D)."""
+        pose_feature = self.pose_embedding(pose_map.to(latents.dtype))  # (B, C0, s, s)
+        if pose_feature.shape[-2:] != latents.shape[-2:]:
+            raise ValueError(
+                f"pose feature {tuple(pose_feature.shape[-2:])} does not match the latent grid "
+                f"{tuple(latents.shape[-2:])}: the pose embedding's stride must equal the VAE factor"
+            )
+        conv_in: PoseConvIn = self.unet.conv_in  # type: ignore[assignment]
+        conv_in.pose_feature = _apply(pose_feature, use_pose)
+        try:
+            return self.unet(
+                latents,
+                timesteps,
+                encoder_hidden_states=_apply(context, use_source),
+                class_labels=_apply(fused, use_fused),
+            ).sample
+        finally:
+            conv_in.pose_feature = None

@@ -1,0 +1,110 @@
+"""FPDM: the whole model, stage 1 fusion + stage 2 conditioned latent diffusion, as one module.
+
+The model core takes and returns tensors: images and pose maps are float (B, 3, R, R) in [0, 1],
+latents are scaled VAE latents (B, C, s, s). Outer code (pipelines/) passes paths and arrays.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from fpdm_video.config import FPDMConfig, NoiseScheduleConfig
+from fpdm_video.models.denoiser import ConditionedUNet
+from fpdm_video.models.encoders import SourceTokenEncoder
+from fpdm_video.models.fusion import FusionModel
+from fpdm_video.models.parts import build_unet, build_vae
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SourceEncoding:
+    """What one source image contributes to every frame (computed once per video)."""
+
+    context: Tensor  # (B, N, C_ctx) source patch tokens projected to cross_attention_dim
+    image_embedding: Tensor  # (B, D) e_img: the fusion encoder's embedding of the source image
+
+
+class FPDM(nn.Module):
+    """Fusion model + frozen source encoder + conditioned UNet + VAE."""
+
+    def __init__(self, config: FPDMConfig, *, load_pretrained: bool = True) -> None:
+        super().__init__()
+        self.config = config
+        self.fusion = FusionModel(config.fusion_encoder, config.combiner, load_pretrained=load_pretrained)
+        self.source_encoder = SourceTokenEncoder(config.source_encoder, load_pretrained=load_pretrained)
+        self.vae = build_vae(config.vae, load_pretrained=load_pretrained)
+        self.vae.requires_grad_(False)
+        unet = build_unet(config.unet, fused_dim=self.fusion.dim, load_pretrained=load_pretrained)
+        self.denoiser = ConditionedUNet(unet, self.source_encoder.token_dim, config.pose_embedding, config.source_projection)
+        factor = 2 ** (len(self.vae.config.block_out_channels) - 1)
+        if config.resolution % factor:
+            raise ValueError(f"resolution {config.resolution} is not a multiple of the VAE factor {factor}")
+        self.latent_channels = int(self.vae.config.latent_channels)
+        self.latent_size = config.resolution // factor
+        self.scaling_factor = float(config.vae.scaling_factor)
+
+    @property
+    def noise_schedule(self) -> NoiseScheduleConfig:
+        return self.config.noise_schedule
+
+    # ---- conditions --------------------------------------------------------------------------
+    def encode_source(self, source: Tensor) -> SourceEncoding:
+        """Source images (B, 3, R, R) [0, 1] -> projected tokens and e_img."""
+        tokens = self.source_encoder(source)  # (B, N, C_src)
+        return SourceEncoding(context=self.denoiser.project_source(tokens), image_embedding=self.fusion.embed(source))
+
+    def fuse(self, image_embedding: Tensor, pose_map: Tensor) -> Tensor:
+        """e_img (B, D) and target pose maps (B, 3, R, R) [0, 1] -> fused (B, D), L2-normalised."""
+        return self.fusion.combiner(image_embedding, self.fusion.embed(pose_map))
+
+    def denoise(
+        self,
+        latents: Tensor,
+        timesteps: Tensor | int,
+        pose_map: Tensor,
+        context: Tensor,
+        fused: Tensor,
+        *,
+        use_pose: bool | Tensor = True,
+        use_source: bool | Tensor = True,
+        use_fused: bool | Tensor = True,
+    ) -> Tensor:
+        """The UNet's prediction (eps or v, per ``noise_schedule.prediction_type``), (B, C, s, s)."""
+        if not torch.is_tensor(timesteps):
+            timesteps = torch.tensor(timesteps, device=latents.device)
+        if timesteps.ndim == 0:
+            timesteps = timesteps.expand(latents.shape[0])
+        return self.denoiser(
+            latents, timesteps, pose_map, context, fused, use_pose=use_pose, use_source=use_source, use_fused=use_fused
+        )
+
+    # ---- latents -----------------------------------------------------------------------------
+    def encode_images(self, images: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """Images (B, 3, R, R) [0, 1] -> scaled latents (B, C, s, s); the posterior mean without a generator."""
+        dist = self.vae.encode(images * 2 - 1).latent_dist
+        latents = dist.mean if generator is None else dist.sample(generator)
+        return latents * self.scaling_factor
+
+    def decode_latents(self, latents: Tensor) -> Tensor:
+        """Scaled latents (B, C, s, s) -> images (B, 3, R, R) in [0, 1]."""
+        images = self.vae.decode(latents / self.scaling_factor).sample
+        return ((images + 1) / 2).clamp(0, 1)
+
+    # ---- checkpoints -------------------------------------------------------------------------
+    def save_pretrained(self, directory: str | os.PathLike) -> Path:
+        from fpdm_video.models.checkpoint import save_model
+
+        return save_model(self, directory)
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike, *, map_location: str | torch.device = "cpu") -> FPDM:
+        from fpdm_video.models.checkpoint import load_model
+
+        return load_model(directory, map_location=map_location)

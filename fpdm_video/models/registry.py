@@ -1,0 +1,172 @@
+"""Named FPDM sizes, each a small builder function, and a registry dict (segment-anything style).
+
+| size | what it is |
+| --- | --- |
+| ``tiny`` | for tests: about 0.4M parameters at 32x32, milliseconds on CPU |
+| ``demo`` | small, trainable on a CPU or in ~30 GPU minutes, at 128x128 (VAE factor 4) |
+| ``sd21-256`` | the paper: SD 2.1 UNet and VAE, CLIP ViT-L/14 fusion encoder, ViT-L source tokens, 256x256 |
+| ``sd21-512`` | the same at 512x512 |
+
+The SD 2.1 values are written out here from its public configuration (nothing is downloaded). The
+paper's model starts from pretrained SD 2.1 and CLIP weights: set ``unet.pretrained``,
+``vae.pretrained`` and the towers' ``pretrained`` to local paths (or hub names, online) for that.
+The SD 2.1 sizes use epsilon prediction, as SD 2.1-base does.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+from fpdm_video.config import (
+    CombinerConfig,
+    FPDMConfig,
+    FusionEncoderConfig,
+    PoseEmbeddingConfig,
+    SourceEncoderConfig,
+    SourceProjectionConfig,
+    UNetConfig,
+    VAEConfig,
+    VisionTowerConfig,
+)
+
+
+def _small_vae(channels: tuple[int, ...], groups: int) -> VAEConfig:
+    n = len(channels)
+    return VAEConfig(
+        kwargs=dict(
+            in_channels=3, out_channels=3, latent_channels=4, layers_per_block=1, norm_num_groups=groups,
+            block_out_channels=channels, down_block_types=("DownEncoderBlock2D",) * n,
+            up_block_types=("UpDecoderBlock2D",) * n,
+        ),
+        scaling_factor=1.0,
+    )  # fmt: skip
+
+
+def tiny_config() -> FPDMConfig:
+    """For tests: every part present, all very small; VAE factor 2 at 32x32."""
+    tower = VisionTowerConfig(
+        custom=dict(layers=1, width=32, head_width=16, mlp_ratio=2.0, patch_size=8, image_size=32), embed_dim=16
+    )
+    return FPDMConfig(
+        name="tiny",
+        resolution=32,
+        fusion_encoder=FusionEncoderConfig(tower=tower),
+        combiner=CombinerConfig(projection_dim=16, hidden_dim=32),
+        source_encoder=SourceEncoderConfig(tower=copy.deepcopy(tower)),
+        source_projection=SourceProjectionConfig(hidden_dim=32),
+        pose_embedding=PoseEmbeddingConfig(block_out_channels=(8, 16)),
+        vae=_small_vae((8, 16), groups=4),
+        unet=UNetConfig(
+            kwargs=dict(
+                sample_size=16, in_channels=4, out_channels=4, layers_per_block=1,
+                block_out_channels=(16, 32), down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+                up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), cross_attention_dim=16,
+                attention_head_dim=8, norm_num_groups=8,
+            )
+        ),
+    )  # fmt: skip
+
+
+def demo_config() -> FPDMConfig:
+    """The shipped demo size: 128x128, VAE factor 4 (32x32x4 latents), about 10M parameters."""
+    fusion = VisionTowerConfig(
+        custom=dict(layers=4, width=128, head_width=32, mlp_ratio=2.0, patch_size=16, image_size=128), embed_dim=128
+    )
+    source = VisionTowerConfig(
+        custom=dict(layers=2, width=128, head_width=32, mlp_ratio=2.0, patch_size=16, image_size=128), embed_dim=128
+    )
+    return FPDMConfig(
+        name="demo",
+        resolution=128,
+        fusion_encoder=FusionEncoderConfig(tower=fusion),
+        combiner=CombinerConfig(projection_dim=128, hidden_dim=256),
+        source_encoder=SourceEncoderConfig(tower=source),
+        source_projection=SourceProjectionConfig(hidden_dim=256),
+        pose_embedding=PoseEmbeddingConfig(block_out_channels=(16, 32, 64)),
+        vae=_small_vae((32, 64, 64), groups=16),
+        unet=UNetConfig(
+            kwargs=dict(
+                sample_size=32, in_channels=4, out_channels=4, layers_per_block=1,
+                block_out_channels=(64, 128, 128),
+                down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+                up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+                cross_attention_dim=128, attention_head_dim=32, norm_num_groups=16,
+            )
+        ),
+    )  # fmt: skip
+
+
+def sd21_config(resolution: int) -> FPDMConfig:
+    """The paper's architecture: SD 2.1 UNet + VAE, CLIP ViT-L/14 fusion encoder, ViT-L/14 source tokens."""
+    return FPDMConfig(
+        name=f"sd21-{resolution}",
+        resolution=resolution,
+        fusion_encoder=FusionEncoderConfig(tower=VisionTowerConfig(arch="ViT-L-14")),
+        combiner=CombinerConfig(projection_dim=2048, hidden_dim=4096),
+        source_encoder=SourceEncoderConfig(kind="open_clip", tower=VisionTowerConfig(arch="ViT-L-14")),
+        source_projection=SourceProjectionConfig(hidden_dim=1024),
+        pose_embedding=PoseEmbeddingConfig(block_out_channels=(16, 32, 96, 256)),
+        vae=VAEConfig(
+            kwargs=dict(
+                in_channels=3, out_channels=3, latent_channels=4, layers_per_block=2, norm_num_groups=32,
+                block_out_channels=(128, 256, 512, 512), down_block_types=("DownEncoderBlock2D",) * 4,
+                up_block_types=("UpDecoderBlock2D",) * 4, sample_size=resolution,
+            ),
+            scaling_factor=0.18215,
+        ),
+        unet=UNetConfig(
+            kwargs=dict(
+                sample_size=resolution // 8, in_channels=4, out_channels=4, layers_per_block=2,
+                block_out_channels=(320, 640, 1280, 1280),
+                down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
+                up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
+                cross_attention_dim=1024, attention_head_dim=(5, 10, 20, 20), use_linear_projection=True,
+                norm_num_groups=32, flip_sin_to_cos=True, freq_shift=0,
+            )
+        ),
+    )  # fmt: skip
+
+
+CONFIG_REGISTRY: dict[str, Callable[[], FPDMConfig]] = {
+    "tiny": tiny_config,
+    "demo": demo_config,
+    "sd21-256": lambda: sd21_config(256),
+    "sd21-512": lambda: sd21_config(512),
+}
+
+
+def build_fpdm_tiny(**kwargs):
+    return build_model(tiny_config(), **kwargs)
+
+
+def build_fpdm_demo(**kwargs):
+    return build_model(demo_config(), **kwargs)
+
+
+def build_fpdm_sd21_256(**kwargs):
+    return build_model(sd21_config(256), **kwargs)
+
+
+def build_fpdm_sd21_512(**kwargs):
+    return build_model(sd21_config(512), **kwargs)
+
+
+MODEL_REGISTRY: dict[str, Callable[..., object]] = {
+    "tiny": build_fpdm_tiny,
+    "demo": build_fpdm_demo,
+    "sd21-256": build_fpdm_sd21_256,
+    "sd21-512": build_fpdm_sd21_512,
+}
+
+
+def build_model(name_or_config: str | FPDMConfig, *, load_pretrained: bool = True):
+    """An FPDM of a named size or a config (random init unless the config names pretrained parts)."""
+    from fpdm_video.errors import InputError
+    from fpdm_video.models.fpdm import FPDM
+
+    if isinstance(name_or_config, str):
+        if name_or_config not in CONFIG_REGISTRY:
+            raise InputError(f"unknown model size {name_or_config!r}; choose one of {', '.join(CONFIG_REGISTRY)}")
+        name_or_config = CONFIG_REGISTRY[name_or_config]()
+    return FPDM(name_or_config, load_pretrained=load_pretrained)
