@@ -1,0 +1,61 @@
+"""Parameter counts per part of every FPDM size, as JSON.
+
+    python benchmarks/model_params.py [--out benchmarks/results/model_params.json]
+
+Models are built on PyTorch's meta device (shapes only, no memory, no weights), so even the
+SD 2.1 sizes count in seconds. The UNet count is split into the SD 2.1 UNet proper and FPDM's
+additions (the class-embedding projection of the fused embedding).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+from pathlib import Path
+
+import torch
+
+from fpdm_video.models.registry import CONFIG_REGISTRY, build_model
+
+
+def count(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def part_counts(name: str) -> dict[str, int]:
+    with torch.device("meta"):
+        model = build_model(name, load_pretrained=False)
+    unet = model.denoiser.unet
+    class_embedding = count(unet.class_embedding)
+    return {
+        "fusion_encoder": count(model.fusion.encoder),
+        "combiner": count(model.fusion.combiner),
+        "source_encoder": count(model.source_encoder),
+        "source_projection": count(model.denoiser.source_projection),
+        "pose_embedding": count(model.denoiser.pose_embedding),
+        "unet_without_class_embedding": count(unet) - class_embedding,
+        "unet_class_embedding": class_embedding,
+        "vae": count(model.vae),
+        "total": count(model),
+        "trainable_stage2": count(model.denoiser),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, help="write the JSON here too")
+    args = parser.parse_args()
+    result = {
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "sizes": {name: part_counts(name) for name in CONFIG_REGISTRY},
+    }
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
