@@ -147,3 +147,22 @@ def random_source_image(resolution: int = 32, seed: int = 1) -> Tensor:
     generator = torch.Generator().manual_seed(seed)
     coarse = torch.rand(1, 3, 4, 4, generator=generator)
     return F.interpolate(coarse, size=(resolution, resolution), mode="bilinear", align_corners=False)[0]
+
+
+def tiny_fpdm(seed: int = 0, prediction_type: str = "epsilon") -> nn.Module:
+    """The real ``tiny`` FPDM with seeded random weights, in eval mode.
+
+    Layers that start at zero on purpose (the ControlNet pose embedding's output conv, ...) are given
+    small random weights, so that every condition changes the output as it would after training.
+    """
+    from fpdm_video.models.registry import build_model, tiny_config
+
+    config = tiny_config()
+    config.noise_schedule.prediction_type = prediction_type
+    torch.manual_seed(seed)
+    model = build_model(config).eval()
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if parameter.ndim > 1 and not parameter.any():
+                parameter.normal_(0.0, 0.05)
+    return model

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from factories_pipeline import FakeFPDM, random_pose_maps, random_source_image
+from factories_pipeline import FakeFPDM, random_pose_maps, random_source_image, tiny_fpdm
 
 from fpdm_video.errors import InputError
 from pipelines.fpdm_pipeline import FPDMPipeline
@@ -100,3 +100,14 @@ def test_bad_inputs_raise_input_errors():
         kwargs.update(overrides)
         with pytest.raises(InputError, match=message):
             pipe(kwargs.pop("source_images"), kwargs.pop("pose_maps"), **kwargs)
+
+
+@pytest.mark.parametrize("prediction_type", ["epsilon", "v_prediction"])
+def test_tiny_model_fp32_and_bf16(prediction_type):
+    model = tiny_fpdm(prediction_type=prediction_type)
+    fp32 = run(FPDMPipeline(model), steps=4)
+    assert fp32.shape == (2, 3, R, R) and torch.isfinite(fp32).all()
+    assert (fp32[0] - fp32[1]).abs().max() > 1e-3  # different sources and poses, different images
+    bf16 = run(FPDMPipeline(model.to(torch.bfloat16)), steps=4)
+    assert bf16.dtype == torch.float32
+    assert (bf16 - fp32).abs().max() < 0.1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from factories_pipeline import FakeFPDM, random_pose_maps, random_source_image
+from factories_pipeline import FakeFPDM, random_pose_maps, random_source_image, tiny_fpdm
 
 from fpdm_video.errors import InputError
 from fpdm_video.geometry import SquareFit
@@ -109,3 +109,33 @@ def test_bad_video_inputs_raise_input_errors():
     next(frames)
     with pytest.raises(InputError, match="pose_maps chunk 1"):
         next(frames)
+
+
+# ---- the real tiny model ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scheduler,eta", [("ddpm", 0.0), ("ddim", 0.0), ("ddim", 0.7)])
+def test_tiny_model_batched_equals_frame_by_frame(scheduler, eta):
+    model = tiny_fpdm()
+    pose = random_pose_maps(FRAMES, R)
+    pose[5] = pose[1]
+    batched = video(model, pose, batch_size=4, scheduler=scheduler, eta=eta, seed=2)
+    single = video(model, pose, batch_size=1, scheduler=scheduler, eta=eta, seed=2)
+    torch.testing.assert_close(batched, single, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(batched[5], batched[1], rtol=1e-4, atol=1e-5)  # same pose, same frame
+    assert (batched[2] - batched[1]).abs().max() > 1e-3  # the pose matters
+    pipe = FPDMPipeline(model)
+    generator = torch.Generator().manual_seed(2)
+    first = pipe(random_source_image(R)[None], pose[:1], steps=4, scheduler=scheduler, eta=eta, generator=generator,
+                 progress=False)  # fmt: skip
+    torch.testing.assert_close(batched[:1], first, rtol=1e-4, atol=1e-5)
+
+
+def test_tiny_model_encodes_the_source_once(monkeypatch):
+    model = tiny_fpdm()
+    calls = []
+    encode = model.encode_source
+    monkeypatch.setattr(model, "encode_source", lambda source: calls.append(source.shape) or encode(source))
+    frames = video(model, random_pose_maps(5, R), batch_size=2, steps=2)
+    assert frames.shape == (5, 3, R, R)
+    assert calls == [(1, 3, R, R)]
