@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import platform
 import subprocess
 import sys
@@ -135,6 +136,8 @@ def run(args: argparse.Namespace) -> dict:
     source, pose = synthetic_inputs(args.frames, resolution, args.seed)
     logger.info("model %s (%d px), %d frames, %s on %s", args.size, resolution, args.frames, args.dtype, device)
 
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
     # Warm-up (kernel selection, allocator): one frame, one step, both paths
     warm = dict(settings, steps=1)
     reference_frames(reference_model, source, pose[:1], **warm)
@@ -168,7 +171,8 @@ def run(args: argparse.Namespace) -> dict:
         output_check=dict(checked=checked, max_abs_diff=worst, passed=(worst <= args.tolerance) if checked else None,
                           note="images in [0, 1]; checked only when both paths are fp32"),  # fmt: skip
         device=dict(kind=device.type, name=device_name(device), torch=torch.__version__,
-                    threads=torch.get_num_threads(), python=platform.python_version()),  # fmt: skip
+                    threads=torch.get_num_threads(), python=platform.python_version(),
+                    load_average_1m_before=load_before),  # fmt: skip
         git_commit=git_commit(),
     )
 
