@@ -47,7 +47,7 @@ def run_demo(out: Path, *, frames: int = 48, size: int = 256, seed: int = 0) -> 
 
     inputs = make_example_inputs(out / "inputs", frames=frames, size=size, seed=seed)
     clip = read_video(inputs.video)  # (T, H, W, 3)
-    driving, report = repair_poses(load_holistic(inputs.poses))
+    driving, _ = repair_poses(load_holistic(inputs.poses))  # the repair module logs its report
     reference = load_holistic(inputs.signer_poses)
     target = retarget(driving, reference)
     signer = np.asarray(Image.open(inputs.signer_image).convert("RGB"))
@@ -69,7 +69,6 @@ def run_demo(out: Path, *, frames: int = 48, size: int = 256, seed: int = 0) -> 
     strip = np.concatenate([np.concatenate([source_col[i], pose_col[i], target_col[i]], axis=0) for i in picks], axis=1)
     strip_path = out / "comparison.png"
     Image.fromarray(strip).save(strip_path)
-    logger.info("repair: %s", report.summary() if hasattr(report, "summary") else report)
     return {"comparison": comparison, "strip": strip_path, "video": inputs.video, "signer": inputs.signer_image}
 
 
