@@ -12,7 +12,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 try:  # torch is a dependency, but keep conftest importable for the I/O tests alone
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("FPDM_TEST_THREADS", "2")))
 except ImportError:  # pragma: no cover
     pass
 

@@ -43,6 +43,7 @@ class TripleConfig:
     resolution: int = 128  # side R of the model square
     pairs: int = 100_000  # number of (source, target) pairs drawn once
     seed: int = 0  # seed of the pair draw
+    cache: bool = False  # keep letterboxed frames and pose maps in memory once made (small datasets)
 
 
 def ensure_pose_sidecars(root: str | os.PathLike, split: str, *, progress: bool = True) -> list[Path]:
@@ -100,11 +101,26 @@ class PoseTripleDataset(Dataset):
                 raise InputError(f"pose sidecar {path} has {len(pose)} frames but clip {sample.name} has {frames}")
             self.poses.append(pose)
         self.index = draw_pairs([len(p) for p in self.poses], config.pairs, config.seed)  # (N, 3)
+        self._cache: dict[tuple[str, int, int], torch.Tensor] = {}
 
     def __len__(self) -> int:
         return len(self.index)
 
+    def _cached(self, key: tuple[str, int, int], make) -> torch.Tensor:
+        if not self.config.cache:
+            return make()
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
     def _frame(self, clip: int, frame: int, fit: SquareFit) -> torch.Tensor:
+        return self._cached(("frame", clip, frame), lambda: self._load_frame(clip, frame, fit))
+
+    def _pose_map(self, clip: int, frame: int, fit: SquareFit) -> torch.Tensor:
+        pose, size = self.poses[clip], self.config.resolution
+        return self._cached(("pose", clip, frame), lambda: torch.from_numpy(render_pose_map(pose, frame, size, fit=fit)))
+
+    def _load_frame(self, clip: int, frame: int, fit: SquareFit) -> torch.Tensor:
         image = load_sample(self.samples[clip], frame, frame + 1).frames[0]  # (H, W, 3) uint8
         square = fit.image_to_canvas(image)  # (R, R, 3)
         return torch.from_numpy(np.array(square)).permute(2, 0, 1).float() / 255.0  # (3, R, R)
@@ -116,7 +132,7 @@ class PoseTripleDataset(Dataset):
         return {
             "source": self._frame(clip, s, fit),
             "target": self._frame(clip, t, fit),
-            "target_pose": torch.from_numpy(render_pose_map(pose, t, self.config.resolution, fit=fit)),
-            "source_pose": torch.from_numpy(render_pose_map(pose, s, self.config.resolution, fit=fit)),
+            "target_pose": self._pose_map(clip, t, fit),
+            "source_pose": self._pose_map(clip, s, fit),
             "index": torch.tensor([clip, s, t]),
         }

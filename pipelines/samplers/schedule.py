@@ -23,26 +23,15 @@ Schedules are computed in float64 (diffusers uses float32); the difference is be
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 import torch
 from torch import Tensor
 
 from fpdm_video.errors import InputError
+from fpdm_video.models.noise import BETA_SCHEDULES, NoiseScheduleLike, alphas_cumprod, betas  # noqa: F401 (re-exported)
 
-BETA_SCHEDULES = ("linear", "scaled_linear")
 PREDICTION_TYPES = ("epsilon", "v_prediction")
 TIMESTEP_SPACINGS = ("leading", "trailing")
-
-
-class NoiseScheduleLike(Protocol):
-    """The fields of the model's noise-schedule config that sampling reads."""
-
-    num_train_timesteps: int
-    beta_schedule: str
-    beta_start: float
-    beta_end: float
-    prediction_type: str
 
 
 @dataclass(frozen=True)
@@ -61,22 +50,6 @@ class SamplingSchedule:
     def alpha_bar(self, i: int) -> float:
         """ᾱ at step i (i = N gives the end point)."""
         return float(self.alpha_bars[i])
-
-
-def betas(num_train_timesteps: int, beta_schedule: str, beta_start: float, beta_end: float) -> Tensor:
-    """(T,) float64 β_t. "linear": Ho et al. 2020 (sec. 4); "scaled_linear": linear in sqrt(β) (Stable Diffusion)."""
-    if beta_schedule == "linear":
-        return torch.linspace(beta_start, beta_end, num_train_timesteps, dtype=torch.float64)
-    if beta_schedule == "scaled_linear":
-        return torch.linspace(beta_start**0.5, beta_end**0.5, num_train_timesteps, dtype=torch.float64) ** 2
-    raise InputError(f"unknown beta_schedule {beta_schedule!r}; use one of {', '.join(BETA_SCHEDULES)}")
-
-
-def alphas_cumprod(noise_schedule: NoiseScheduleLike) -> Tensor:
-    """(T,) float64 ᾱ_t = prod_{s<=t} (1 - β_s) (Ho et al. 2020, notation above eq. 4)."""
-    ns = noise_schedule
-    beta = betas(ns.num_train_timesteps, ns.beta_schedule, ns.beta_start, ns.beta_end)  # (T,)
-    return torch.cumprod(1.0 - beta, dim=0)
 
 
 def inference_timesteps(

@@ -1,0 +1,42 @@
+"""``python -m fpdm_video.train {vae,fusion,diffusion} --config FILE.yaml``; also under ``torchrun``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from fpdm_video.cli import run_guarded
+from fpdm_video.train.config import STAGES, load_train_config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m fpdm_video.train",
+        description="Train one FPDM stage from a training config (see configs/train/). Run the stages in "
+        "order (vae if the size needs its own autoencoder, then fusion, then diffusion); each starts from "
+        "the previous stage's model folder named by `init` in the config. Several GPUs: torchrun "
+        "--nproc-per-node N -m fpdm_video.train ...",
+    )
+    parser.add_argument("stage", choices=STAGES, help="which stage to train")
+    parser.add_argument("--config", required=True, help="training config YAML, e.g. configs/train/demo.yaml")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one config value (dotted keys, e.g. --set optim.lr=3e-4); repeatable")  # fmt: skip
+    parser.add_argument("--restart", action="store_true", help="ignore a saved training state and start from step 0")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def body() -> int:
+        from fpdm_video.train.loop import train
+
+        config = load_train_config(args.config, args.stage, args.overrides)
+        out = train(config, resume=not args.restart, progress=not args.quiet)
+        logging.getLogger("fpdm_video.train").info("stage %s: outputs in %s", args.stage, out)
+        return 0
+
+    return run_guarded(body)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
