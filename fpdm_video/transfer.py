@@ -1,0 +1,81 @@
+"""``python -m fpdm_video.transfer INPUT --signer REF_IMAGE``: the signing of INPUT, performed by the person in REF_IMAGE.
+
+INPUT is a video file, a folder of frames, or a .pose file (then the poses alone drive the output,
+at the pose file's frame rate and size). Writes OUTPUT.mp4 and its record OUTPUT.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from fpdm_video.cli import run_guarded
+
+logger = logging.getLogger("fpdm_video.transfer")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m fpdm_video.transfer", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)  # fmt: skip
+    p.add_argument("input", type=Path, help="the signing to copy: a video file, a folder of PNG/JPEG frames, or a .pose file")
+    p.add_argument("--signer", type=Path, required=True, help="photo of the new signer (upper body, hands visible if possible)")
+    p.add_argument("-o", "--output", type=Path, help="output video; default: <input>__<signer>.mp4 in the working folder")
+    p.add_argument("--checkpoint", type=Path, help="FPDM checkpoint folder (config.yaml + model.safetensors); default: the embedded demo model")
+    g = p.add_argument_group("sampling")
+    g.add_argument("--steps", type=int, default=20, help="denoising steps per frame: fewer is faster, more is cleaner")
+    g.add_argument("--guidance", type=float, default=2.0, help="how strongly the pose and the signer's look are followed (1 = no guidance)")
+    g.add_argument("--seed", type=int, default=0, help="noise seed; the same seed gives the same video")
+    g.add_argument("--scheduler", choices=("ddpm", "ddim", "dpm"), default="ddpm", help="sampler (dpm = DPM-Solver++, good with fewer steps)")
+    g.add_argument("--batch-size", type=int, default=4, help="frames rendered together (more is faster on a GPU, uses more memory)")
+    g.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to run (auto: the GPU if there is one)")
+    g.add_argument("--dtype", choices=("auto", "fp32", "bf16", "fp16"), default="auto", help="number format (auto: bf16 on GPU, fp32 on CPU)")
+    r = p.add_argument_group("frames")
+    r.add_argument("--start", type=int, default=0, help="first input frame to use (0-based)")
+    r.add_argument("--end", type=int, help="stop before this input frame (default: the end)")
+    r.add_argument("--max-frames", type=int, help="use at most this many frames from --start")
+    q = p.add_argument_group("poses")
+    q.add_argument("--poses", type=Path, help="use these poses (.pose, same frame count as the video) instead of extracting them")
+    q.add_argument("--save-poses", type=Path, help="also save the extracted poses to this .pose file (reuse them with --poses)")
+    q.add_argument("--no-retarget", action="store_true", help="keep the driving signer's body proportions instead of the new signer's")
+    o = p.add_argument_group("output")
+    o.add_argument("--comparison", type=Path, help="also write a side-by-side video: source | pose | output")
+    o.add_argument("--quiet", action="store_true", help="no progress bars, only warnings and errors")
+    return p
+
+
+def default_output(input_path: Path, signer: Path) -> Path:
+    return Path.cwd() / f"{input_path.stem or input_path.name}__{signer.stem}.mp4"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    def body() -> int:
+        from pipelines.transfer import SignerTransfer, TransferSettings
+
+        settings = TransferSettings(
+            steps=args.steps, guidance=args.guidance, seed=args.seed, scheduler=args.scheduler,
+            batch_size=args.batch_size, start=args.start, end=args.end, max_frames=args.max_frames,
+            retarget=not args.no_retarget,
+        )  # fmt: skip
+        settings.check()
+        output = args.output or default_output(args.input, args.signer)
+        runner = SignerTransfer.from_pretrained(args.checkpoint, device=args.device, dtype=args.dtype)
+        result = runner.transfer(
+            args.input, args.signer, output, settings=settings, poses=args.poses, save_poses=args.save_poses,
+            comparison=args.comparison, progress=not args.quiet, argv=list(sys.argv if argv is None else argv),
+        )  # fmt: skip
+        rec = result.record
+        logger.info("wrote %s (%d frames, %s fps) and %s", result.output, rec["frames"], round(rec["fps"], 3), result.record_path)
+        logger.info("stage seconds: %s", ", ".join(f"{k} {v}" for k, v in rec["stage_seconds"].items()))
+        return 0
+
+    return run_guarded(body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""``SignerTransfer``: the whole transfer for notebooks, flows and the CLI.
+
+    transfer = SignerTransfer.from_pretrained()            # the embedded demo model
+    result = transfer.transfer("in.mp4", "ref.jpg", "out.mp4", settings=TransferSettings(steps=10))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from fpdm_video.errors import CheckpointError, InputError
+from fpdm_video.geometry import SquareFit
+from fpdm_video.models.checkpoint import checkpoint_hash, load_model
+from fpdm_video.pose import write_pose
+from fpdm_video.video import VideoWriter
+from pipelines.transfer.record import package_versions, sha256_of, sidecar_path, write_record
+from pipelines.transfer.settings import TransferSettings
+from pipelines.transfer.signer import load_signer
+from pipelines.transfer.stages import (
+    driving_poses,
+    input_chunks,
+    open_input,
+    output_timestamps,
+    pose_map_chunks,
+    prepare_poses,
+    source_tensor,
+)
+from pipelines.video_sampling import sample_video
+
+logger = logging.getLogger(__name__)
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def default_checkpoint() -> Path:
+    import fpdm_video
+
+    return Path(fpdm_video.__file__).resolve().parent / "weights" / "demo"
+
+
+def pick_device(device: str) -> torch.device:
+    if device not in ("auto", "cpu", "cuda"):
+        raise InputError(f"device must be auto, cpu or cuda, got {device!r}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise InputError("--device cuda was asked for, but no CUDA device is available; use --device cpu")
+    return torch.device("cuda" if device in ("auto", "cuda") and torch.cuda.is_available() else "cpu")
+
+
+def pick_dtype(dtype: str, device: torch.device) -> torch.dtype:
+    if dtype == "auto":
+        return torch.bfloat16 if device.type == "cuda" else torch.float32
+    if dtype not in DTYPES:
+        raise InputError(f"dtype must be auto, fp32, bf16 or fp16, got {dtype!r}")
+    return DTYPES[dtype]
+
+
+@dataclass
+class TransferResult:
+    output: Path  # the video written
+    record_path: Path  # its sidecar JSON
+    record: dict  # the sidecar's content
+    comparison: Path | None = None  # the source | pose | output video, when asked for
+
+
+class SignerTransfer:
+    """A loaded checkpoint on a device, ready to transfer any number of videos."""
+
+    def __init__(self, model, checkpoint: Path, device: torch.device, dtype: torch.dtype) -> None:
+        self.model = model
+        self.checkpoint = checkpoint
+        self.device = device
+        self.dtype = dtype
+        self.checkpoint_sha256 = checkpoint_hash(checkpoint)
+
+    @classmethod
+    def from_pretrained(cls, checkpoint: str | os.PathLike | None = None, device: str = "auto", dtype: str = "auto") -> SignerTransfer:
+        path = Path(checkpoint) if checkpoint is not None else default_checkpoint()
+        if checkpoint is None and not path.is_dir():
+            raise CheckpointError(f"the embedded demo model is missing from this installation ({path}); pass --checkpoint DIR")
+        dev = pick_device(device)
+        dt = pick_dtype(dtype, dev)
+        model = load_model(path).to(device=dev, dtype=dt).eval()
+        logger.info("loaded %s (%s) on %s in %s", path, model.config.name, dev, str(dt).replace("torch.", ""))
+        return cls(model, path, dev, dt)
+
+    def transfer(
+        self,
+        video: str | os.PathLike,
+        signer_image: str | os.PathLike,
+        output: str | os.PathLike,
+        *,
+        settings: TransferSettings | None = None,
+        poses: str | os.PathLike | None = None,
+        save_poses: str | os.PathLike | None = None,
+        comparison: str | os.PathLike | None = None,
+        progress: bool = True,
+        argv: list[str] | None = None,
+    ) -> TransferResult:
+        """Render ``video``'s signing (a video, frame folder or .pose file) as the person in ``signer_image``."""
+        settings = settings or TransferSettings()
+        settings.check()
+        output = Path(output)
+        if output.suffix.lower() not in (".mp4", ".mov", ".mkv"):
+            raise InputError(f"output {output} must end in .mp4 (or .mov, .mkv)")
+        times: dict[str, float] = {}
+        clock = time.perf_counter()
+
+        def lap(name: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            times[name] = round(now - clock, 3)
+            clock = now
+
+        spec = open_input(video, settings)
+        signer = load_signer(signer_image, spec.width, spec.height)
+        lap("reference")
+        raw = driving_poses(spec, poses, settings, progress=progress)
+        if save_poses is not None:
+            write_pose(raw, save_poses)
+        lap("poses")
+        target, fixes = prepare_poses(raw, signer.pose if settings.retarget else None)
+        stamps = output_timestamps(spec, raw, settings)
+        lap("repair_retarget")
+
+        fit = SquareFit(spec.width, spec.height, self.model.config.resolution)
+        chunks = sample_video(
+            self.model, source_tensor(signer.image, fit), pose_map_chunks(target, fit, settings.chunk_frames),
+            batch_size=settings.batch_size, steps=settings.steps, guidance=settings.guidance,
+            scheduler=settings.sampler, seed=settings.seed, output_fit=fit, progress=False,
+        )  # fmt: skip
+        written = self._encode(chunks, output, spec, stamps, target, fit, comparison, progress, times)
+        clock = time.perf_counter()
+
+        record = {
+            "input": {"path": str(spec.path), "sha256": sha256_of(spec.path), "kind": spec.kind},
+            "signer": {"path": str(signer_image), "sha256": sha256_of(signer_image), "crop": list(signer.crop),
+                       "missing_parts": signer.missing},  # fmt: skip
+            "poses_file": None if poses is None else {"path": str(poses), "sha256": sha256_of(poses)},
+            "checkpoint": {"path": str(self.checkpoint), "name": self.model.config.name, "sha256": self.checkpoint_sha256},
+            "settings": {**asdict(settings), "sampler": settings.sampler},
+            "device": str(self.device), "dtype": str(self.dtype).replace("torch.", ""),
+            "frames": written, "fps": spec.fps, "frame_range": [spec.start, spec.end],
+            "sizes": {"input": [spec.width, spec.height], "output": [spec.width, spec.height],
+                      "model": self.model.config.resolution},  # fmt: skip
+            "timestamps": "input's own (variable frame rate kept)" if stamps is not None else f"constant {spec.fps} fps",
+            "stage_seconds": times,
+            "frames_per_second": {k: round(written / v, 3) for k, v in times.items() if v > 0 and k in ("poses", "sampling_encoding")},
+            "no_person_frames": fixes.no_person,
+            "reused_pose": {str(k): v for k, v in fixes.reused.items()},
+            "pose_repair": fixes.repair_summary,
+            "retarget": {"on": settings.retarget, "ratios": fixes.retarget_ratios, "fallbacks": fixes.retarget_fallbacks},
+            "versions": package_versions(),
+            "argv": argv,
+        }  # fmt: skip
+        path = write_record(record, output)
+        return TransferResult(output=output, record_path=path, record=record, comparison=Path(comparison) if comparison else None)
+
+    def _encode(self, chunks, output: Path, spec, stamps, target, fit: SquareFit, comparison, progress: bool, times: dict) -> int:
+        """Write the output (and the comparison) chunk by chunk; returns the frame count."""
+        started = time.perf_counter()
+        written = 0
+        with contextlib.ExitStack() as stack:
+            writer = stack.enter_context(VideoWriter(output, fps=spec.fps, width=spec.width, height=spec.height, timestamps=stamps))
+            side = None
+            sources = None
+            if comparison is not None:
+                side = stack.enter_context(VideoWriter(comparison, fps=spec.fps, timestamps=stamps))
+                sources = _frames_of(spec, target, fit) if spec.kind != "pose" else None
+            bar = stack.enter_context(tqdm(total=spec.num_frames, desc="frames", unit="frame", disable=not progress))
+            for frames in chunks:  # (b, H, W, 3) uint8
+                writer.write(frames)
+                if side is not None:
+                    side.write(_comparison_rows(frames, written, target, fit, sources))
+                written += len(frames)
+                bar.update(len(frames))
+        times["sampling_encoding"] = round(time.perf_counter() - started, 3)
+        return written
+
+
+def _frames_of(spec, target, fit):
+    """An iterator over the selected input frames, one at a time."""
+    for clip in input_chunks(spec, 16):
+        yield from clip.frames
+
+
+def _comparison_rows(frames: np.ndarray, first: int, target, fit: SquareFit, sources) -> np.ndarray:
+    from fpdm_video.pose import render_pose_map
+
+    rows = []
+    for k, out in enumerate(frames):
+        pose = fit.image_from_canvas(render_pose_map(target, first + k, fit.size, fit=fit, as_uint8=True))
+        source = next(sources) if sources is not None else np.zeros_like(out)
+        rows.append(np.concatenate([source, pose, out], axis=1))
+    return np.stack(rows)

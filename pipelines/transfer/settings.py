@@ -1,0 +1,59 @@
+"""The settings of one signer-transfer run, checked before any work starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fpdm_video.errors import InputError
+
+SCHEDULERS = {"ddpm": "ddpm", "ddim": "ddim", "dpm": "dpmpp_2m"}  # CLI name -> sampler name
+
+
+@dataclass(frozen=True)
+class TransferSettings:
+    """How to render: sampling, frame range, retargeting."""
+
+    steps: int = 20  # denoising steps per frame
+    guidance: float = 2.0  # 3-way classifier-free guidance scale (1: no guidance)
+    seed: int = 0  # seed of the noise shared by every frame
+    scheduler: str = "ddpm"  # "ddpm", "ddim" or "dpm" (DPM-Solver++ 2M)
+    batch_size: int = 4  # frames denoised together
+    start: int = 0  # first input frame
+    end: int | None = None  # one past the last input frame; None: to the end
+    max_frames: int | None = None  # at most this many frames from `start`
+    retarget: bool = True  # scale the driving poses to the reference signer's proportions
+    chunk_frames: int = 32  # frames decoded and turned into pose maps at a time (memory stays flat)
+
+    @property
+    def sampler(self) -> str:
+        return SCHEDULERS[self.scheduler]
+
+    def check(self) -> None:
+        def positive(name: str) -> None:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InputError(f"{name.replace('_', '-')} must be a positive integer, got {value!r}")
+
+        for name in ("steps", "batch_size", "chunk_frames"):
+            positive(name)
+        if self.max_frames is not None:
+            positive("max_frames")
+        if self.scheduler not in SCHEDULERS:
+            raise InputError(f"scheduler must be one of {', '.join(SCHEDULERS)}, got {self.scheduler!r}")
+        if not isinstance(self.guidance, (int, float)) or not self.guidance >= 1.0:
+            raise InputError(f"guidance must be a number of at least 1 (1 = no guidance), got {self.guidance!r}")
+        if isinstance(self.start, bool) or not isinstance(self.start, int) or self.start < 0:
+            raise InputError(f"start must be a frame index of 0 or more, got {self.start!r}")
+        if self.end is not None and (not isinstance(self.end, int) or self.end <= self.start):
+            raise InputError(f"end must be a frame index after start ({self.start}), got {self.end!r}")
+
+    def frame_range(self, total: int) -> tuple[int, int]:
+        """The [start, end) range of a ``total``-frame input these settings select."""
+        end = total if self.end is None else self.end
+        if self.start >= total:
+            raise InputError(f"start {self.start} is past the input's last frame ({total} frames)")
+        if end > total:
+            raise InputError(f"end {end} is past the input's {total} frames")
+        if self.max_frames is not None:
+            end = min(end, self.start + self.max_frames)
+        return self.start, end

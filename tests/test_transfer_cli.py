@@ -1,0 +1,84 @@
+"""The transfer CLI end to end on a tiny checkpoint: frames, timing, the record, determinism, .pose input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from fpdm_video.pose import load_holistic
+from fpdm_video.transfer import build_parser, main
+from fpdm_video.video import probe, read_video
+
+from factories_transfer import decoded, example_inputs, tiny_checkpoint  # noqa: F401 (fixtures)
+
+FAST = ["--steps", "2", "--quiet"]
+
+
+def test_video_to_video(example_inputs, tiny_checkpoint, tmp_path):  # noqa: F811
+    out = tmp_path / "out.mp4"
+    code = main([str(example_inputs.video), "--signer", str(example_inputs.signer_image), "--checkpoint",
+                 str(tiny_checkpoint), "-o", str(out), "--comparison", str(tmp_path / "cmp.mp4"), *FAST])  # fmt: skip
+    assert code == 0
+    src, got = read_video(example_inputs.video), read_video(out)
+    assert got.frames.shape == src.frames.shape  # same count and size
+    assert np.allclose(got.timestamps, src.timestamps, atol=1e-4)
+    assert read_video(tmp_path / "cmp.mp4").frames.shape == (8, 64, 192, 3)
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["frames"] == 8 and record["fps"] == pytest.approx(25.0)
+    assert record["sizes"] == {"input": [64, 64], "output": [64, 64], "model": 32}
+    assert len(record["input"]["sha256"]) == 64 and len(record["signer"]["sha256"]) == 64
+    assert record["checkpoint"]["name"] == "tiny" and len(record["checkpoint"]["sha256"]) == 64
+    assert record["settings"]["steps"] == 2 and record["settings"]["sampler"] == "ddpm"
+    assert set(record["stage_seconds"]) == {"reference", "poses", "repair_retarget", "sampling_encoding"}
+    assert record["versions"]["torch"] and record["argv"][0] == str(example_inputs.video)
+    assert record["retarget"]["on"] and record["retarget"]["ratios"]
+
+
+def test_same_seed_same_video_other_seed_differs(example_inputs, tiny_checkpoint, tmp_path):  # noqa: F811
+    common = [str(example_inputs.video), "--signer", str(example_inputs.signer_image), "--checkpoint", str(tiny_checkpoint),
+              "--poses", str(example_inputs.poses), "--max-frames", "4", *FAST]  # fmt: skip
+    for name, seed in (("a", 0), ("b", 0), ("c", 1)):
+        assert main([*common, "-o", str(tmp_path / f"{name}.mp4"), "--seed", str(seed)]) == 0
+    assert np.array_equal(decoded(tmp_path / "a.mp4"), decoded(tmp_path / "b.mp4"))
+    assert not np.array_equal(decoded(tmp_path / "a.mp4"), decoded(tmp_path / "c.mp4"))
+
+
+def test_pose_file_drives_the_output(example_inputs, tiny_checkpoint, tmp_path):  # noqa: F811
+    out = tmp_path / "from_pose.mp4"
+    code = main([str(example_inputs.poses), "--signer", str(example_inputs.signer_image), "--checkpoint",
+                 str(tiny_checkpoint), "-o", str(out), "--scheduler", "dpm", *FAST])  # fmt: skip
+    assert code == 0
+    pose, info = load_holistic(example_inputs.poses), probe(out)
+    assert (info.num_frames, info.width, info.height) == (pose.num_frames, pose.width, pose.height)
+    assert info.fps == pytest.approx(pose.fps, rel=1e-3)
+    assert json.loads(out.with_suffix(".json").read_text())["settings"]["sampler"] == "dpmpp_2m"
+
+
+def test_frame_range_and_saved_poses(example_inputs, tiny_checkpoint, tmp_path):  # noqa: F811
+    out = tmp_path / "range.mp4"
+    code = main([str(example_inputs.video), "--signer", str(example_inputs.signer_image), "--checkpoint", str(tiny_checkpoint),
+                 "-o", str(out), "--start", "2", "--end", "6", "--save-poses", str(tmp_path / "p.pose"), "--no-retarget", *FAST])  # fmt: skip
+    assert code == 0
+    assert probe(out).num_frames == 4
+    assert load_holistic(tmp_path / "p.pose").num_frames == 4
+    assert json.loads(out.with_suffix(".json").read_text())["retarget"] == {"on": False, "ratios": {}, "fallbacks": []}
+
+
+def test_default_output_name(example_inputs, tiny_checkpoint, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.chdir(tmp_path)
+    code = main([str(example_inputs.poses), "--signer", str(example_inputs.signer_image), "--checkpoint",
+                 str(tiny_checkpoint), "--max-frames", "2", *FAST])  # fmt: skip
+    assert code == 0
+    assert (tmp_path / "driving__signer.mp4").is_file() and (tmp_path / "driving__signer.json").is_file()
+
+
+def test_help_explains_every_option(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--help"])
+    text = capsys.readouterr().out
+    for option in ("--signer", "--checkpoint", "--steps", "--guidance", "--seed", "--scheduler", "--batch-size", "--device",
+                   "--dtype", "--start", "--end", "--max-frames", "--poses", "--save-poses", "--no-retarget",
+                   "--comparison", "--quiet", "--output"):  # fmt: skip
+        assert option in text
