@@ -44,11 +44,15 @@ def make_example_inputs(
     directory: str | os.PathLike,
     *,
     frames: int = 48,
-    size: int = 256,
+    size: int | tuple[int, int] = 256,
     fps: float = 25.0,
     seed: int = 0,
 ) -> ExampleInputs:
-    """Write a driving clip, its poses and a reference signer into ``directory`` (atomically each)."""
+    """Write a driving clip, its poses and a reference signer into ``directory`` (atomically each).
+
+    ``size`` is a square side or ``(width, height)``; the demo model was trained on 3:4 portrait frames.
+    """
+    width, height = (size, size) if isinstance(size, int) else size
     directory = Path(directory)
     out = ExampleInputs(
         video=directory / "driving.mp4",
@@ -57,15 +61,15 @@ def make_example_inputs(
         signer_poses=directory / "signer.pose",
     )
     driver, signer = sample_identity(2 * seed + 1), sample_identity(2 * seed + 2)
-    motion = generate_motion(seed, frames, size, size, fps=fps)
-    posed, chunks = render_clip(driver, motion, size)
-    with VideoWriter(out.video, fps=fps, width=size, height=size) as writer:
+    motion = generate_motion(seed, frames, width, height, fps=fps)
+    posed, chunks = render_clip(driver, motion, (width, height))
+    with VideoWriter(out.video, fps=fps, width=width, height=height) as writer:
         for chunk in chunks:
             writer.write(chunk)
     write_pose(posed, out.poses)
 
-    rest = apply_proportions(reference_pose(size, size, fps=fps), signer)
-    image = render_signer(signer, rest, 0, size)
+    rest = apply_proportions(reference_pose(width, height, fps=fps), signer)
+    image = render_signer(signer, rest, 0, (width, height))
     with atomic_path(out.signer_image) as tmp:
         Image.fromarray(np.ascontiguousarray(image)).save(tmp, format="PNG")
     write_pose(rest, out.signer_poses)
