@@ -1,0 +1,101 @@
+"""``python -m fpdm_video.evaluate``: is this output good? Metrics of a generated video or dataset.
+
+Two forms:
+
+    python -m fpdm_video.evaluate --output OUT.mp4 --driving IN.mp4 --signer REF.png --json REPORT.json
+    python -m fpdm_video.evaluate --dataset GEN_ROOT --ground-truth GT_ROOT [--split test] --json REPORT.json
+
+Both print a short table and write the full report as JSON; ``--plots DIR`` adds per-frame metric
+curves as PNG. See docs/evaluation.md for each metric.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from fpdm_video.cli import run_guarded
+
+logger = logging.getLogger("fpdm_video.evaluate")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m fpdm_video.evaluate", description=__doc__.split("\n\n")[0])
+    p.add_argument("--output", type=Path, help="a generated video (with --driving and --signer)")
+    p.add_argument("--driving", type=Path, help="the video that drove it")
+    p.add_argument("--signer", type=Path, help="the reference photo it was made with")
+    p.add_argument("--driving-poses", type=Path, help="poses of the driving video (.pose) instead of extracting them")
+    p.add_argument("--no-retarget", action="store_true", help="the output was made with --no-retarget")
+    p.add_argument("--ground-truth", type=Path, help="ground-truth video (with --output), or ground-truth dataset root (with --dataset)")
+    p.add_argument("--dataset", type=Path, help="a generated dataset root in the PHOENIX-2014T layout")
+    p.add_argument("--split", default="test", help="dataset split to compare (default test)")
+    p.add_argument("--pose-fidelity", action="store_true", help="dataset form: also compare re-extracted poses with the ground truth's sidecars (slow)")
+    p.add_argument("--checkpoint", type=Path, help="checkpoint whose encoder embeds frames for the identity metric (default: the embedded demo model)")
+    p.add_argument("--json", type=Path, help="write the full report here")
+    p.add_argument("--plots", type=Path, help="write per-frame metric curves (PNG) into this folder")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def _rows(report: dict) -> list[tuple[str, object]]:
+    rows: list[tuple[str, object]] = []
+    for section in ("image", "temporal", "identity", "overall"):
+        for key, value in (report.get(section) or {}).items():
+            if isinstance(value, dict) and "mean" in value:
+                rows.append((f"{section}.{key} (mean)", value["mean"]))
+    pose = report.get("pose_fidelity", {})
+    for region, v in pose.get("regions", {}).items():
+        rows.append((f"pose.{region} distance / PCK", f"{v['distance']:.3f} / {v['pck@0.1']:.3f}"))
+    for hand, v in pose.get("missing_hand_fraction", {}).items():
+        rows.append((f"pose.{hand} missing", v))
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    def body() -> int:
+        from fpdm_video.atomic import atomic_path
+        from fpdm_video.errors import InputError
+        from pipelines.evaluation.plots import plot_series
+        from pipelines.evaluation.summary import table, to_json_safe
+
+        if args.dataset is not None:
+            if args.ground_truth is None:
+                raise InputError("--dataset needs --ground-truth GT_ROOT")
+            from pipelines.evaluation.dataset_eval import evaluate_dataset
+
+            report, series = evaluate_dataset(args.dataset, args.ground_truth, args.split,
+                                              pose_fidelity=args.pose_fidelity, progress=not args.quiet)  # fmt: skip
+        else:
+            missing = [n for n in ("output", "driving", "signer") if getattr(args, n) is None]
+            if missing:
+                raise InputError("give --output, --driving and --signer (or --dataset and --ground-truth); missing: "
+                                 + ", ".join(f"--{m}" for m in missing))  # fmt: skip
+            from pipelines.evaluation.video_eval import evaluate_video, load_checkpoint
+
+            report, frame_series = evaluate_video(
+                args.output, args.driving, args.signer, model=load_checkpoint(args.checkpoint),
+                ground_truth=args.ground_truth, driving_poses_file=args.driving_poses,
+                retarget=not args.no_retarget, progress=not args.quiet,
+            )  # fmt: skip
+            series = {args.output.stem: frame_series}
+        print(table(_rows(report)))
+        if args.json is not None:
+            with atomic_path(args.json) as tmp:
+                tmp.write_text(json.dumps(to_json_safe(report), indent=2) + "\n")
+        if args.plots is not None:
+            for name, s in series.items():
+                plot_series(s, args.plots / f"{name}.png", title=name)
+        return 0
+
+    return run_guarded(body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
