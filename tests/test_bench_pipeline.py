@@ -1,0 +1,28 @@
+"""Smoke test of benchmarks/bench_pipeline.py on generated inputs and a tiny checkpoint."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from factories_transfer import example_inputs, tiny_checkpoint  # noqa: F401 (fixtures)
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def test_bench_pipeline_times_every_stage(example_inputs, tiny_checkpoint, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    sys.modules.pop("bench_pipeline", None)
+    import bench_pipeline
+
+    out = tmp_path / "pipeline.json"
+    argv = [str(example_inputs.video), "--signer", str(example_inputs.signer_image), "--checkpoint", str(tiny_checkpoint),
+            "--steps", "1", "--max-frames", "4", "--out", str(out)]  # fmt: skip
+    assert bench_pipeline.main(argv) == 0
+    result = json.loads(out.read_text())
+    assert result["frames"] == 4 and result["checkpoint"] == "tiny"
+    stages = result["stages"]
+    assert list(stages) == ["reference_photo", "decode", "pose_extraction", "repair_retarget", "pose_maps", "sampling", "encode"]
+    assert abs(sum(s["share"] for s in stages.values()) - 1.0) < 1e-3
+    assert result["peak_rss_mb"] > 0 and result["device_type"] == "cpu" and result["peak_gpu_mb"] is None
