@@ -26,3 +26,19 @@ def test_bench_pipeline_times_every_stage(example_inputs, tiny_checkpoint, tmp_p
     assert list(stages) == ["reference_photo", "decode", "pose_extraction", "repair_retarget", "pose_maps", "sampling", "encode"]
     assert abs(sum(s["share"] for s in stages.values()) - 1.0) < 1e-3
     assert result["peak_rss_mb"] > 0 and result["device_type"] == "cpu" and result["peak_gpu_mb"] is None
+
+
+def test_ablations_smoke(tiny_checkpoint, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    sys.modules.pop("ablations", None)
+    import ablations
+
+    out = tmp_path / "abl.json"
+    only = ["independent noise per frame", "retargeting off"]
+    argv = ["--checkpoint", str(tiny_checkpoint), "--cases", "1", "--frames", "3", "--steps-scale", "0.05", "--out", str(out), "--only", *only]
+    assert ablations.main(argv) == 0
+    results = json.loads(out.read_text())["results"]
+    assert list(results) == only
+    # independent noise changes every frame; the consecutive-frame flicker shows it
+    assert results["independent noise per frame"]["flicker"] > 0.01
+    assert results["retargeting off"]["flicker_truth"] == results["independent noise per frame"]["flicker_truth"]
