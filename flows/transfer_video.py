@@ -1,0 +1,153 @@
+"""Flow ``transfer-video``: one signer transfer as Prefect tasks over the resumable steps of :mod:`flows.steps`.
+
+Parameters: ``video`` and ``signer`` (existing files), ``output`` (relative to the output root,
+``$FPDM_OUTPUT_ROOT``), ``max_frames``, the sampler settings, ``checkpoint`` (default: the
+embedded demo model) and ``poses`` (a .pose file to use instead of extracting the video's poses). Each stage is a thin task; file-reading stages retry (a network share can
+hiccup); every stage's result is a file under ``<output root>/.work/<run key>/`` named after a key of
+its inputs, so a rerun after a crash reuses finished stages and finished frame chunks. The flow
+returns the output path and the sidecar record; artifacts in the UI: frame progress, a table of
+stage times, and a preview strip of comparison frames.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_progress_artifact, update_progress_artifact
+
+from flows import steps as S
+from flows.cache_keys import file_fingerprint, key_of
+from flows.paths import confined, existing_file, output_root
+from fpdm_video.errors import InputError
+from pipelines.transfer import TransferSettings, default_checkpoint
+from pipelines.transfer.record import package_versions, sha256_of, write_record
+
+RETRIES = dict(retries=2, retry_delay_seconds=2)
+
+
+@task(name="probe-input", **RETRIES)
+def probe_task(video: str, settings: TransferSettings) -> dict:
+    return S.input_facts(video, settings)
+
+
+@task(name="driving-poses", **RETRIES)
+def poses_task(work: str, video: str, settings: TransferSettings, poses: str | None) -> str:
+    return str(S.poses_step(Path(work), video, settings, poses))
+
+
+@task(name="reference-photo", **RETRIES)
+def reference_task(work: str, signer: str, width: int, height: int) -> list[str]:
+    return [str(p) for p in S.reference_step(Path(work), signer, width, height)]
+
+
+@task(name="repair-retarget")
+def target_task(work: str, driving: str, reference_pose: str, retarget: bool) -> list[str]:
+    return [str(p) for p in S.target_step(Path(work), Path(driving), Path(reference_pose), retarget)]
+
+
+@task(name="render-chunk")
+def chunk_task(work: str, target: str, image: str, checkpoint: str, sha: str, settings: TransferSettings, start: int, stop: int) -> str:
+    return str(S.chunk_step(Path(work), Path(target), Path(image), checkpoint, sha, settings, start, stop))
+
+
+@task(name="encode", **RETRIES)
+def encode_task(output: str, chunks: list[str], fps: float, timestamps: list[float] | None) -> str:
+    return str(S.encode_step(Path(output), [Path(c) for c in chunks], fps, timestamps))
+
+
+def preview_markdown(chunks: list[str], image: str, count: int = 4) -> str:
+    """A strip of (reference | output) frames as an inline PNG in markdown."""
+    frames = np.concatenate([np.load(c) for c in chunks])
+    picks = np.linspace(0, len(frames) - 1, min(count, len(frames))).round().astype(int)
+    ref = np.asarray(Image.open(image).convert("RGB"))
+    strip = np.concatenate([np.concatenate([ref, frames[i]], axis=0) for i in picks], axis=1)
+    scale = min(1.0, 512 / strip.shape[1])
+    im = Image.fromarray(strip).resize((max(1, int(strip.shape[1] * scale)), max(1, int(strip.shape[0] * scale))))
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return f"![preview](data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()})"
+
+
+@flow(name="transfer-video")
+def transfer_video(
+    video: str,
+    signer: str,
+    output: str,
+    max_frames: int | None = None,
+    steps: int = 20,
+    guidance: float = 2.0,
+    seed: int = 0,
+    scheduler: str = "ddpm",
+    batch_size: int = 4,
+    chunk_frames: int = 16,
+    retarget: bool = True,
+    checkpoint: str | None = None,
+    poses: str | None = None,
+) -> dict:
+    """Render ``video``'s signing as the person in ``signer``; writes ``output`` under the output root."""
+    logger = get_run_logger()
+    started = time.perf_counter()
+    video_path = str(existing_file(video, "video"))
+    signer_path = str(existing_file(signer, "signer photo"))
+    out = confined(output)
+    if out.suffix.lower() != ".mp4":
+        raise InputError(f"output {output!r} must end in .mp4")
+    ckpt = str(existing_file(checkpoint, "checkpoint") if checkpoint else default_checkpoint())
+    settings = TransferSettings(steps=steps, guidance=guidance, seed=seed, scheduler=scheduler, batch_size=batch_size,
+                                max_frames=max_frames, retarget=retarget, chunk_frames=chunk_frames)  # fmt: skip
+    settings.check()
+    sha = S.model_sha(ckpt)
+    work = output_root() / ".work" / key_of(file_fingerprint(video_path), file_fingerprint(signer_path), str(out))
+    work.mkdir(parents=True, exist_ok=True)
+    times: dict[str, float] = {}
+
+    def lap(name: str, t0: float) -> float:
+        times[name] = round(time.perf_counter() - t0, 3)
+        return time.perf_counter()
+
+    t = time.perf_counter()
+    facts = probe_task(video_path, settings)
+    poses_path = str(existing_file(poses, "poses file")) if poses else None
+    driving = poses_task(str(work), video_path, settings, poses_path)
+    t = lap("poses", t)
+    image, ref_pose, ref_facts = reference_task(str(work), signer_path, facts["width"], facts["height"])
+    target, fixes = target_task(str(work), driving, ref_pose, retarget)
+    t = lap("reference_repair_retarget", t)
+
+    ranges = S.chunk_ranges(facts["frames"], chunk_frames)
+    progress = create_progress_artifact(progress=0.0, description=f"frames rendered of {facts['frames']}")
+    chunks = []
+    for k, (a, b) in enumerate(ranges):
+        chunks.append(chunk_task(str(work), target, image, ckpt, sha, settings, a, b))
+        update_progress_artifact(progress, progress=100.0 * (k + 1) / len(ranges))
+    t = lap("sampling", t)
+    timestamps = S.timestamps_for(video_path, Path(driving), settings)
+    encode_task(str(out), chunks, facts["fps"], timestamps)
+    t = lap("encode", t)
+
+    record = {
+        "input": {"path": video_path, "sha256": sha256_of(video_path)},
+        "signer": {"path": signer_path, "sha256": sha256_of(signer_path), **json.loads(Path(ref_facts).read_text())},
+        "checkpoint": {"path": ckpt, "sha256": sha},
+        "settings": {k: getattr(settings, k) for k in settings.__dataclass_fields__} | {"sampler": settings.sampler},
+        "frames": facts["frames"], "fps": facts["fps"], "sizes": {"output": [facts["width"], facts["height"]]},
+        "stage_seconds": times, "frames_per_second": round(facts["frames"] / max(1e-9, time.perf_counter() - started), 3),
+        "pose_fixes": json.loads(Path(fixes).read_text()), "versions": package_versions(), "flow": "transfer-video",
+    }  # fmt: skip
+    sidecar = write_record(record, out)
+    rows = "\n".join(f"| {k} | {v:.2f} |" for k, v in times.items())
+    create_markdown_artifact(
+        key="transfer-video-summary",
+        markdown=f"**output**: `{out}` ({facts['frames']} frames, {facts['fps']:.3f} fps)\n\n| stage | seconds |\n| --- | --- |\n"
+        f"{rows}\n\n{preview_markdown(chunks, image)}",
+        description="signer transfer",
+    )  # fmt: skip
+    logger.info("wrote %s and %s", out, sidecar)
+    return {"output": str(out), "record": str(sidecar), "frames": facts["frames"], "stage_seconds": times}
