@@ -4,18 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from factories_flows import prefect_env  # noqa: F401 (fixture)
 from factories_transfer import example_inputs, tiny_checkpoint  # noqa: F401 (fixtures)
-
-
-@pytest.fixture(scope="module")
-def prefect_env(tmp_path_factory):
-    from prefect.testing.utilities import prefect_test_harness
-
-    results = tmp_path_factory.mktemp("prefect-results")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PREFECT_RESULTS_LOCAL_STORAGE_PATH", str(results))
-        with prefect_test_harness(server_startup_timeout=120):
-            yield
 
 
 @pytest.mark.slow

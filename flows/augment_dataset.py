@@ -1,0 +1,123 @@
+"""Flow ``augment-dataset``: a PHOENIX-layout dataset performed again by new signers, one output clip per (clip, signer).
+
+Parameters: the source ``dataset`` root and ``split``, ``signers`` (photo paths), ``clips`` (how
+many source clips; all if None), ``output`` (the new dataset root, relative to the output root), the
+sampler settings and ``checkpoint``. It resumes: complete clips are skipped, half-written ones are
+cleaned up (``PhoenixWriter.recover``) and written again. A failing clip is listed in the summary
+artifact and does not stop the others.
+
+Fan-out: ``fan_out="local"`` renders the clips one after the other in this process (one machine,
+one GPU); ``fan_out="deployment"`` starts one ``augment-clip`` run per clip with ``run_deployment``
+on the deployment named by ``clip_deployment``, so every worker of its work pool takes clips, and
+then checks each child run's final state itself (a failed child does not fail its parent).
+"""
+
+from __future__ import annotations
+
+import time
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+
+from flows.augment_steps import ClipJob, augment_clip, plan_jobs
+from flows.paths import confined, existing_file
+from flows.steps import model_sha
+from fpdm_video.errors import InputError
+from fpdm_video.video.phoenix_writer import PhoenixWriter
+from pipelines.transfer import TransferSettings, default_checkpoint
+
+
+@task(name="augment-clip", retries=1, retry_delay_seconds=2)
+def augment_clip_task(job: ClipJob, dataset: str, split: str, output: str, checkpoint: str, sha: str, settings: TransferSettings) -> dict:
+    return augment_clip(job, dataset, split, output, checkpoint, sha, settings)
+
+
+@flow(name="augment-clip")
+def augment_clip_flow(dataset: str, split: str, source: str, signer: str, output: str, steps: int = 20, guidance: float = 2.0,
+                      seed: int = 0, scheduler: str = "ddpm", batch_size: int = 4, checkpoint: str | None = None) -> dict:  # fmt: skip
+    """One (clip, signer) job: what ``augment-dataset`` fans out onto a work pool."""
+    out = confined(output)
+    ckpt = str(existing_file(checkpoint, "checkpoint") if checkpoint else default_checkpoint())
+    settings = TransferSettings(steps=steps, guidance=guidance, seed=seed, scheduler=scheduler, batch_size=batch_size)
+    settings.check()
+    job = next((j for j in plan_jobs(dataset, split, [signer]) if j.source == source), None)
+    if job is None:
+        raise InputError(f"clip {source} is not in split {split!r} of {dataset}")
+    return augment_clip(job, dataset, split, str(out), ckpt, model_sha(ckpt), settings)
+
+
+def _fan_out_deployments(jobs: list[ClipJob], deployment: str, base: dict, poll_seconds: float) -> list[dict]:
+    """One child run per job on ``deployment``; waits for all and reads their states."""
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+
+    runs = [(job, run_deployment(name=deployment, parameters={**base, "source": job.source, "signer": job.signer},
+                                 timeout=0, as_subflow=True)) for job in jobs]  # fmt: skip
+    results: dict[str, dict] = {}
+    with get_client(sync_client=True) as client:
+        while len(results) < len(runs):
+            for job, run in runs:
+                if job.name in results:
+                    continue
+                state = client.read_flow_run(run.id).state
+                if state is not None and state.is_final():
+                    ok = state.is_completed()
+                    results[job.name] = {"clip": job.name, "status": "written" if ok else "failed",
+                                         "error": None if ok else (state.message or state.name), "flow_run": str(run.id)}  # fmt: skip
+            if len(results) < len(runs):
+                time.sleep(poll_seconds)
+    return [results[job.name] for job, _ in runs]
+
+
+@flow(name="augment-dataset")
+def augment_dataset(
+    dataset: str,
+    signers: list[str],
+    output: str,
+    split: str = "train",
+    clips: int | None = None,
+    steps: int = 20,
+    guidance: float = 2.0,
+    seed: int = 0,
+    scheduler: str = "ddpm",
+    batch_size: int = 4,
+    checkpoint: str | None = None,
+    fan_out: str = "local",
+    clip_deployment: str = "augment-clip/default",
+    poll_seconds: float = 2.0,
+) -> dict:
+    """Augment ``dataset`` with ``signers``; returns the summary (one row per output clip)."""
+    logger = get_run_logger()
+    root = str(existing_file(dataset, "dataset root"))
+    photos = [str(existing_file(s, "signer photo")) for s in signers]
+    out = confined(output)
+    if fan_out not in ("local", "deployment"):
+        raise InputError(f"fan_out must be 'local' or 'deployment', got {fan_out!r}")
+    if clips is not None and (not isinstance(clips, int) or clips < 1):
+        raise InputError(f"clips must be a positive integer or None, got {clips!r}")
+    ckpt = str(existing_file(checkpoint, "checkpoint") if checkpoint else default_checkpoint())
+    settings = TransferSettings(steps=steps, guidance=guidance, seed=seed, scheduler=scheduler, batch_size=batch_size)
+    settings.check()
+    jobs = plan_jobs(root, split, photos, clips)
+    out.mkdir(parents=True, exist_ok=True)
+    PhoenixWriter(out, split).recover(remove_orphans=True)  # half-written clips of an interrupted run
+    started = time.perf_counter()
+    if fan_out == "deployment":
+        base = dict(dataset=root, split=split, output=output, steps=steps, guidance=guidance, seed=seed,
+                    scheduler=scheduler, batch_size=batch_size, checkpoint=checkpoint)  # fmt: skip
+        rows = _fan_out_deployments(jobs, clip_deployment, base, poll_seconds)
+    else:
+        sha = model_sha(ckpt)
+        rows = []
+        for job in jobs:
+            state = augment_clip_task(job, root, split, str(out), ckpt, sha, settings, return_state=True)
+            if state.is_completed():
+                rows.append(state.result())
+            else:
+                rows.append({"clip": job.name, "status": "failed", "error": state.message or state.name})
+    failed = [r for r in rows if r["status"] == "failed"]
+    create_table_artifact(key="augment-dataset-summary", table=rows,
+                          description=f"{len(rows) - len(failed)} of {len(rows)} clips done, {len(failed)} failed")  # fmt: skip
+    for r in failed:
+        logger.error("clip %s failed: %s", r["clip"], r.get("error"))
+    return {"output": str(out), "clips": rows, "failed": len(failed), "seconds": round(time.perf_counter() - started, 2)}
