@@ -14,12 +14,13 @@ then checks each child run's final state itself (a failed child does not fail it
 
 from __future__ import annotations
 
+import json
 import time
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 
-from flows.augment_steps import ClipJob, augment_clip, plan_jobs
+from flows.augment_steps import ClipJob, augment_clip, plan_jobs, run_record_path
 from flows.paths import confined, existing_file
 from flows.steps import model_sha
 from fpdm_video.errors import InputError
@@ -46,8 +47,8 @@ def augment_clip_flow(dataset: str, split: str, source: str, signer: str, output
     return augment_clip(job, dataset, split, str(out), ckpt, model_sha(ckpt), settings)
 
 
-def _fan_out_deployments(jobs: list[ClipJob], deployment: str, base: dict, poll_seconds: float) -> list[dict]:
-    """One child run per job on ``deployment``; waits for all and reads their states."""
+def _fan_out_deployments(jobs: list[ClipJob], deployment: str, base: dict, poll_seconds: float, out, split: str) -> list[dict]:
+    """One child run per job on ``deployment``; waits for all, reads their states and the run records they wrote."""
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
 
@@ -62,11 +63,16 @@ def _fan_out_deployments(jobs: list[ClipJob], deployment: str, base: dict, poll_
                 state = client.read_flow_run(run.id).state
                 if state is not None and state.is_final():
                     ok = state.is_completed()
-                    results[job.name] = {"clip": job.name, "status": "written" if ok else "failed",
+                    results[job.name] = {"clip": job.name, "status": "completed" if ok else "failed",
                                          "error": None if ok else (state.message or state.name), "flow_run": str(run.id)}  # fmt: skip
             if len(results) < len(runs):
                 time.sleep(poll_seconds)
-    return [results[job.name] for job, _ in runs]
+    rows = []
+    for job, _ in runs:
+        record = run_record_path(out, split, job.name)
+        facts = json.loads(record.read_text()) if record.is_file() and results[job.name]["status"] == "completed" else {}
+        rows.append({**facts, **results[job.name]})
+    return rows
 
 
 @flow(name="augment-dataset")
@@ -105,7 +111,7 @@ def augment_dataset(
     if fan_out == "deployment":
         base = dict(dataset=root, split=split, output=output, steps=steps, guidance=guidance, seed=seed,
                     scheduler=scheduler, batch_size=batch_size, checkpoint=checkpoint)  # fmt: skip
-        rows = _fan_out_deployments(jobs, clip_deployment, base, poll_seconds)
+        rows = _fan_out_deployments(jobs, clip_deployment, base, poll_seconds, out, split)
     else:
         sha = model_sha(ckpt)
         rows = []

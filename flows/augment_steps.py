@@ -10,12 +10,15 @@ clip folders into place).
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from fpdm_video.atomic import atomic_path
 from fpdm_video.data.synthetic_dataset import sidecar_path
 from fpdm_video.errors import InputError
 from fpdm_video.geometry import SquareFit
@@ -88,5 +91,17 @@ def augment_clip(job: ClipJob, dataset: str | os.PathLike, split: str, output: s
     out_sidecar.parent.mkdir(parents=True, exist_ok=True)
     write_pose(target, out_sidecar)
     writer.add_clip(job.name, chunks, speaker=job.signer_id, orth=source.orth, translation=source.translation)
-    return {"clip": job.name, "status": "written", "frames": frames, "seconds": round(time.perf_counter() - started, 2)}
+    result = {"clip": job.name, "status": "written", "frames": frames, "seconds": round(time.perf_counter() - started, 2),
+              "worker": os.environ.get("FPDM_WORKER_NAME") or os.environ.get("CUDA_VISIBLE_DEVICES") or "local",
+              "host": socket.gethostname(), "pid": os.getpid()}  # fmt: skip
+    path = run_record_path(output, split, job.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(result) + "\n")
+    return result
+
+
+def run_record_path(output: str | os.PathLike, split: str, name: str) -> Path:
+    """``<output>/runs/<split>/<name>.json``: who rendered a clip, when and how fast (read back after a fan-out)."""
+    return Path(output) / "runs" / split / f"{name}.json"
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from flows.services import free_port, server_healthy, start_process, stop_process, wait_until
 from fpdm_video.video import probe
 
 from factories_transfer import example_inputs, tiny_checkpoint  # noqa: F401 (fixtures)
@@ -20,35 +18,12 @@ PREFECT = Path(sys.executable).with_name("prefect")
 REPO = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(cmd: list[str], env: dict, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(cmd, env=env, cwd=REPO, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """Stop a process we started, and its children, by its process group."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-
-
 def wait_for(check, timeout: float, what: str, logs: list[Path]) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(1.0)
-    tails = "\n".join(f"--- {p.name}\n{p.read_text()[-2000:]}" for p in logs if p.exists())
-    raise AssertionError(f"{what} did not happen within {timeout} s\n{tails}")
+    try:
+        wait_until(check, timeout, what)
+    except TimeoutError as exc:
+        tails = "\n".join(f"--- {p.name}\n{p.read_text()[-2000:]}" for p in logs if p.exists())
+        raise AssertionError(f"{exc}\n{tails}") from None
 
 
 @pytest.mark.slow
@@ -61,17 +36,11 @@ def test_server_serve_and_deployment_run(example_inputs, tiny_checkpoint, tmp_pa
                PREFECT_RESULTS_LOCAL_STORAGE_PATH=str(tmp_path / "results"), OMP_NUM_THREADS="1",
                PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_UI_ENABLED="false")  # fmt: skip
     logs = [tmp_path / "server.log", tmp_path / "serve.log"]
-    server = start([str(PREFECT), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, logs[0])
+    server = start_process([str(PREFECT), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, logs[0], REPO)
     served = None
     try:
-        def healthy() -> bool:
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_for(healthy, 120, "the server answering on 127.0.0.1", logs)
-        served = start([sys.executable, "-m", "flows.serve"], env, logs[1])
+        wait_for(lambda: server_healthy(port), 120, "the server answering on 127.0.0.1", logs)
+        served = start_process([sys.executable, "-m", "flows.serve"], env, logs[1], REPO)
 
         def registered() -> bool:
             r = httpx.post(f"http://127.0.0.1:{port}/api/deployments/filter", json={}, timeout=5)
@@ -90,6 +59,6 @@ def test_server_serve_and_deployment_run(example_inputs, tiny_checkpoint, tmp_pa
         assert out.with_suffix(".json").is_file()
     finally:
         if served is not None:
-            stop(served)
-        stop(server)
+            stop_process(served)
+        stop_process(server)
     assert server.poll() is not None and (served is None or served.poll() is not None)
