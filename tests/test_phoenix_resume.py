@@ -137,7 +137,9 @@ def _write_many(root: str, prefix: str, count: int) -> None:
 
 def test_threads_and_processes_lose_no_rows(tmp_path: Path) -> None:
     make_phoenix_fixture(tmp_path, split="train", clips=2, frames=1, size=(8, 8))
-    context = multiprocessing.get_context("fork")
+    # spawn, not fork: by now the test process has other threads (logging, Prefect, torch), and a
+    # forked child can inherit one of their locks held and hang
+    context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_write_many, args=(str(tmp_path), f"p{k}", 8)) for k in range(3)]
     workers += [threading.Thread(target=_write_many, args=(str(tmp_path), f"t{k}", 8)) for k in range(2)]
     for worker in workers:
