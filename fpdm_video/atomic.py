@@ -33,7 +33,7 @@ def _umask() -> int:
     return umask
 
 
-def _default_file_mode() -> int:
+def default_file_mode() -> int:
     """0666 less the process umask: the mode an ordinary ``open(path, "w")`` would give."""
     return 0o666 & ~_umask()
 
@@ -54,7 +54,7 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
     try:
         yield tmp
         if tmp.exists():
-            os.chmod(tmp, _default_file_mode())  # mkstemp makes 0600; give the usual umask mode
+            os.chmod(tmp, default_file_mode())  # mkstemp makes 0600; give the usual umask mode
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -77,6 +79,10 @@ def test_save_load_round_trip_gives_identical_outputs(model, tmp_path):
     assert to_dict(loaded.config) == to_dict(model.config)
     torch.testing.assert_close(_denoise(loaded, x), _denoise(model, x), rtol=0, atol=0)
     assert len(checkpoint_hash(path)) == 64
+    umask = os.umask(0)
+    os.umask(umask)
+    assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in path.iterdir()} == {  # readable as any file the user writes
+        "config.yaml": 0o666 & ~umask, "model.safetensors": 0o666 & ~umask}
 
 
 def test_missing_checkpoint_files_name_the_file(model, tmp_path):

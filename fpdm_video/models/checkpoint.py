@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from fpdm_video.atomic import atomic_dir
+from fpdm_video.atomic import atomic_dir, default_file_mode
 from fpdm_video.config import FPDMConfig, load_yaml, save_yaml
 from fpdm_video.errors import CheckpointError, InputError
 
@@ -37,6 +37,7 @@ def save_model(model, directory: str | os.PathLike, *, dtype: torch.dtype | None
     with atomic_dir(directory) as tmp:
         save_yaml(model.config, tmp / CONFIG_NAME)
         save_file(state, str(tmp / WEIGHTS_NAME), metadata={"format": "pt", "model": model.config.name})
+        os.chmod(tmp / WEIGHTS_NAME, default_file_mode())  # safetensors writes 0600
     return directory
 
 
