@@ -42,6 +42,7 @@ from fpdm_video.metrics.temporal import flicker, warping_error
 from fpdm_video.models.checkpoint import load_model
 from fpdm_video.pose import retarget
 from fpdm_video.pose.render import render_pose_maps
+from pipelines.transfer.stages import source_tensor
 from pipelines.video_sampling import sample_video
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -82,7 +83,7 @@ def run_setting(model, case: Case, *, steps=20, guidance=2.0, scheduler="ddpm", 
     h, w = case.truth.shape[1:3]
     fit = SquareFit(w, h, model.config.resolution)
     pose = retarget(case.driving_pose, case.reference_pose) if retarget_on else case.driving_pose
-    source = torch.from_numpy(np.array(fit.image_to_canvas(case.reference))).permute(2, 0, 1).float() / 255.0
+    source = source_tensor(case.reference, fit)
     maps = torch.from_numpy(render_pose_maps(pose, model.config.resolution, fit=fit))
     chunks = sample_video(model, source, maps, batch_size=4, steps=steps, guidance=guidance, scheduler=scheduler,
                           noise=noise, seed=0, output_fit=fit, progress=False)  # fmt: skip

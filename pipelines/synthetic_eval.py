@@ -41,6 +41,7 @@ from fpdm_video.metrics.image import moving_mask, psnr, ssim
 from fpdm_video.models.checkpoint import load_model
 from fpdm_video.models.registry import build_model
 from fpdm_video.pose.render import render_pose_maps
+from pipelines.transfer.stages import source_tensor
 from pipelines.video_sampling import sample_video
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def make_cases(config: HeldOutConfig, resolution: int) -> list[Case]:
 
 def _sample(model, case: Case, config: HeldOutConfig) -> np.ndarray:
     fit = SquareFit(config.width, config.height, model.config.resolution)
-    source = torch.from_numpy(fit.image_to_canvas(case.reference)).permute(2, 0, 1).float() / 255.0
+    source = source_tensor(case.reference, fit)
     chunks = sample_video(model, source, torch.from_numpy(case.pose_maps), batch_size=config.batch_size,
                           steps=config.steps, guidance=config.guidance, scheduler=config.scheduler,
                           seed=config.sample_seed, output_fit=fit, progress=False)  # fmt: skip
