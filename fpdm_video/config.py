@@ -104,6 +104,8 @@ class NoiseScheduleConfig:
     beta_start: float = 0.00085  # beta at t = 0
     beta_end: float = 0.012  # beta at t = T - 1
     prediction_type: str = "epsilon"  # "epsilon" or "v_prediction"
+    zero_terminal_snr: bool = False  # rescale the betas so that ᾱ_{T-1} = 0 (Lin et al. 2023); needs v_prediction
+    timestep_spacing: str = "leading"  # how samplers space inference steps: "leading" (SD 2.x, FPDM) or "trailing"
 
 
 @dataclass

@@ -93,8 +93,10 @@ def fit_to_model(images: Tensor, resolution: int) -> Tensor:
 class FPDMPipeline:
     """Pose-guided image synthesis with an FPDM model (stage 1 fusion + stage 2 conditioned UNet)."""
 
-    def __init__(self, model: torch.nn.Module, *, timestep_spacing: str = "leading", steps_offset: int = 1) -> None:
+    def __init__(self, model: torch.nn.Module, *, timestep_spacing: str | None = None, steps_offset: int = 1) -> None:
         self.model = model  # FPDM (or anything with its methods); already on its device and dtype
+        if timestep_spacing is None:  # the spacing the model's noise schedule names
+            timestep_spacing = model.noise_schedule.timestep_spacing
         self.timestep_spacing = timestep_spacing  # "leading" (official FPDM sampler) or "trailing"
         self.steps_offset = steps_offset  # added to "leading" timesteps; 1 as Stable Diffusion 2.x
 

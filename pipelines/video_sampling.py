@@ -120,7 +120,7 @@ def sample_video(
     noise: str = "fixed",
     output_fit: SquareFit | None = None,
     progress: bool = True,
-    timestep_spacing: str = "leading",
+    timestep_spacing: str | None = None,
 ) -> Iterator[Tensor | np.ndarray]:
     """Generate the frames of a video of the source person performing the pose-map sequence.
 

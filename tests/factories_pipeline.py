@@ -34,6 +34,8 @@ class FakeNoiseSchedule:
     beta_start: float = 0.00085  # β_0
     beta_end: float = 0.012  # β_{T-1}
     prediction_type: str = "epsilon"  # "epsilon" | "v_prediction"
+    zero_terminal_snr: bool = False  # ᾱ_{T-1} = 0 (needs v_prediction)
+    timestep_spacing: str = "leading"  # "leading" | "trailing"
 
 
 @dataclass

@@ -49,6 +49,17 @@ def test_every_scheduler_runs(scheduler, eta, prediction_type):
     assert torch.isfinite(out).all()
 
 
+def test_the_model_names_its_timestep_spacing():
+    plain = FakeFPDM()
+    assert FPDMPipeline(plain).schedule(20).timesteps[0].item() == 951  # SD 2.x / FPDM: leading
+    zero_snr = FakeFPDM(prediction_type="v_prediction")
+    zero_snr.noise_schedule.zero_terminal_snr, zero_snr.noise_schedule.timestep_spacing = True, "trailing"
+    pipe = FPDMPipeline(zero_snr)
+    assert pipe.schedule(20).timesteps[0].item() == 999  # starts where the model saw pure noise
+    assert FPDMPipeline(zero_snr, timestep_spacing="leading").schedule(20).timesteps[0].item() == 951
+    assert torch.isfinite(run(pipe, scheduler="dpmpp_2m", steps=4)).all()
+
+
 def test_ddim_is_deterministic_given_x_t_and_eta_adds_noise():
     """DDIM with eta = 0 depends only on x_T; eta > 0 adds per-step noise and changes the result."""
     pipe = FPDMPipeline(FakeFPDM())

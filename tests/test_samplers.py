@@ -32,6 +32,7 @@ class NoiseSchedule:
     beta_start: float = 0.00085
     beta_end: float = 0.012
     prediction_type: str = "epsilon"
+    zero_terminal_snr: bool = False
 
 
 def fake_model_output(sample: torch.Tensor, t: int) -> torch.Tensor:
@@ -66,6 +67,41 @@ def test_alphas_cumprod_match_diffusers(beta_schedule):
     theirs = DDPMScheduler(**diffusers_config(cfg)).alphas_cumprod
     assert ours.shape == (1000,)
     torch.testing.assert_close(ours.float(), theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_zero_terminal_snr_matches_diffusers_and_ends_at_pure_noise():
+    cfg = NoiseSchedule(prediction_type="v_prediction", zero_terminal_snr=True)
+    ours = alphas_cumprod(cfg)
+    theirs = DDPMScheduler(**diffusers_config(cfg), rescale_betas_zero_snr=True).alphas_cumprod
+    torch.testing.assert_close(ours.float(), theirs, rtol=1e-4, atol=1e-6)
+    plain = alphas_cumprod(NoiseSchedule(prediction_type="v_prediction"))
+    assert ours[-1].item() == 0.0 and plain[-1].item() > 4e-3
+    assert ours[0].item() == pytest.approx(plain[0].item())  # the clean end is kept
+    assert bool((ours[1:] < ours[:-1]).all())
+
+
+def test_zero_terminal_snr_refuses_epsilon_prediction():
+    with pytest.raises(InputError, match="v_prediction"):
+        alphas_cumprod(NoiseSchedule(zero_terminal_snr=True))
+
+
+@pytest.mark.parametrize("name", ["ddpm", "ddim", "dpmpp_2m"])
+def test_samplers_start_from_pure_noise_on_a_zero_snr_schedule(name):
+    cfg = NoiseSchedule(prediction_type="v_prediction", zero_terminal_snr=True)
+    schedule = make_schedule(cfg, 10, "trailing")
+    assert schedule.timesteps[0].item() == 999 and 0.0 < schedule.alpha_bar(0) < 1e-7  # floored, not 0
+    step = get_sampler(name)
+    # a perfect v-predictor of a known clean sample x0: v = sqrt(ᾱ) ε - sqrt(1 - ᾱ) x0 with ε read from x_t
+    x0 = torch.full(SHAPE, 0.5)
+    sample, previous = initial_latents(), None
+    for i in range(schedule.num_steps):
+        a = schedule.alpha_bar(i)
+        eps = (sample - a**0.5 * x0) / (1 - a) ** 0.5
+        v = a**0.5 * eps - (1 - a) ** 0.5 * x0
+        out = step(schedule, i, sample, v, noise=step_noise(i), previous_x0=previous)
+        sample, previous = out.prev_sample, out.pred_x0
+        assert torch.isfinite(sample).all()
+    torch.testing.assert_close(sample, x0, rtol=0, atol=1e-3)
 
 
 @pytest.mark.parametrize("spacing,offset", [("leading", 1), ("leading", 0), ("trailing", 0)])

@@ -63,3 +63,16 @@ def test_loss_falls_when_overfitting_8_triples(tiny_dataset, tmp_path, stage, st
     train(config, progress=False)
     first, last = _first_last(read_log(tmp_path / stage / "log.csv"))
     assert last < factor * first, (first, last)
+
+
+def test_diffusion_stage_sets_the_noise_schedule_it_trains_with(tiny_dataset, tmp_path, capsys):  # noqa: F811
+    zero_snr = "diffusion.noise_schedule={prediction_type: v_prediction, zero_terminal_snr: true, timestep_spacing: trailing}"
+    config = tiny_config("diffusion", tiny_dataset, tmp_path, "steps=2", "diffusion.noise_offset=0.0", zero_snr)
+    train(config, progress=False)
+    schedule = load_model(tmp_path / "diffusion" / "model").noise_schedule
+    assert (schedule.prediction_type, schedule.zero_terminal_snr, schedule.timestep_spacing) == ("v_prediction", True, "trailing")
+    assert all(torch.isfinite(torch.tensor(r["loss"])) for r in read_log(tmp_path / "diffusion" / "log.csv"))
+    # a zero-SNR epsilon model cannot be trained: a clear error, exit code 2
+    common = ["--config", str(TINY_YAML), "--quiet", "--set", f"data.root={tiny_dataset}", "--set", f"run_dir={tmp_path / 'bad'}"]
+    assert main(["diffusion", *common, "--set", "init=null", "--set", "diffusion.noise_schedule={zero_terminal_snr: true}"]) == 2
+    assert "needs prediction_type v_prediction" in capsys.readouterr().err

@@ -3,6 +3,15 @@
 ``q(x_t | x_0) = N(sqrt(ᾱ_t) x_0, (1 - ᾱ_t) I)`` with ``ᾱ_t = prod_{s<=t} (1 - β_s)`` (Ho et al. 2020,
 eq. 4). Training noises latents with :func:`add_noise` and regresses :func:`training_target`;
 samplers (``pipelines/samplers``) read :func:`alphas_cumprod`.
+
+Zero terminal SNR. Stable Diffusion's schedule ends at ᾱ_{T-1} ≈ 0.0047, so the noisiest training
+input still holds sqrt(ᾱ) ≈ 7 % of the latent. Its low frequencies (the mean colour of each latent
+channel) survive the noise, the model learns to read them there, and at sampling time, when the
+start is pure noise, it invents them: the colours of the output follow the seed instead of the
+reference. ``zero_terminal_snr`` rescales sqrt(ᾱ) linearly so that it is unchanged at t = 0 and
+exactly 0 at t = T-1 (Lin et al. 2023, "Common diffusion noise schedules and sample steps are
+flawed", Algorithm 1). The model must then be trained with v-prediction (an ε-predictor has nothing to
+predict at ᾱ = 0) and sampled with "trailing" timesteps, which start at t = T-1.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ class NoiseScheduleLike(Protocol):
     beta_start: float
     beta_end: float
     prediction_type: str
+    zero_terminal_snr: bool
 
 
 def betas(num_train_timesteps: int, beta_schedule: str, beta_start: float, beta_end: float) -> Tensor:
@@ -40,7 +50,22 @@ def alphas_cumprod(noise_schedule: NoiseScheduleLike) -> Tensor:
     """(T,) float64 ᾱ_t = prod_{s<=t} (1 - β_s) (Ho et al. 2020, notation above eq. 4)."""
     ns = noise_schedule
     beta = betas(ns.num_train_timesteps, ns.beta_schedule, ns.beta_start, ns.beta_end)  # (T,)
-    return torch.cumprod(1.0 - beta, dim=0)
+    alpha_bars = torch.cumprod(1.0 - beta, dim=0)
+    if not ns.zero_terminal_snr:
+        return alpha_bars
+    if ns.prediction_type == "epsilon":
+        raise InputError(
+            "zero_terminal_snr needs prediction_type v_prediction: an epsilon-predicting model cannot denoise pure noise"
+        )
+    return rescale_zero_terminal_snr(alpha_bars)
+
+
+def rescale_zero_terminal_snr(alpha_bars: Tensor) -> Tensor:
+    """(T,) ᾱ with sqrt(ᾱ) shifted and scaled so that sqrt(ᾱ_0) is kept and ᾱ_{T-1} = 0 (Lin et al. 2023, Alg. 1)."""
+    root = alpha_bars.sqrt()
+    first, last = root[0].clone(), root[-1].clone()
+    root = (root - last) * (first / (first - last))
+    return root**2
 
 
 def _per_sample(values: Tensor, timesteps: Tensor, like: Tensor) -> Tensor:

@@ -10,7 +10,8 @@
 The SD 2.1 values are written out here from its public configuration (nothing is downloaded). The
 paper's model starts from pretrained SD 2.1 and CLIP weights: set ``unet.pretrained``,
 ``vae.pretrained`` and the towers' ``pretrained`` to local paths (or hub names, online) for that.
-The SD 2.1 sizes use epsilon prediction, as SD 2.1-base does. Their Combiner widths (projection
+The SD 2.1 sizes use epsilon prediction and SD's noise schedule, as SD 2.1-base does, so that its
+weights fit; the demo size, trained from scratch, uses v-prediction with a zero terminal SNR. Their Combiner widths (projection
 2048, hidden 4096 on D = 768) are of the CLIP4Cir scale (which uses 2560 / 5120 on RN50x4); the
 official FPDM values were not confirmed here, so treat them as this project's choice.
 """
@@ -24,6 +25,7 @@ from fpdm_video.config import (
     CombinerConfig,
     FPDMConfig,
     FusionEncoderConfig,
+    NoiseScheduleConfig,
     PoseEmbeddingConfig,
     SourceEncoderConfig,
     SourceProjectionConfig,
@@ -96,6 +98,9 @@ def demo_config() -> FPDMConfig:
                 cross_attention_dim=128, attention_head_dim=32, norm_num_groups=16,
             )
         ),
+        # Trained from scratch, so it can use a zero-terminal-SNR schedule (see fpdm_video.models.noise):
+        # with SD's schedule it took its colours from the starting noise instead of the reference.
+        noise_schedule=NoiseScheduleConfig(prediction_type="v_prediction", zero_terminal_snr=True, timestep_spacing="trailing"),
     )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -52,6 +53,9 @@ class DiffusionStageConfig:
     condition_dropout: float = 0.2  # drop each condition (pose, source tokens, fused) with this probability
     noise_offset: float = 0.1  # offset noise: add noise_offset * N(0, 1) per (sample, channel)
     train_source_encoder: bool = False  # unfreeze the source-token encoder (sizes with no pretrained encoder)
+    # fields of the model's noise schedule to set before training (the `init` checkpoint of stage 1
+    # carries the size's defaults); saved with the trained model, e.g. {prediction_type: v_prediction}
+    noise_schedule: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -9,7 +9,9 @@ embedding Combiner(E(source), E(target pose)). Dropped conditions are zeros, as 
 The VAE and the fusion model are frozen; the source-token encoder is frozen too (the paper's
 pretrained encoder) unless ``train_source_encoder`` is set, for sizes whose encoder has no
 pretrained weights. With ``data.cache``, each frame's posterior (mean, std) is computed once and a
-fresh latent is sampled from it at each use.
+fresh latent is sampled from it at each use. ``diffusion.noise_schedule`` sets fields of the model's
+noise schedule (prediction type, zero terminal SNR, sampling spacing) before training starts; the
+trained checkpoint's config then names them.
 """
 
 from __future__ import annotations
@@ -18,8 +20,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from fpdm_video.config import NoiseScheduleConfig, from_dict, to_dict
 from fpdm_video.models.noise import add_noise, alphas_cumprod, training_target
 from fpdm_video.train.stage_base import Stage
+
+
+def with_fields(noise_schedule: NoiseScheduleConfig, fields: dict) -> NoiseScheduleConfig:
+    """A copy of ``noise_schedule`` with ``fields`` set; unknown names raise InputError."""
+    return from_dict(NoiseScheduleConfig, {**to_dict(noise_schedule), **fields})
 
 
 def keep_masks(batch: int, p: float, generator: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
@@ -33,6 +41,8 @@ class DiffusionStage(Stage):
     name = "diffusion"
 
     def __init__(self, model, config) -> None:
+        if config.diffusion.noise_schedule:
+            model.config.noise_schedule = with_fields(model.config.noise_schedule, config.diffusion.noise_schedule)
         super().__init__(model, config)
         self.register_buffer("alpha_bars", alphas_cumprod(model.noise_schedule).float(), persistent=False)
         # a trained source encoder's pooled-embedding head is not used (only its tokens are)

@@ -17,6 +17,13 @@ The end point is always ``ᾱ = 1`` (a clean sample). That is what diffusers' DD
 config instead ends at ``ᾱ_0`` (one training step short of clean), a difference below one step of
 the 1000-step chain.
 
+A model's noise-schedule config names the spacing it is meant to be sampled with
+(``timestep_spacing``); :class:`pipelines.fpdm_pipeline.FPDMPipeline` uses it unless told otherwise.
+Models trained with a zero terminal SNR (``zero_terminal_snr``, ᾱ_{T-1} = 0) name "trailing", so
+that sampling starts from pure noise at the one timestep where the model saw pure noise. Samplers
+see ᾱ no lower than :data:`MIN_ALPHA_BAR` (2^-24, as diffusers' DPM-Solver clamps it) so that
+log-SNR stays finite; at the first step that changes sqrt(ᾱ) by 2.4e-4.
+
 Schedules are computed in float64 (diffusers uses float32); the difference is below 1e-6.
 """
 
@@ -31,6 +38,7 @@ from fpdm_video.errors import InputError
 from fpdm_video.models.noise import BETA_SCHEDULES, NoiseScheduleLike, alphas_cumprod, betas  # noqa: F401 (re-exported)
 
 PREDICTION_TYPES = ("epsilon", "v_prediction")
+MIN_ALPHA_BAR = 2.0**-24  # ᾱ floor seen by samplers (a zero-terminal-SNR chain ends at ᾱ = 0)
 TIMESTEP_SPACINGS = ("leading", "trailing")
 
 
@@ -91,6 +99,6 @@ def make_schedule(
     end = torch.ones(1, dtype=torch.float64)  # ᾱ of the clean end point
     return SamplingSchedule(
         timesteps=timesteps,
-        alpha_bars=torch.cat([all_alpha_bars[timesteps], end]),
+        alpha_bars=torch.cat([all_alpha_bars[timesteps].clamp(min=MIN_ALPHA_BAR), end]),
         prediction_type=noise_schedule.prediction_type,
     )
