@@ -165,12 +165,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=8, help="held-out (identity, motion) cases (default 8)")
     parser.add_argument("--steps", type=int, default=20, help="sampling steps (default 20)")
     parser.add_argument("--scheduler", default="ddpm", choices=("ddpm", "ddim", "dpmpp_2m"), help="sampler (default ddpm)")
+    parser.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance scale (default 2)")
+    parser.add_argument("--sample-seed", type=int, default=0, help="seed of the sampling noise (default 0)")
     parser.add_argument("--no-baselines", action="store_true", help="skip copy-reference and random weights")
     args = parser.parse_args(argv)
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def body() -> int:
-        config = HeldOutConfig(cases=args.cases, steps=args.steps, scheduler=args.scheduler)
+        config = HeldOutConfig(
+            cases=args.cases, steps=args.steps, scheduler=args.scheduler, guidance=args.guidance, sample_seed=args.sample_seed
+        )
         report, outputs, cases = evaluate_heldout(args.checkpoint, config, baselines=not args.no_baselines)
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)

@@ -39,6 +39,17 @@ def test_record_and_fp16_export(tiny_run, tmp_path):
         assert torch.allclose(a, b.half().float()), name
 
 
+def test_export_into_a_documented_folder_keeps_its_other_files(tiny_run, tmp_path):
+    out = tmp_path / "weights"
+    out.mkdir()
+    (out / "README.md").write_text("how this model was made\n")
+    (out / "model.safetensors").write_bytes(b"an older model")
+    assert record_main(["--run", str(tiny_run), "--out", str(out), "--export"]) == 0
+    assert (out / "README.md").read_text() == "how this model was made\n"
+    assert load_model(out).config.name == load_model(tiny_run / "fusion" / "model").config.name  # the new weights
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["weights"]  # no staging folder left behind
+
+
 def test_heldout_evaluation_and_baselines(tiny_run):
     config = HeldOutConfig(cases=2, frames=4, stride=2, steps=2, batch_size=2)
     report, outputs, cases = evaluate_heldout(tiny_run / "fusion" / "model", config)

@@ -11,6 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -76,12 +79,24 @@ def collect(run: Path) -> dict:
 
 
 def export_fp16(run: Path, out: Path) -> Path:
-    """The final model of the run's last stage, cast to fp16, as a checkpoint folder ``out``."""
+    """The final model of the run's last stage, cast to fp16, into the checkpoint folder ``out``.
+
+    Only the checkpoint's own files in ``out`` are replaced (each by an atomic rename); anything
+    else there (a README, the evaluation) is kept.
+    """
     from fpdm_video.models.checkpoint import load_model, save_model
 
     last = [s for s in STAGES if (run / s / "model").is_dir()][-1]
     model = load_model(run / last / "model")
-    return save_model(model, out, dtype=torch.float16)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.export-", dir=out.parent))
+    try:
+        save_model(model, staging / "model", dtype=torch.float16)
+        for path in sorted((staging / "model").iterdir()):
+            os.replace(path, out / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
