@@ -121,7 +121,7 @@ def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
 
 def evaluate_heldout(checkpoint: str | os.PathLike, config: HeldOutConfig, *, random_seed: int = 0,
                      baselines: bool = True) -> tuple[dict, dict[str, list[np.ndarray]], list[Case]]:  # fmt: skip
-    """Metrics per method (means over all evaluated frames), the outputs, and the cases."""
+    """Metrics per method (means over all evaluated frames, and per case), the outputs, and the cases."""
     model = load_model(checkpoint)
     cases = make_cases(config, model.config.resolution)
     methods = {"model": lambda c: _sample(model, c, config), "vae_ceiling": lambda c: _vae_roundtrip(model, c, config)}
@@ -132,13 +132,16 @@ def evaluate_heldout(checkpoint: str | os.PathLike, config: HeldOutConfig, *, ra
         methods["random_weights"] = lambda c: _sample(random_model, c, config)
     outputs: dict[str, list[np.ndarray]] = {}
     report: dict[str, dict[str, float]] = {}
+    per_case: dict[str, list[dict[str, float]]] = {}
     for name, run in methods.items():
         logger.info("held-out evaluation: %s", name)
         outputs[name] = [run(c) for c in cases]
-        rows = [frame_metrics(o, t, c.reference) for c, out in zip(cases, outputs[name], strict=True)
-                for o, t in zip(out, c.truth, strict=True)]  # fmt: skip
-        report[name] = _mean(rows)
-    return {"config": asdict(config), "frames": sum(len(c.truth) for c in cases), "methods": report}, outputs, cases
+        case_rows = [[frame_metrics(o, t, c.reference) for o, t in zip(out, c.truth, strict=True)]
+                     for c, out in zip(cases, outputs[name], strict=True)]  # fmt: skip
+        report[name] = _mean([row for rows in case_rows for row in rows])
+        per_case[name] = [_mean(rows) for rows in case_rows]
+    summary = {"config": asdict(config), "frames": sum(len(c.truth) for c in cases), "methods": report, "per_case": per_case}
+    return summary, outputs, cases
 
 
 def grid_image(cases: list[Case], outputs: list[np.ndarray], resolution: int, per_case: int = 2) -> np.ndarray:

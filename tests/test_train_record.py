@@ -59,6 +59,8 @@ def test_heldout_evaluation_and_baselines(tiny_run):
     expected = np.mean([psnr(c.reference, t) for c in cases for t in c.truth])
     assert copy["psnr"] == pytest.approx(expected)
     assert 0 < copy["moving_fraction"] < 1
+    per_case = report["per_case"]["copy_reference"]
+    assert [c["psnr"] for c in per_case] == pytest.approx([np.mean([psnr(c.reference, t) for t in c.truth]) for c in cases])
     assert outputs["model"][0].shape == cases[0].truth.shape  # un-letterboxed to the generator's frame size
     grid = grid_image(cases, outputs["model"], 32, per_case=2)
     h, w = cases[0].truth.shape[1:3]
