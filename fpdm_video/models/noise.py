@@ -63,9 +63,8 @@ def alphas_cumprod(noise_schedule: NoiseScheduleLike) -> Tensor:
 def rescale_zero_terminal_snr(alpha_bars: Tensor) -> Tensor:
     """(T,) ᾱ with sqrt(ᾱ) shifted and scaled so that sqrt(ᾱ_0) is kept and ᾱ_{T-1} = 0 (Lin et al. 2023, Alg. 1)."""
     root = alpha_bars.sqrt()
-    first, last = root[0].clone(), root[-1].clone()
-    root = (root - last) * (first / (first - last))
-    return root**2
+    first, last = root[0], root[-1]
+    return ((root - last) * (first / (first - last))) ** 2
 
 
 def _per_sample(values: Tensor, timesteps: Tensor, like: Tensor) -> Tensor:

@@ -11,9 +11,10 @@ The SD 2.1 values are written out here from its public configuration (nothing is
 paper's model starts from pretrained SD 2.1 and CLIP weights: set ``unet.pretrained``,
 ``vae.pretrained`` and the towers' ``pretrained`` to local paths (or hub names, online) for that.
 The SD 2.1 sizes use epsilon prediction and SD's noise schedule, as SD 2.1-base does, so that its
-weights fit; the demo size, trained from scratch, uses v-prediction with a zero terminal SNR. Their Combiner widths (projection
-2048, hidden 4096 on D = 768) are of the CLIP4Cir scale (which uses 2560 / 5120 on RN50x4); the
-official FPDM values were not confirmed here, so treat them as this project's choice.
+weights fit; the demo size, trained from scratch, uses v-prediction with a zero terminal SNR. The
+SD 2.1 sizes' Combiner widths (projection 2048, hidden 4096 on D = 768) are of the CLIP4Cir scale
+(which uses 2560 / 5120 on RN50x4); the official FPDM values were not confirmed here, so treat them
+as this project's choice.
 """
 
 from __future__ import annotations

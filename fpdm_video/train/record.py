@@ -12,7 +12,6 @@ import argparse
 import json
 import logging
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -89,13 +88,9 @@ def export_fp16(run: Path, out: Path) -> Path:
     last = [s for s in STAGES if (run / s / "model").is_dir()][-1]
     model = load_model(run / last / "model")
     out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.export-", dir=out.parent))
-    try:
-        save_model(model, staging / "model", dtype=torch.float16)
-        for path in sorted((staging / "model").iterdir()):
+    with tempfile.TemporaryDirectory(prefix=f".{out.name}.export-", dir=out.parent) as staging:
+        for path in sorted(save_model(model, Path(staging) / "model", dtype=torch.float16).iterdir()):
             os.replace(path, out / path.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return out
 
 
