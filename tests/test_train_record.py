@@ -30,8 +30,9 @@ def test_record_and_fp16_export(tiny_run, tmp_path):
     out = tmp_path / "weights"
     assert record_main(["--run", str(tiny_run), "--out", str(out), "--export"]) == 0
     record = json.loads((out / "training_record.json").read_text())
-    assert set(record["stages"]) == {"vae", "fusion"}
-    assert record["stages"]["fusion"]["steps"] == 4
+    assert record["runs"] == [tiny_run.name]
+    assert [(s["run"], s["stage"]) for s in record["stages"]] == [(tiny_run.name, "vae"), (tiny_run.name, "fusion")]
+    assert record["stages"][1]["steps"] == 4 and record["stages"][1]["config"]["stage"] == "fusion"
     assert Image.open(out / "loss_curves.png").size[0] > 400
     exported = load_model(out)  # the last stage's model, stored in fp16, loaded as fp32
     full = load_model(tiny_run / "fusion" / "model")
@@ -48,6 +49,26 @@ def test_export_into_a_documented_folder_keeps_its_other_files(tiny_run, tmp_pat
     assert (out / "README.md").read_text() == "how this model was made\n"
     assert load_model(out).config.name == load_model(tiny_run / "fusion" / "model").config.name  # the new weights
     assert sorted(p.name for p in tmp_path.iterdir()) == ["weights"]  # no staging folder left behind
+
+
+def test_a_later_phase_in_its_own_run_is_recorded_and_exported(tiny_run, tiny_dataset, tmp_path):  # noqa: F811
+    later = tmp_path / "later"  # fusion trained on from the first run's fusion model, as a second phase
+    train(tiny_config("fusion", tiny_dataset, later, f"init={tiny_run / 'fusion' / 'model'}", "steps=2"), progress=False)
+    out = tmp_path / "weights"
+    assert record_main(["--run", str(tiny_run), "--run", str(later), "--out", str(out), "--export"]) == 0
+    record = json.loads((out / "training_record.json").read_text())
+    assert record["runs"] == [tiny_run.name, "later"]
+    assert [(s["run"], s["stage"], s["steps"]) for s in record["stages"]] == [
+        (tiny_run.name, "vae", 4), (tiny_run.name, "fusion", 4), ("later", "fusion", 2)]  # fmt: skip
+    assert Image.open(out / "loss_curves.png").size[0] > Image.open(out / "loss_curves.png").size[1] * 3  # 3 panels
+    exported, final = load_model(out).state_dict(), load_model(later / "fusion" / "model").state_dict()
+    assert all(torch.allclose(exported[k], v.half().float()) for k, v in final.items())
+
+
+def test_a_run_folder_without_stages_is_a_clear_error(tiny_run, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert record_main(["--run", str(tiny_run), "--run", str(tmp_path / "empty"), "--out", str(tmp_path / "w")]) == 2
+    assert "no trained stage" in capsys.readouterr().err and not (tmp_path / "w").exists()
 
 
 def test_heldout_evaluation_and_baselines(tiny_run):

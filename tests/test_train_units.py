@@ -12,7 +12,7 @@ from fpdm_video.train.ema import EMA
 from fpdm_video.train.optim import lr_factor
 from fpdm_video.train.sampler import ResumableSampler
 
-from factories_train import TINY_YAML
+from factories_train import TINY_YAML, tiny_dataset  # noqa: F401 (fixture)
 
 
 def test_stage_section_overrides_top_level():
@@ -79,3 +79,22 @@ def test_csv_log_truncates_rows_after_the_resumed_step(tmp_path):
         log.write({"step": step, "loss": 1.0 / step})
     CSVLog(tmp_path / "log.csv").truncate_after(3)
     assert [r["step"] for r in read_log(tmp_path / "log.csv")] == [1, 2, 3]
+
+
+def test_diffusion_evaluation_ignores_the_training_posterior_cache(tiny_dataset):  # noqa: F811
+    """Held-out batches reuse the training set's (clip, frame) indices; their targets must not come from the cache."""
+    from fpdm_video.models.registry import build_model
+    from fpdm_video.train.loop import STAGES, _fixed_batches, make_dataset
+
+    torch.manual_seed(0)
+    config = load_train_config(TINY_YAML, "diffusion", [f"data.root={tiny_dataset}", "init=null"])
+    assert config.data.cache
+    stage = STAGES["diffusion"](build_model("tiny"), config)
+    train_batch = _fixed_batches(make_dataset(config, 32, pairs=4, seed=0), 4, 1, torch.device("cpu"))[0]
+    stage.train()
+    stage.forward(train_batch, torch.Generator().manual_seed(0))  # fills the cache with these frames' posteriors
+    held_out = {**train_batch, "target": train_batch["target"].flip(-1)}  # same indices, other frames
+    fresh = STAGES["diffusion"](stage.model, config)
+    got = stage.evaluate([held_out], torch.Generator().manual_seed(1))
+    assert got == fresh.evaluate([held_out], torch.Generator().manual_seed(1))
+    assert got != stage.evaluate([train_batch], torch.Generator().manual_seed(1))

@@ -4,6 +4,10 @@
 stage's ``log.csv`` and ``summary.json`` and writes ``loss_curves.png`` and ``training_record.json``
 (config, steps, wall time and device per stage, and the stage evaluations) into ``--out``. With
 ``--export``, it also writes the final model there in fp16 (``config.yaml`` + ``model.safetensors``).
+
+``--run`` may be given several times, in training order, for a model whose later phases ran in run
+folders of their own (a stage continued from an earlier run's model with ``init``): every stage of
+every run is recorded, and the exported model is the last stage of the last run.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import torch
 
 from fpdm_video.atomic import atomic_path
 from fpdm_video.config import to_dict
+from fpdm_video.errors import InputError
 from fpdm_video.train.config import STAGES
 from fpdm_video.train.csv_log import read_log
 
@@ -36,22 +41,28 @@ def smooth(values: list[float], window: int = 10) -> np.ndarray:
     return (c[1:] - c[np.arange(1, len(v) + 1) - n]) / n
 
 
-def plot_curves(run: Path, path: Path) -> list[str]:
-    """One panel per stage that has a log; returns the stages drawn."""
+def logged_stages(runs: list[Path]) -> list[tuple[Path, str]]:
+    """(run, stage) of every stage with a log, runs in the order given and stages in training order."""
+    return [(run, s) for run in runs for s in STAGES if (run / s / "log.csv").is_file()]
+
+
+def plot_curves(runs: list[Path], path: Path) -> list[str]:
+    """One panel per logged stage of every run; returns the panel titles."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    stages = [s for s in STAGES if (run / s / "log.csv").is_file()]
-    fig, axes = plt.subplots(1, max(1, len(stages)), figsize=(4.2 * max(1, len(stages)), 3.2), squeeze=False)
-    for ax, stage in zip(axes[0], stages, strict=False):
+    panels = logged_stages(runs)
+    titles = [stage if len(runs) == 1 else f"{stage} ({run.name})" for run, stage in panels]
+    fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(4.2 * max(1, len(panels)), 3.2), squeeze=False)
+    for ax, (run, stage), title in zip(axes[0], panels, titles, strict=False):
         rows = read_log(run / stage / "log.csv")
         steps = [r["step"] for r in rows]
         loss = [r["loss"] for r in rows]
         ax.plot(steps, loss, color="0.75", lw=0.8, label="loss")
         ax.plot(steps, smooth(loss), color="C0", lw=1.5, label="loss (mean of 10 rows)")
-        ax.set_title(f"{stage}")
+        ax.set_title(title)
         ax.set_xlabel("optimiser step")
         ax.set_ylabel("training loss")
         other = CURVES[stage][1]
@@ -64,17 +75,17 @@ def plot_curves(run: Path, path: Path) -> list[str]:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
-    return stages
+    return titles
 
 
-def collect(run: Path) -> dict:
-    """Every stage's summary.json (without the long config) plus its config."""
-    record = {}
-    for stage in STAGES:
-        summary = run / stage / "summary.json"
-        if summary.is_file():
-            record[stage] = json.loads(summary.read_text())
-    return record
+def collect(runs: list[Path]) -> list[dict]:
+    """Every finished stage's summary.json (config included), in training order, each with its run's name."""
+    return [
+        {"run": run.name, **json.loads((run / stage / "summary.json").read_text())}
+        for run in runs
+        for stage in STAGES
+        if (run / stage / "summary.json").is_file()
+    ]
 
 
 def export_fp16(run: Path, out: Path) -> Path:
@@ -85,8 +96,10 @@ def export_fp16(run: Path, out: Path) -> Path:
     """
     from fpdm_video.models.checkpoint import load_model, save_model
 
-    last = [s for s in STAGES if (run / s / "model").is_dir()][-1]
-    model = load_model(run / last / "model")
+    finished = [s for s in STAGES if (run / s / "model").is_dir()]
+    if not finished:
+        raise InputError(f"{run} has no finished stage to export (no <stage>/model folder)")
+    model = load_model(run / finished[-1] / "model")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{out.name}.export-", dir=out.parent) as staging:
         for path in sorted(save_model(model, Path(staging) / "model", dtype=torch.float16).iterdir()):
@@ -98,19 +111,23 @@ def main(argv: list[str] | None = None) -> int:
     from fpdm_video.cli import run_guarded
 
     parser = argparse.ArgumentParser(prog="python -m fpdm_video.train.record", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--run", required=True, help="run folder (run_dir of the training config)")
+    parser.add_argument("--run", required=True, action="append",
+                        help="run folder (run_dir of the training config); repeat it, in training order, for later phases")
     parser.add_argument("--out", required=True, help="folder for loss_curves.png and training_record.json")
     parser.add_argument("--export", action="store_true", help="also write the final model there in fp16")
     args = parser.parse_args(argv)
     logging.basicConfig(level="INFO", format="%(levelname)s %(name)s: %(message)s")
 
     def body() -> int:
-        run, out = Path(args.run), Path(args.out)
+        runs, out = [Path(r) for r in args.run], Path(args.out)
+        missing = [str(r) for r in runs if not logged_stages([r])]
+        if missing:
+            raise InputError(f"no trained stage (no <stage>/log.csv) in run folder(s): {', '.join(missing)}")
         if args.export:
-            export_fp16(run, out)
+            export_fp16(runs[-1], out)
         out.mkdir(parents=True, exist_ok=True)
-        stages = plot_curves(run, out / "loss_curves.png")
-        record = {"stages": collect(run), "torch": torch.__version__}
+        stages = plot_curves(runs, out / "loss_curves.png")
+        record = {"runs": [r.name for r in runs], "stages": collect(runs), "torch": torch.__version__}
         with atomic_path(out / "training_record.json") as tmp:
             tmp.write_text(json.dumps(record, indent=2, default=to_dict) + "\n")
         logger.info("record of %s written to %s", ", ".join(stages), out)

@@ -8,8 +8,10 @@ embedding Combiner(E(source), E(target pose)). Dropped conditions are zeros, as 
 
 The VAE and the fusion model are frozen; the source-token encoder is frozen too (the paper's
 pretrained encoder) unless ``train_source_encoder`` is set, for sizes whose encoder has no
-pretrained weights. With ``data.cache``, each frame's posterior (mean, std) is computed once and a
-fresh latent is sampled from it at each use. ``diffusion.noise_schedule`` sets fields of the model's
+pretrained weights. With ``data.cache``, each training frame's posterior (mean, std) is computed
+once and a fresh latent is sampled from it at each use. The cache is keyed by the training set's
+(clip, frame) indices, so it serves training batches only; held-out batches (whose indices name
+frames of another dataset) are always encoded afresh. ``diffusion.noise_schedule`` sets fields of the model's
 noise schedule (prediction type, zero terminal SNR, sampling spacing) before training starts; the
 trained checkpoint's config then names them.
 """
@@ -58,10 +60,11 @@ class DiffusionStage(Stage):
     @torch.no_grad()
     def _posterior(self, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
         """(mean, std) of the VAE posterior of the target frames, (B, C, s, s) each."""
+        cached = self.config.data.cache and self.training  # evaluation batches come from other datasets
         keys = [(int(c), int(t)) for c, _, t in batch["index"].tolist()]
-        if not self.config.data.cache or any(k not in self._posteriors for k in keys):
+        if not cached or any(k not in self._posteriors for k in keys):
             dist = self.model.vae.encode(batch["target"] * 2 - 1).latent_dist
-            if not self.config.data.cache:
+            if not cached:
                 return dist.mean, dist.std
             for k, m, s in zip(keys, dist.mean, dist.std, strict=True):
                 self._posteriors[k] = (m.detach(), s.detach())
