@@ -16,7 +16,8 @@ def test_demo_model_is_small_and_documented():
     size = sum(p.stat().st_size for p in WEIGHTS.iterdir() if p.is_file())
     assert size <= 25 * 2**20
     record = json.loads((WEIGHTS / "training_record.json").read_text())
-    assert set(record["stages"]) == {"vae", "fusion", "diffusion"}
+    assert {s["stage"] for s in record["stages"]} == {"vae", "fusion", "diffusion"}
+    assert record["stages"][-1]["stage"] == "diffusion"  # the shipped weights are the last stage's
     heldout = json.loads((WEIGHTS / "heldout_eval.json").read_text())["methods"]
     assert {"model", "copy_reference", "random_weights", "vae_ceiling"} <= set(heldout)
     assert (WEIGHTS / "loss_curves.png").is_file() and (WEIGHTS / "heldout_grid.png").is_file()
