@@ -11,9 +11,9 @@ pretrained encoder) unless ``train_source_encoder`` is set, for sizes whose enco
 pretrained weights. With ``data.cache``, each training frame's posterior (mean, std) is computed
 once and a fresh latent is sampled from it at each use. The cache is keyed by the training set's
 (clip, frame) indices, so it serves training batches only; held-out batches (whose indices name
-frames of another dataset) are always encoded afresh. ``diffusion.noise_schedule`` sets fields of the model's
-noise schedule (prediction type, zero terminal SNR, sampling spacing) before training starts; the
-trained checkpoint's config then names them.
+frames of another dataset) are always encoded afresh. ``diffusion.noise_schedule`` sets fields of
+the model's noise schedule (prediction type, zero terminal SNR, sampling spacing) before training
+starts; the trained checkpoint's config then names them.
 """
 
 from __future__ import annotations
