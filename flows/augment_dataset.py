@@ -16,19 +16,23 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 
 from flows.augment_steps import ClipJob, augment_clip, plan_jobs, run_record_path
 from flows.paths import confined, existing_file
+from flows.retry import retries
 from flows.steps import model_sha
 from fpdm_video.errors import InputError
+from fpdm_video.models.checkpoint import checkpoint_files
+from fpdm_video.run_paths import check_run_paths
 from fpdm_video.video.phoenix_writer import PhoenixWriter
 from pipelines.transfer import TransferSettings, default_checkpoint
 
 
-@task(name="augment-clip", retries=1, retry_delay_seconds=2)
+@task(name="augment-clip", **retries(1))
 def augment_clip_task(job: ClipJob, dataset: str, split: str, output: str, checkpoint: str, sha: str, settings: TransferSettings) -> dict:
     return augment_clip(job, dataset, split, output, checkpoint, sha, settings)
 
@@ -41,10 +45,17 @@ def augment_clip_flow(dataset: str, split: str, source: str, signer: str, output
     ckpt = str(existing_file(checkpoint, "checkpoint") if checkpoint else default_checkpoint())
     settings = TransferSettings(steps=steps, guidance=guidance, seed=seed, scheduler=scheduler, batch_size=batch_size)
     settings.check()
+    check_dataset_paths(str(existing_file(dataset, "dataset root")), [str(existing_file(signer, "signer photo"))], out, ckpt)
     job = next((j for j in plan_jobs(dataset, split, [signer]) if j.source == source), None)
     if job is None:
         raise InputError(f"clip {source} is not in split {split!r} of {dataset}")
     return augment_clip(job, dataset, split, str(out), ckpt, model_sha(ckpt), settings)
+
+
+def check_dataset_paths(dataset: str, signers: list[str], output: Path, checkpoint: str) -> None:
+    """Refuse an output that is, holds or lies inside the source dataset (or any other input), before any work."""
+    inputs = {"dataset": dataset, **{f"signers[{i}]": s for i, s in enumerate(signers)}, **checkpoint_files(checkpoint, "checkpoint")}
+    check_run_paths(inputs, {"output": output}, folders={"output"})
 
 
 def _fan_out_deployments(jobs: list[ClipJob], deployment: str, base: dict, poll_seconds: float, out, split: str) -> list[dict]:
@@ -104,9 +115,10 @@ def augment_dataset(
     ckpt = str(existing_file(checkpoint, "checkpoint") if checkpoint else default_checkpoint())
     settings = TransferSettings(steps=steps, guidance=guidance, seed=seed, scheduler=scheduler, batch_size=batch_size)
     settings.check()
+    check_dataset_paths(root, photos, out, ckpt)
     jobs = plan_jobs(root, split, photos, clips)
     out.mkdir(parents=True, exist_ok=True)
-    PhoenixWriter(out, split).recover(remove_orphans=True)  # half-written clips of an interrupted run
+    PhoenixWriter(out, split).recover(remove_orphans=True)  # half-written clips of an interrupted run (only ours)
     started = time.perf_counter()
     if fan_out == "deployment":
         base = dict(dataset=root, split=split, output=output, steps=steps, guidance=guidance, seed=seed,

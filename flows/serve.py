@@ -3,7 +3,8 @@
 Deployments: ``transfer-video/default`` (on request), ``augment-dataset/nightly`` (a cron schedule,
 off unless ``--schedule`` is given; parameters from ``configs/flows/nightly.yaml``) and
 ``augment-clip/default`` (the per-clip runs that augment-dataset fans out with
-``fan_out=deployment``). Start a server first (``prefect server start --host 127.0.0.1``) and point
+``fan_out=deployment``). Flow runs send heartbeats every 30 s, and the server gets the automation
+that marks a run Crashed when they stop (flows/zombies.py). Start a server first (``prefect server start --host 127.0.0.1``) and point
 ``PREFECT_API_URL`` at it; then
 
     prefect deployment run 'transfer-video/default' -p video=in.mp4 -p signer=ref.png -p output=out.mp4 --watch
@@ -13,10 +14,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
 import yaml
+
+from flows.zombies import HEARTBEAT_ENV, HEARTBEAT_SECONDS, ensure_zombie_automation
 
 REPO = Path(__file__).resolve().parents[1]
 NIGHTLY = REPO / "configs" / "flows" / "nightly.yaml"
@@ -43,10 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cron", default="0 2 * * *", help="cron of the nightly augmentation (default 02:00 every day)")
     p.add_argument("--nightly", type=Path, default=NIGHTLY, help="YAML of the nightly run's parameters")
     p.add_argument("--limit", type=int, help="at most this many concurrent runs per deployment")
+    p.add_argument("--zombie-after", type=float, help="seconds without a heartbeat before a run is marked Crashed "
+                                                       "(default 3 heartbeats; see flows/zombies.py)")  # fmt: skip
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
+    os.environ.setdefault(HEARTBEAT_ENV, str(HEARTBEAT_SECONDS))  # the runs this process starts send heartbeats
     from prefect import serve
 
+    ensure_zombie_automation(args.zombie_after)
     serve(*build_deployments(schedule=args.schedule, cron=args.cron, nightly=args.nightly, limit=args.limit))
     return 0
 

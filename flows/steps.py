@@ -12,18 +12,20 @@ from __future__ import annotations
 import functools
 import json
 import os
+import time
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from fpdm_video.atomic import atomic_path
+from fpdm_video.atomic import atomic_files, atomic_path
 from fpdm_video.geometry import SquareFit
 from fpdm_video.models.checkpoint import checkpoint_hash, load_model
 from fpdm_video.pose import load_holistic, write_pose
 from fpdm_video.video import VideoWriter
 from flows.cache_keys import file_fingerprint, key_of
+from pipelines.transfer.record import record_json, sidecar_path
 from pipelines.transfer.settings import TransferSettings
 from pipelines.transfer.signer import load_signer
 from pipelines.transfer.stages import (
@@ -116,14 +118,21 @@ def chunk_step(work: Path, target: Path, reference_image: Path, checkpoint: str,
     return path
 
 
-def encode_step(output: Path, chunks: list[Path], fps: float, timestamps: list[float] | None) -> Path:
-    """The output video from the rendered chunks, in order (written atomically)."""
+def publish_step(output: Path, chunks: list[Path], fps: float, timestamps: list[float] | None, record: dict) -> dict:
+    """The output video from the rendered chunks, in order, and its record ``<output>.json``; returns the record.
+
+    Both are written under temporary names and land together, the video last (see
+    :func:`fpdm_video.atomic.atomic_files`); the record's stage times gain ``encode``.
+    """
     _count("encode")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with VideoWriter(output, fps=fps, timestamps=timestamps) as writer:
-        for chunk in chunks:
-            writer.write(np.load(chunk))
-    return output
+    started = time.perf_counter()
+    with atomic_files(sidecar_path(output), output) as (record_tmp, video_tmp):
+        with VideoWriter(video_tmp, fps=fps, timestamps=timestamps, atomic=False) as writer:
+            for chunk in chunks:
+                writer.write(np.load(chunk))
+        record = {**record, "stage_seconds": {**record["stage_seconds"], "encode": round(time.perf_counter() - started, 3)}}
+        record_tmp.write_text(record_json(record))
+    return record
 
 
 def timestamps_for(video: str, driving: Path, settings: TransferSettings) -> list[float] | None:

@@ -25,11 +25,14 @@ from prefect.artifacts import create_markdown_artifact, create_progress_artifact
 from flows import steps as S
 from flows.cache_keys import file_fingerprint, key_of
 from flows.paths import confined, existing_file, output_root
+from flows.retry import retries
 from fpdm_video.errors import InputError
+from fpdm_video.models.checkpoint import checkpoint_files, load_config
+from fpdm_video.run_paths import check_run_paths
 from pipelines.transfer import TransferSettings, default_checkpoint
-from pipelines.transfer.record import package_versions, sha256_of, write_record
+from pipelines.transfer.record import package_versions, sha256_of, sidecar_path
 
-RETRIES = dict(retries=2, retry_delay_seconds=2)
+RETRIES = retries(2)  # file-reading stages: a network share can hiccup; bad input is not retried
 
 
 @task(name="probe-input", **RETRIES)
@@ -57,9 +60,9 @@ def chunk_task(work: str, target: str, image: str, checkpoint: str, sha: str, se
     return str(S.chunk_step(Path(work), Path(target), Path(image), checkpoint, sha, settings, start, stop))
 
 
-@task(name="encode", **RETRIES)
-def encode_task(output: str, chunks: list[str], fps: float, timestamps: list[float] | None) -> str:
-    return str(S.encode_step(Path(output), [Path(c) for c in chunks], fps, timestamps))
+@task(name="encode-and-record", **RETRIES)
+def publish_task(output: str, chunks: list[str], fps: float, timestamps: list[float] | None, record: dict) -> dict:
+    return S.publish_step(Path(output), [Path(c) for c in chunks], fps, timestamps, record)
 
 
 def preview_markdown(chunks: list[str], image: str, count: int = 4) -> str:
@@ -94,15 +97,19 @@ def transfer_video(
     """Render ``video``'s signing as the person in ``signer``; writes ``output`` under the output root."""
     logger = get_run_logger()
     started = time.perf_counter()
+    settings = TransferSettings(steps=steps, guidance=guidance, seed=seed, scheduler=scheduler, batch_size=batch_size,
+                                max_frames=max_frames, retarget=retarget, chunk_frames=chunk_frames)  # fmt: skip
+    settings.check()
     video_path = str(existing_file(video, "video"))
     signer_path = str(existing_file(signer, "signer photo"))
     out = confined(output)
     if out.suffix.lower() != ".mp4":
         raise InputError(f"output {output!r} must end in .mp4")
     ckpt = str(existing_file(checkpoint, "checkpoint") if checkpoint else default_checkpoint())
-    settings = TransferSettings(steps=steps, guidance=guidance, seed=seed, scheduler=scheduler, batch_size=batch_size,
-                                max_frames=max_frames, retarget=retarget, chunk_frames=chunk_frames)  # fmt: skip
-    settings.check()
+    poses_path = str(existing_file(poses, "poses file")) if poses else None
+    settings.check_for_model(load_config(ckpt).noise_schedule)
+    check_run_paths({"video": video_path, "signer": signer_path, "poses": poses_path, **checkpoint_files(ckpt, "checkpoint")},
+                    {"output": out, "record": sidecar_path(out)})  # fmt: skip
     sha = S.model_sha(ckpt)
     work = output_root() / ".work" / key_of(file_fingerprint(video_path), file_fingerprint(signer_path), str(out))
     work.mkdir(parents=True, exist_ok=True)
@@ -114,7 +121,6 @@ def transfer_video(
 
     t = time.perf_counter()
     facts = probe_task(video_path, settings)
-    poses_path = str(existing_file(poses, "poses file")) if poses else None
     driving = poses_task(str(work), video_path, settings, poses_path)
     t = lap("poses", t)
     image, ref_pose, ref_facts = reference_task(str(work), signer_path, facts["width"], facts["height"])
@@ -129,9 +135,6 @@ def transfer_video(
         update_progress_artifact(progress, progress=100.0 * (k + 1) / len(ranges))
     t = lap("sampling", t)
     timestamps = S.timestamps_for(video_path, Path(driving), settings)
-    encode_task(str(out), chunks, facts["fps"], timestamps)
-    t = lap("encode", t)
-
     record = {
         "input": {"path": video_path, "sha256": sha256_of(video_path)},
         "signer": {"path": signer_path, "sha256": sha256_of(signer_path), **json.loads(Path(ref_facts).read_text())},
@@ -141,7 +144,8 @@ def transfer_video(
         "stage_seconds": times, "frames_per_second": round(facts["frames"] / max(1e-9, time.perf_counter() - started), 3),
         "pose_fixes": json.loads(Path(fixes).read_text()), "versions": package_versions(), "flow": "transfer-video",
     }  # fmt: skip
-    sidecar = write_record(record, out)
+    times = publish_task(str(out), chunks, facts["fps"], timestamps, record)["stage_seconds"]  # the video and its record land together
+    sidecar = sidecar_path(out)
     rows = "\n".join(f"| {k} | {v:.2f} |" for k, v in times.items())
     create_markdown_artifact(
         key="transfer-video-summary",

@@ -181,13 +181,27 @@ def save_yaml(config: Any, path: str | Path) -> Path:
     return path
 
 
-def load_yaml(cls: type[T], path: str | Path) -> T:
-    """Read a config of type ``cls`` from YAML."""
+def read_yaml(path: str | Path, what: str = "config file") -> Any:
+    """The plain data of a YAML file; a missing, unreadable or malformed file is a one-line :class:`InputError`."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text())
+        return yaml.safe_load(path.read_text())
     except FileNotFoundError:
-        raise InputError(f"config file {path} does not exist") from None
+        raise InputError(f"{what} {path} does not exist") from None
+    except IsADirectoryError:
+        raise InputError(f"{what} {path} is a folder; give a YAML file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{what} {path} cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
     except yaml.YAMLError as exc:
-        raise InputError(f"config file {path} is not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"{what} {path} is not valid YAML{where}: {problem}") from None
+
+
+def load_yaml(cls: type[T], path: str | Path) -> T:
+    """Read a config of type ``cls`` from YAML."""
+    data = read_yaml(path)
+    if data is not None and not isinstance(data, dict):
+        raise InputError(f"config file {path} must hold a mapping, got {type(data).__name__}")
     return from_dict(cls, data or {})

@@ -46,12 +46,12 @@ def strip_from(video: Path, path: Path, count: int = 4) -> Path:
 def run_demo(out: Path, *, frames: int = 16, width: int = 192, height: int = 256, seed: int = 0,
              checkpoint: Path | None = None, steps: int = 20, quiet: bool = False) -> dict[str, Path]:  # fmt: skip
     """Run the demo into ``out``; returns the paths written."""
-    from fpdm_video.atomic import check_writable_dir
     from fpdm_video.data.examples import make_example_inputs
-    from fpdm_video.errors import EXIT_INTERRUPTED, InputError
-    from fpdm_video.transfer import main as transfer_main
+    from fpdm_video.models.checkpoint import checkpoint_files
+    from fpdm_video.run_paths import check_run_paths
+    from fpdm_video.transfer import run as run_transfer
 
-    check_writable_dir(out)
+    check_run_paths(checkpoint_files(checkpoint), {"--out": out}, folders={"--out"})
     inputs = make_example_inputs(out / "inputs", frames=frames, size=(width, height), seed=seed)
     argv = [str(inputs.video), "--poses", str(inputs.poses), "--signer", str(inputs.signer_image),
             "-o", str(out / "transfer.mp4"), "--comparison", str(out / "comparison.mp4"), "--steps", str(steps)]  # fmt: skip
@@ -59,11 +59,7 @@ def run_demo(out: Path, *, frames: int = 16, width: int = 192, height: int = 256
         argv += ["--checkpoint", str(checkpoint)]
     if quiet:
         argv.append("--quiet")
-    code = transfer_main(argv)
-    if code == EXIT_INTERRUPTED:
-        raise KeyboardInterrupt
-    if code != 0:
-        raise InputError("the transfer failed (see the message above)")
+    run_transfer(argv)
     strip = strip_from(out / "comparison.mp4", out / "comparison.png")
     return {"output": out / "transfer.mp4", "record": out / "transfer.json", "comparison": out / "comparison.mp4",
             "strip": strip, "inputs": out / "inputs"}  # fmt: skip

@@ -12,7 +12,6 @@ curves as PNG. See docs/evaluation.md for each metric.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -55,6 +54,17 @@ def _rows(report: dict) -> list[tuple[str, object]]:
     return rows
 
 
+def check_paths(args: argparse.Namespace, plot_names: list[str]):
+    """Every file this run reads and writes, checked before any work (see fpdm_video.run_paths)."""
+    from fpdm_video.models.checkpoint import checkpoint_files
+    from fpdm_video.run_paths import check_run_paths
+
+    inputs = {"--output": args.output, "--driving": args.driving, "--signer": args.signer, "--driving-poses": args.driving_poses,
+              "--ground-truth": args.ground_truth, "--dataset": args.dataset, **checkpoint_files(args.checkpoint)}  # fmt: skip
+    plots = {} if args.plots is None else {f"--plots ({n}.png)": args.plots / f"{n}.png" for n in plot_names}
+    return check_run_paths(inputs, {"--json": args.json, **plots})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -62,14 +72,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     def body() -> int:
         from fpdm_video.atomic import atomic_path
         from fpdm_video.errors import InputError
+        from fpdm_video.strict_json import dumps
         from pipelines.evaluation.plots import plot_series
-        from pipelines.evaluation.summary import table, to_json_safe
+        from pipelines.evaluation.summary import table
 
         if args.dataset is not None:
             if args.ground_truth is None:
                 raise InputError("--dataset needs --ground-truth GT_ROOT")
-            from pipelines.evaluation.dataset_eval import evaluate_dataset
+            from pipelines.evaluation.dataset_eval import evaluate_dataset, matched_samples
 
+            check_paths(args, plot_names=matched_samples(args.dataset, args.ground_truth, args.split)[2])
             report, series = evaluate_dataset(args.dataset, args.ground_truth, args.split,
                                               pose_fidelity=args.pose_fidelity, progress=not args.quiet)  # fmt: skip
         else:
@@ -79,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  + ", ".join(f"--{m}" for m in missing))  # fmt: skip
             from pipelines.evaluation.video_eval import evaluate_video, load_checkpoint
 
+            check_paths(args, plot_names=[args.output.stem])
             report, frame_series = evaluate_video(
                 args.output, args.driving, args.signer, model=load_checkpoint(args.checkpoint),
                 ground_truth=args.ground_truth, driving_poses_file=args.driving_poses,
@@ -86,12 +99,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             )  # fmt: skip
             series = {args.output.stem: frame_series}
         print(table(_rows(report)))
-        if args.json is not None:
-            with atomic_path(args.json) as tmp:
-                tmp.write_text(json.dumps(to_json_safe(report), indent=2) + "\n")
         if args.plots is not None:
             for name, s in series.items():
                 plot_series(s, args.plots / f"{name}.png", title=name)
+        if args.json is not None:
+            with atomic_path(args.json) as tmp:
+                tmp.write_text(dumps(report))
         return 0
 
     return run_guarded(body)

@@ -50,29 +50,38 @@ def default_output(input_path: Path, signer: Path) -> Path:
     return Path.cwd() / f"{input_path.stem or input_path.name}__{signer.stem}.mp4"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run(argv: Sequence[str] | None = None):
+    """Parse ``argv`` and run the transfer; errors are raised (``main`` turns them into exit codes). Returns the result."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from pipelines.transfer import SignerTransfer, TransferSettings
+    from pipelines.transfer.api import check_paths
 
-    def body() -> int:
-        from pipelines.transfer import SignerTransfer, TransferSettings
+    settings = TransferSettings(
+        steps=args.steps, guidance=args.guidance, seed=args.seed, scheduler=args.scheduler,
+        batch_size=args.batch_size, start=args.start, end=args.end, max_frames=args.max_frames,
+        retarget=not args.no_retarget,
+    )  # fmt: skip
+    settings.check()
+    output = args.output or default_output(args.input, args.signer)
+    check_paths(args.input, args.signer, output, checkpoint=args.checkpoint, poses=args.poses, save_poses=args.save_poses,
+                comparison=args.comparison)  # before the model loads; transfer() checks again, with the model's files  # fmt: skip
+    runner = SignerTransfer.from_pretrained(args.checkpoint, device=args.device, dtype=args.dtype)
+    result = runner.transfer(
+        args.input, args.signer, output, settings=settings, poses=args.poses, save_poses=args.save_poses,
+        comparison=args.comparison, progress=not args.quiet, argv=list(sys.argv if argv is None else argv),
+    )  # fmt: skip
+    rec = result.record
+    logger.info("wrote %s (%d frames, %s fps) and %s", result.output, rec["frames"], round(rec["fps"], 3), result.record_path)
+    logger.info("stage seconds: %s", ", ".join(f"{k} {v}" for k, v in rec["stage_seconds"].items()))
+    return result
 
-        settings = TransferSettings(
-            steps=args.steps, guidance=args.guidance, seed=args.seed, scheduler=args.scheduler,
-            batch_size=args.batch_size, start=args.start, end=args.end, max_frames=args.max_frames,
-            retarget=not args.no_retarget,
-        )  # fmt: skip
-        settings.check()
-        output = args.output or default_output(args.input, args.signer)
-        runner = SignerTransfer.from_pretrained(args.checkpoint, device=args.device, dtype=args.dtype)
-        result = runner.transfer(
-            args.input, args.signer, output, settings=settings, poses=args.poses, save_poses=args.save_poses,
-            comparison=args.comparison, progress=not args.quiet, argv=list(sys.argv if argv is None else argv),
-        )  # fmt: skip
-        rec = result.record
-        logger.info("wrote %s (%d frames, %s fps) and %s", result.output, rec["frames"], round(rec["fps"], 3), result.record_path)
-        logger.info("stage seconds: %s", ", ".join(f"{k} {v}" for k, v in rec["stage_seconds"].items()))
-        return 0
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point: 0 done, 2 bad input, 128 + N stopped by signal N (130 Ctrl-C, 143 SIGTERM)."""
+
+    def body() -> None:
+        run(argv)
 
     return run_guarded(body)
 

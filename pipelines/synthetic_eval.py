@@ -23,7 +23,6 @@ differs from the reference image): PSNR, SSIM as the official FPDM evaluation co
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 from dataclasses import asdict, dataclass
@@ -161,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     from PIL import Image
 
     from fpdm_video.cli import run_guarded
+    from fpdm_video.models.checkpoint import checkpoint_files
+    from fpdm_video.run_paths import check_run_paths
+    from fpdm_video.strict_json import dumps
 
     parser = argparse.ArgumentParser(prog="python -m pipelines.synthetic_eval", description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoint", required=True, help="checkpoint folder to evaluate")
@@ -178,11 +180,12 @@ def main(argv: list[str] | None = None) -> int:
         config = HeldOutConfig(
             cases=args.cases, steps=args.steps, scheduler=args.scheduler, guidance=args.guidance, sample_seed=args.sample_seed
         )
-        report, outputs, cases = evaluate_heldout(args.checkpoint, config, baselines=not args.no_baselines)
         out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
+        check_run_paths(checkpoint_files(args.checkpoint), {"--out (report)": out / "heldout_eval.json",
+                                                            "--out (grid)": out / "heldout_grid.png"})  # fmt: skip
+        report, outputs, cases = evaluate_heldout(args.checkpoint, config, baselines=not args.no_baselines)
         with atomic_path(out / "heldout_eval.json") as tmp:
-            tmp.write_text(json.dumps(report, indent=2) + "\n")
+            tmp.write_text(dumps(report))
         resolution = cases[0].pose_maps.shape[-1]
         with atomic_path(out / "heldout_grid.png") as tmp:
             Image.fromarray(grid_image(cases, outputs["model"], resolution)).save(tmp, format="PNG")

@@ -78,3 +78,52 @@ def test_uncreatable_folder_is_input_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(InputError, match="cannot create output folder"):
         check_writable_dir(blocker / "sub")
+
+
+def test_files_that_belong_together_land_together(tmp_path):
+    from fpdm_video.atomic import atomic_files
+
+    video, record = tmp_path / "out.mp4", tmp_path / "out.json"
+    with atomic_files(None, record, video) as (nothing, rec, vid):
+        assert nothing is None and rec.suffix == ".json" and vid.suffix == ".mp4"
+        rec.write_text("record")
+        vid.write_bytes(b"video")
+        assert not video.exists() and not record.exists()
+    assert video.read_bytes() == b"video" and record.read_text() == "record"
+    with pytest.raises(KeyboardInterrupt):  # an interruption before the end: the old pair stays, no temporaries
+        with atomic_files(record, video) as (rec, vid):
+            rec.write_text("new record")
+            raise KeyboardInterrupt
+    assert video.read_bytes() == b"video" and record.read_text() == "record"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json", "out.mp4"]
+
+
+def test_a_failed_rename_takes_the_group_back(tmp_path, monkeypatch):
+    from fpdm_video import atomic
+    from fpdm_video.errors import InputError
+
+    video, record = tmp_path / "out.mp4", tmp_path / "out.json"
+    video.write_bytes(b"old video")
+    real = os.replace
+
+    def failing(src, dst):  # the video's rename fails (say the disk went away)
+        if str(dst) == str(video):
+            raise OSError(5, "Input/output error")
+        real(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", failing)
+    with pytest.raises(InputError, match="cannot move the finished file into place"):
+        with atomic.atomic_files(record, video) as (rec, vid):
+            rec.write_text("new record")
+            vid.write_bytes(b"new video")
+    # neither: the new record is taken back, and no new record ever stood beside the old video
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_failed_writes_take_back_the_folders_they_made(tmp_path):
+    target = tmp_path / "new" / "deeper" / "out.json"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("crash")
+    assert list(tmp_path.iterdir()) == []

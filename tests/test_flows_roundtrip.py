@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from flows.services import free_port, server_healthy, start_process, stop_process, wait_until
+from flows.zombies import AUTOMATION_NAME
 from fpdm_video.video import probe
 
 from factories_transfer import example_inputs, tiny_checkpoint  # noqa: F401 (fixtures)
@@ -26,10 +28,12 @@ def wait_for(check, timeout: float, what: str, logs: list[Path]) -> None:
         raise AssertionError(f"{exc}\n{tails}") from None
 
 
-@pytest.mark.slow
-def test_server_serve_and_deployment_run(example_inputs, tiny_checkpoint, tmp_path):  # noqa: F811
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A Prefect server on 127.0.0.1 and ``python -m flows.serve`` against it (zombie runs Crashed after 60 s)."""
     import httpx
 
+    tmp_path = tmp_path_factory.mktemp("served")
     port = free_port()
     env = dict(os.environ, PREFECT_HOME=str(tmp_path / "home"), PREFECT_API_URL=f"http://127.0.0.1:{port}/api",
                PREFECT_SERVER_API_HOST="127.0.0.1", PREFECT_SERVER_API_PORT=str(port), FPDM_OUTPUT_ROOT=str(tmp_path / "out"),
@@ -37,28 +41,62 @@ def test_server_serve_and_deployment_run(example_inputs, tiny_checkpoint, tmp_pa
                PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_UI_ENABLED="false")  # fmt: skip
     logs = [tmp_path / "server.log", tmp_path / "serve.log"]
     server = start_process([str(PREFECT), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, logs[0], REPO)
-    served = None
+    serving = None
     try:
         wait_for(lambda: server_healthy(port), 120, "the server answering on 127.0.0.1", logs)
-        served = start_process([sys.executable, "-m", "flows.serve"], env, logs[1], REPO)
+        serving = start_process([sys.executable, "-m", "flows.serve", "--zombie-after", "60"], env, logs[1], REPO)
 
         def registered() -> bool:
             r = httpx.post(f"http://127.0.0.1:{port}/api/deployments/filter", json={}, timeout=5)
             return {d["name"] for d in r.json()} >= {"default", "nightly"}
 
         wait_for(registered, 120, "flows.serve registering its deployments", logs)
-        params = {"video": example_inputs.video, "signer": example_inputs.signer_image, "output": "rt/out.mp4",
-                  "poses": example_inputs.poses, "checkpoint": tiny_checkpoint, "max_frames": 4, "steps": 1}  # fmt: skip
-        cmd = [str(PREFECT), "deployment", "run", "transfer-video/default", "--watch"]
-        for k, v in params.items():
-            cmd += ["-p", f"{k}={v}"]
-        done = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:] + logs[1].read_text()[-3000:]
-        out = tmp_path / "out" / "rt" / "out.mp4"
-        assert probe(out).num_frames == 4
-        assert out.with_suffix(".json").is_file()
+        yield Served(port, env, tmp_path, logs, lambda: serving)
     finally:
-        if served is not None:
-            stop_process(served)
+        if serving is not None:
+            stop_process(serving)
         stop_process(server)
-    assert server.poll() is not None and (served is None or served.poll() is not None)
+    assert server.poll() is not None and (serving is None or serving.poll() is not None)
+
+
+class Served:
+    def __init__(self, port, env, root, logs, process) -> None:
+        self.port, self.env, self.root, self.logs, self.process = port, env, root, logs, process
+
+    def api(self, path: str, body: dict | None = None):
+        import httpx
+
+        return httpx.post(f"http://127.0.0.1:{self.port}/api/{path}", json=body or {}, timeout=10).json()
+
+
+@pytest.mark.slow
+def test_server_serve_and_deployment_run(served, example_inputs, tiny_checkpoint):  # noqa: F811
+    params = {"video": example_inputs.video, "signer": example_inputs.signer_image, "output": "rt/out.mp4",
+              "poses": example_inputs.poses, "checkpoint": tiny_checkpoint, "max_frames": 4, "steps": 1}  # fmt: skip
+    cmd = [str(PREFECT), "deployment", "run", "transfer-video/default", "--watch"]
+    for k, v in params.items():
+        cmd += ["-p", f"{k}={v}"]
+    done = subprocess.run(cmd, env=served.env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:] + served.logs[1].read_text()[-3000:]
+    out = served.root / "out" / "rt" / "out.mp4"
+    assert probe(out).num_frames == 4
+    assert out.with_suffix(".json").is_file()
+
+
+@pytest.mark.slow
+def test_a_run_whose_process_was_killed_is_marked_crashed(served, example_inputs, tiny_checkpoint):  # noqa: F811
+    automations = served.api("automations/filter")
+    zombie = [a for a in automations if a["name"] == AUTOMATION_NAME]
+    assert len(zombie) == 1 and zombie[0]["trigger"]["posture"] == "Proactive" and zombie[0]["trigger"]["within"] == 60
+    assert zombie[0]["actions"][0]["type"] == "change-flow-run-state" and zombie[0]["actions"][0]["state"] == "CRASHED"
+    params = {"video": example_inputs.video, "signer": example_inputs.signer_image, "output": "zombie/out.mp4",
+              "poses": example_inputs.poses, "checkpoint": tiny_checkpoint, "steps": 999}  # fmt: skip
+    cmd = [str(PREFECT), "deployment", "run", "transfer-video/default"] + [a for k, v in params.items() for a in ("-p", f"{k}={v}")]
+    subprocess.run(cmd, env=served.env, cwd=REPO, capture_output=True, text=True, timeout=120, check=True)
+
+    def runs_in(state: str) -> list[dict]:
+        return [r for r in served.api("flow_runs/filter") if r["state_type"] == state and r["parameters"].get("output") == "zombie/out.mp4"]
+
+    wait_for(lambda: runs_in("RUNNING"), 120, "the run starting", served.logs)
+    os.killpg(served.process().pid, signal.SIGKILL)  # flows.serve and the run's process die without a word
+    wait_for(lambda: runs_in("CRASHED"), 240, "the zombie run being marked Crashed", served.logs)

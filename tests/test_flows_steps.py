@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -52,7 +54,9 @@ def test_steps_reuse_finished_work_and_redo_a_lost_chunk(example_inputs, tiny_ch
     third = run()
     assert steps.CALLS["chunk"] == 4 and third == first  # only that chunk is redone
     assert np.array_equal(np.load(third[0]), kept)
-    out = steps.encode_step(tmp_path / "out" / "v.mp4", third, 25.0, None)
+    out = tmp_path / "out" / "v.mp4"
+    record = steps.publish_step(out, third, 25.0, None, {"stage_seconds": {"sampling": 1.0}})
     from fpdm_video.video import probe
 
     assert probe(out).num_frames == 8
+    assert json.loads(out.with_suffix(".json").read_text()) == record and set(record["stage_seconds"]) == {"sampling", "encode"}

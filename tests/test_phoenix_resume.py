@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 from factories_phoenix import corpus_path, make_phoenix_fixture
 from factories_video import make_clip
 
+from factories_paths import dead_pid, stale_folder, stale_name
+from fpdm_video.temp_names import MARKER
 from fpdm_video.video import phoenix_writer
 from fpdm_video.video.phoenix import PhoenixDataset
 from fpdm_video.video.phoenix_locks import clip_lock_path, corpus_lock_path, file_lock
@@ -72,33 +75,42 @@ def test_crash_between_folder_and_row_is_detected_and_redone(tmp_path: Path, mon
     assert writer.is_complete("done") and writer.is_complete("done", num_frames=2)
     assert not writer.is_complete("done", num_frames=3)
     assert not writer.is_complete("orphan")
+    assert (writer.split_dir / "orphan" / MARKER).is_file()  # made by this writer, row pending
     assert PhoenixWriter(tmp_path, "dev").recover().orphans == ["orphan"]
 
     writer.add_clip("orphan", make_clip(3, *SMALL))  # the resumed job writes it again
-    assert writer.is_complete("orphan", num_frames=3)
+    assert writer.is_complete("orphan", num_frames=3) and not (writer.split_dir / "orphan" / MARKER).exists()
     assert [s.name for s in PhoenixDataset(tmp_path).samples("dev")] == ["done", "orphan"]
 
 
 def test_recover_removes_leftovers_and_restores_replaced_folder(tmp_path: Path) -> None:
-    clips = make_phoenix_fixture(tmp_path, clips=3, frames=2, size=SMALL)
+    clips = make_phoenix_fixture(tmp_path, clips=4, frames=2, size=SMALL)
     split_dir = tmp_path / "features" / "fullFrame-210x260px" / "dev"
+    gone = dead_pid()
     # leftovers of crashes: a half-written clip, a crash between the two renames of a replacement,
-    # a stale .old beside a complete clip, a corpus temp file, and a folder with no row
-    (split_dir / f".{clips[0].name}.k2j4_x9q.tmp").mkdir()
-    (split_dir / f".{clips[0].name}.k2j4_x9q.tmp" / "images0001.png").write_bytes(b"partial")
-    (split_dir / clips[1].name).rename(split_dir / f".{clips[1].name}.old")
-    (split_dir / f".{clips[2].name}.old").mkdir()
-    stale_csv = corpus_path(tmp_path, "dev").with_name(".PHOENIX-2014-T.dev.corpus.csv.ab12cd34.tmp.csv")
+    # a stale .old beside a complete clip, a corpus temp file, a folder with no row that this writer
+    # made (its marker) and one it did not
+    (stale_folder(split_dir, clips[0].name, gone) / "images0001.png").write_bytes(b"partial")
+    moved = split_dir / stale_name(clips[1].name, gone, "old")
+    (split_dir / clips[1].name).rename(moved)
+    (moved / MARKER).write_text("1\n")
+    stale_folder(split_dir, clips[2].name, gone, "old")
+    stale_csv = corpus_path(tmp_path, "dev").with_name(stale_name("PHOENIX-2014-T.dev.corpus.csv", gone, suffix=".csv"))
     stale_csv.write_text("partial", encoding="utf-8")
-    (split_dir / "no-row").mkdir()
+    (split_dir / clips[3].name).rename(split_dir / "ours-no-row")
+    (split_dir / "ours-no-row" / MARKER).write_text("1\n")
+    (split_dir / "users-no-row").mkdir()
+    (split_dir / "users-no-row" / "notes.txt").write_text("not a clip of this writer")
 
     writer = PhoenixWriter(tmp_path, "dev")  # opening recovers, but keeps folders without a row
     assert writer.recovered.restored == [clips[1].name]
-    assert writer.recovered.orphans == ["no-row"]
+    assert writer.recovered.orphans == ["ours-no-row", "users-no-row"]
     assert len(writer.recovered.removed) == 3
-    assert (split_dir / "no-row").is_dir()
-    assert writer.recover(remove_orphans=True).orphans == ["no-row"]
-    assert sorted(p.name for p in split_dir.iterdir()) == sorted(c.name for c in clips)
+    assert not (split_dir / clips[1].name / MARKER).exists()
+    report = writer.recover(remove_orphans=True)
+    assert report.orphans == ["ours-no-row", "users-no-row"] and report.removed_orphans == ["ours-no-row"]
+    assert sorted(p.name for p in split_dir.iterdir()) == sorted([c.name for c in clips[:3]] + ["users-no-row"])
+    assert (split_dir / "users-no-row" / "notes.txt").read_text() == "not a clip of this writer"
     assert not stale_csv.exists()
     dataset = PhoenixDataset(tmp_path)
     np.testing.assert_array_equal(dataset.load(dataset.sample(clips[1].name)).frames, clips[1].frames)
@@ -106,13 +118,16 @@ def test_recover_removes_leftovers_and_restores_replaced_folder(tmp_path: Path) 
 
 def test_recover_leaves_clips_being_written_alone(tmp_path: Path) -> None:
     writer = PhoenixWriter(tmp_path, "dev")
-    busy = writer.split_dir / ".busy.abcd1234.tmp"
-    busy.mkdir()
+    alive = stale_folder(writer.split_dir, "live", os.getpid())  # a writer of this process is at work
+    unmarked = writer.split_dir / stale_name("foreign", dead_pid())  # the pattern, but not the marker
+    unmarked.mkdir()
+    busy = stale_folder(writer.split_dir, "busy", dead_pid())
     with file_lock(clip_lock_path(writer.layout, "dev", "busy")) as held:
         assert held
         assert writer.recover().removed == []
         assert busy.is_dir()
     assert writer.recover().removed == [busy]
+    assert alive.is_dir() and unmarked.is_dir()
 
 
 def test_writer_waits_for_the_corpus_lock(tmp_path: Path) -> None:

@@ -60,8 +60,10 @@ def test_same_seed_same_bytes_and_resume(tmp_path):
 def test_config_errors():
     with pytest.raises(InputError, match="clips"):
         SyntheticDatasetConfig(clips=0, frames=3, width=40, height=40).check()
-    with pytest.raises(InputError, match="too small"):
+    with pytest.raises(InputError, match="out of range"):
         SyntheticDatasetConfig(clips=1, frames=3, width=8, height=40).check()
+    with pytest.raises(InputError, match="out of range"):
+        SyntheticDatasetConfig(clips=1, frames=3, width=100000, height=100000).check()
     with pytest.raises(InputError, match="identities"):
         SyntheticDatasetConfig(clips=1, frames=3, width=40, height=40, identities=0).check()
 

@@ -41,6 +41,7 @@ from fpdm_video.data.synthetic_motion import describe_motion, generate_motion, r
 from fpdm_video.data.synthetic_proportions import apply_proportions  # noqa: F401
 from fpdm_video.cli import run_guarded
 from fpdm_video.errors import EXIT_BAD_INPUT, InputError
+from fpdm_video.run_paths import check_run_paths
 
 logger = logging.getLogger(__name__)
 
@@ -96,10 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def body() -> None:
         config = config_from_args(args)
+        check_run_paths({}, {"--out": args.out}, folders={"--out"})
         rows = write_synthetic_dataset(args.out, config)
         logger.info("wrote %d clips of %d frames (%dx%d) to %s", len(rows), config.frames, config.width, config.height, args.out)
 
-    return run_guarded(body, interrupted="interrupted; run the same command again to finish the missing clips")
+    return run_guarded(body, interrupted="run the same command again to finish the missing clips")
 
 
 if __name__ == "__main__":

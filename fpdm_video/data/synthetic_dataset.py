@@ -67,8 +67,7 @@ class SyntheticDatasetConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise InputError(f"{name} must be a positive integer, got {value!r}")
-        if self.width < 16 or self.height < 16:
-            raise InputError(f"frames of {self.width}x{self.height} are too small; use at least 16x16 pixels")
+        output_size((self.width, self.height))  # 16 to 8192 pixels per side, checked before anything is written
         check_motion_args(self.seed, self.frames, self.fps)
         ids = self.identities
         if ids is not None and (isinstance(ids, bool) or not isinstance(ids, int) or not 1 <= ids <= IDENTITY_STRIDE):

@@ -36,9 +36,21 @@ def save_model(model, directory: str | os.PathLike, *, dtype: torch.dtype | None
         state[key] = value
     with atomic_dir(directory) as tmp:
         save_yaml(model.config, tmp / CONFIG_NAME)
-        save_file(state, str(tmp / WEIGHTS_NAME), metadata={"format": "pt", "model": model.config.name})
+        save_file(state, str(tmp / WEIGHTS_NAME),
+                  metadata={"format": "pt", "model": model.config.name, "resolution": str(model.config.resolution)})  # fmt: skip
         os.chmod(tmp / WEIGHTS_NAME, default_file_mode())  # safetensors writes 0600
     return directory
+
+
+def checkpoint_files(directory: str | os.PathLike | None, label: str = "--checkpoint") -> dict[str, Path]:
+    """The files a run reads from a checkpoint folder, by label, for :func:`fpdm_video.run_paths.check_run_paths`.
+
+    Only these two files are inputs: other files in the folder (a README, an evaluation) may be
+    written by other commands.
+    """
+    if directory is None:
+        return {}
+    return {f"{label} (config)": Path(directory) / CONFIG_NAME, f"{label} (weights)": Path(directory) / WEIGHTS_NAME}
 
 
 def load_config(directory: str | os.PathLike) -> FPDMConfig:
@@ -50,14 +62,41 @@ def load_config(directory: str | os.PathLike) -> FPDMConfig:
     if not path.is_file():
         raise CheckpointError(f"checkpoint {directory} is incomplete: {CONFIG_NAME} is missing")
     try:
-        return load_yaml(FPDMConfig, path)
+        config = load_yaml(FPDMConfig, path)
     except InputError as exc:
         raise CheckpointError(f"checkpoint config {path} is invalid: {exc}") from None
+    resolution = config.resolution
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 1:
+        raise CheckpointError(f"checkpoint config {path}: resolution must be a positive number of pixels, got {resolution!r}")
+    return config
+
+
+def check_resolution(model, metadata: dict[str, str], config_path: Path) -> None:
+    """Raise a :class:`CheckpointError` naming the field where ``resolution`` disagrees with the weights.
+
+    Convolutions do not fix an image size, so the weights' own size is read from what does: the
+    resolution saved in the weights' metadata (checkpoints written by this project), and the UNet's
+    ``sample_size`` (the latent side it was built for), and the UNet's downsampling, which the
+    latent side must divide (that it is a multiple of the VAE factor, the model checks as it is built).
+    """
+    resolution, factor = model.config.resolution, model.vae_factor
+    if "resolution" in metadata and metadata["resolution"] != str(resolution):
+        raise CheckpointError(f"{config_path}: resolution is {resolution} but the weights were saved at resolution "
+                              f"{metadata['resolution']}; set resolution: {metadata['resolution']}")  # fmt: skip
+    latent = resolution // factor
+    sample_size = getattr(model.denoiser.unet.config, "sample_size", None)
+    if isinstance(sample_size, int) and sample_size != latent:
+        raise CheckpointError(f"{config_path}: resolution {resolution} gives {latent}-pixel latents, but the UNet was "
+                              f"made for {sample_size} (unet.kwargs.sample_size), that is resolution {sample_size * factor}")  # fmt: skip
+    steps = 2 ** (len(model.denoiser.unet.config.block_out_channels) - 1)
+    if latent % steps:
+        raise CheckpointError(f"{config_path}: resolution {resolution} gives {latent}-pixel latents, which the UNet's "
+                              f"{steps}x downsampling cannot divide; use a multiple of {steps * factor}")  # fmt: skip
 
 
 def load_model(directory: str | os.PathLike, *, map_location: str | torch.device = "cpu"):
     """Build the FPDM of ``directory`` and load its weights (strict, shapes checked)."""
-    from safetensors import SafetensorError
+    from safetensors import SafetensorError, safe_open
     from safetensors.torch import load_file
 
     from fpdm_video.models.fpdm import FPDM
@@ -69,9 +108,15 @@ def load_model(directory: str | os.PathLike, *, map_location: str | torch.device
         raise CheckpointError(f"checkpoint {directory} is incomplete: {WEIGHTS_NAME} is missing")
     try:
         state = load_file(str(weights), device=str(map_location))
+        with safe_open(str(weights), "pt") as f:
+            metadata = f.metadata() or {}
     except (SafetensorError, OSError) as exc:
         raise CheckpointError(f"cannot read {weights}: {exc}") from None
-    model = FPDM(config, load_pretrained=False)
+    try:
+        model = FPDM(config, load_pretrained=False)
+    except ValueError as exc:  # the config cannot build a model
+        raise CheckpointError(f"checkpoint config {directory / CONFIG_NAME} is invalid: {exc}") from None
+    check_resolution(model, metadata, directory / CONFIG_NAME)
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]

@@ -43,11 +43,11 @@ class FPDM(nn.Module):
         self.vae.requires_grad_(False)
         unet = build_unet(config.unet, fused_dim=self.fusion.dim, load_pretrained=load_pretrained)
         self.denoiser = ConditionedUNet(unet, self.source_encoder.token_dim, config.pose_embedding, config.source_projection)
-        factor = 2 ** (len(self.vae.config.block_out_channels) - 1)
-        if config.resolution % factor:
-            raise ValueError(f"resolution {config.resolution} is not a multiple of the VAE factor {factor}")
+        self.vae_factor = 2 ** (len(self.vae.config.block_out_channels) - 1)  # pixels per latent
+        if config.resolution % self.vae_factor:
+            raise ValueError(f"resolution {config.resolution} is not a multiple of the VAE factor {self.vae_factor}")
         self.latent_channels = int(self.vae.config.latent_channels)
-        self.latent_size = config.resolution // factor
+        self.latent_size = config.resolution // self.vae_factor
         self.scaling_factor = float(config.vae.scaling_factor)
 
     @property

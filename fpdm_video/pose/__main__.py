@@ -19,10 +19,10 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from fpdm_video.atomic import check_writable_dir
 from fpdm_video.cli import run_guarded
 from fpdm_video.errors import InputError
 from fpdm_video.pose.sequence import PoseSequence
+from fpdm_video.run_paths import check_run_paths
 
 logger = logging.getLogger("fpdm_video.pose")
 
@@ -85,9 +85,7 @@ def run_extract(
     output = video.with_suffix(".pose") if output is None else output
     if output.suffix != ".pose":
         raise InputError(f"output {output} must end in .pose")
-    if output.is_dir():
-        raise InputError(f"output {output} is a folder; give a file name ending in .pose")
-    check_writable_dir(output.parent)
+    check_run_paths({"VIDEO": video}, {"-o": output})
     pose = extract_poses(video, fps=fps, progress=progress, chunk_size=chunk_size, max_frames=max_frames)
     write_pose(pose, output)
     logger.info("wrote %s", output)

@@ -35,6 +35,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 
 from fpdm_video.errors import InputError, PoseError, VideoReadError
+from fpdm_video.images import to_rgb8
 from fpdm_video.pose.sequence import HOLISTIC_COMPONENTS, PoseSequence
 from fpdm_video.video import PHOENIX_FPS, Clip, iter_video_chunks, probe
 
@@ -234,11 +235,13 @@ def extract_image_pose(
 def load_rgb_image(path: str | os.PathLike) -> np.ndarray:
     """An image file as (H, W, 3) uint8 RGB, upright according to its EXIF orientation."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"image {path} is a folder; give the path of a PNG or JPEG photo")
     if not path.is_file():
         raise InputError(f"image {path} does not exist; give the path of a PNG or JPEG photo")
     try:
         with Image.open(path) as im:
-            return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+            return to_rgb8(ImageOps.exif_transpose(im))
     except (UnidentifiedImageError, OSError) as exc:
         raise InputError(f"{path} is not a readable image ({exc}); give a PNG or JPEG photo") from None
 

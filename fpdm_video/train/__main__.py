@@ -28,9 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def body() -> int:
+        from fpdm_video.models.checkpoint import checkpoint_files
+        from fpdm_video.run_paths import check_run_paths
         from fpdm_video.train.loop import train
 
         config = load_train_config(args.config, args.stage, args.overrides)
+        check_run_paths({"--config": args.config, "data.root": config.data.root, "eval_root": config.eval_root,
+                         **checkpoint_files(config.init, "init")}, {"run_dir": config.stage_dir}, folders={"run_dir"})  # fmt: skip
         out = train(config, resume=not args.restart, progress=not args.quiet)
         logging.getLogger("fpdm_video.train").info("stage %s: outputs in %s", args.stage, out)
         return 0

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from fpdm_video.config import from_dict
+from fpdm_video.config import from_dict, read_yaml
 from fpdm_video.errors import InputError
 
 STAGES = ("vae", "fusion", "diffusion")
@@ -147,12 +147,7 @@ def merge_stage(data: dict, stage: str) -> dict:
 def load_train_config(path: str | os.PathLike, stage: str, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
     """The TrainConfig of ``stage`` from a training YAML, with "key=value" overrides applied."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError:
-        raise InputError(f"training config {path} does not exist") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"training config {path} is not valid YAML: {exc}") from None
+    data = read_yaml(path, "training config") or {}
     if not isinstance(data, dict):
         raise InputError(f"training config {path} must be a mapping")
     merged = merge_stage(data, stage)

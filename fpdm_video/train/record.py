@@ -109,6 +109,7 @@ def export_fp16(run: Path, out: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     from fpdm_video.cli import run_guarded
+    from fpdm_video.run_paths import check_run_paths
 
     parser = argparse.ArgumentParser(prog="python -m fpdm_video.train.record", description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", required=True, action="append",
@@ -123,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         missing = [str(r) for r in runs if not logged_stages([r])]
         if missing:
             raise InputError(f"no trained stage (no <stage>/log.csv) in run folder(s): {', '.join(missing)}")
+        names = ["loss_curves.png", "training_record.json"] + (["config.yaml", "model.safetensors"] if args.export else [])
+        check_run_paths({f"--run {r}": r for r in runs}, {f"--out ({n})": out / n for n in names})
         if args.export:
             export_fp16(runs[-1], out)
         out.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from fpdm_video.errors import VideoReadError
+from fpdm_video.images import to_rgb8
 from fpdm_video.video.types import Clip, VideoInfo
 
 FRAME_SUFFIXES = frozenset({".png", ".jpg", ".jpeg"})  # file suffixes taken as frames (any case)
@@ -79,7 +80,7 @@ def _load_rgb(path: Path, width: int, height: int) -> np.ndarray:
     """One frame file as (H, W, 3) uint8 RGB."""
     try:
         with Image.open(path) as im:
-            rgb = np.asarray(im.convert("RGB"))  # (H, W, 3)
+            rgb = to_rgb8(im)  # (H, W, 3)
     except (UnidentifiedImageError, OSError) as exc:
         raise VideoReadError(f"frame {path} cannot be decoded ({exc}); remove or replace it") from None
     if rgb.shape[:2] != (height, width):

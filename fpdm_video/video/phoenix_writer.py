@@ -11,10 +11,17 @@ the dataset loadable after a crash at any point:
    added (or the row of the same name replaced in place) and the whole file is written to a
    temporary name, flushed to disk and renamed over the old one.
 
-A crash between 1 and 2 leaves a folder without a row: :meth:`PhoenixWriter.is_complete` says
-False, so resumable jobs write it again (which replaces the folder). A crash inside 1 leaves a
-hidden ``.<name>.*.tmp`` folder, which :meth:`PhoenixWriter.recover` (run when a writer opens)
-removes. Writers of one root may run in several threads and processes (see ``phoenix_locks``).
+3. The clip folder carries the project's marker file (``.fpdm-partial``) from its first frame
+   until its row is written; then the marker is removed.
+
+A crash between 1 and 2 leaves a folder without a row, still marked: :meth:`PhoenixWriter.is_complete`
+says False, so resumable jobs write it again (which replaces the folder), and
+``recover(remove_orphans=True)`` may delete it. A folder without a row and without the marker was
+not made by this writer (a user's folder, a clip of another tool): it is reported, never deleted.
+A crash inside 1 leaves a hidden ``.<name>.<pid>-<hex>.tmp`` folder (see
+:mod:`fpdm_video.temp_names`), which :meth:`PhoenixWriter.recover` (run when a writer opens)
+removes once its process has ended. Writers of one root may run in several threads and processes
+(see ``phoenix_locks``).
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import numpy as np
 from PIL import Image
 
 from fpdm_video.atomic import atomic_dir, atomic_path, check_writable_dir
+from fpdm_video.temp_names import MARKER, is_project_temp, pid_alive, remove_stale
 from fpdm_video.errors import InputError, VideoReadError, VideoWriteError
 from fpdm_video.video.frames_dir import list_frame_files
 from fpdm_video.video.phoenix_corpus import CorpusFile, PhoenixSample, check_sample_fields, format_corpus
@@ -51,7 +59,8 @@ class RecoveryReport:
 
     removed: list[Path] = field(default_factory=list)  # temporary folders/files of interrupted writes, deleted
     restored: list[str] = field(default_factory=list)  # clips whose replaced folder was moved back in place
-    orphans: list[str] = field(default_factory=list)  # clip folders without a corpus row (deleted if asked)
+    orphans: list[str] = field(default_factory=list)  # clip folders without a corpus row
+    removed_orphans: list[str] = field(default_factory=list)  # of those, the ones this writer made, deleted when asked
 
 
 def iter_frame_batches(frames: FrameSource) -> Iterator[np.ndarray]:
@@ -100,17 +109,6 @@ def _write_corpus(path: Path, samples: list[PhoenixSample]) -> None:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
-
-
-def _temp_owner(entry_name: str) -> tuple[str, str] | None:
-    """(clip name, kind) of a hidden entry that ``atomic_dir`` leaves: ``.<name>.<rand>.tmp`` or ``.<name>.old``."""
-    if not entry_name.startswith("."):
-        return None
-    if entry_name.endswith(".tmp") and entry_name.count(".") >= 3:
-        return entry_name[1:-4].rsplit(".", 1)[0], "tmp"
-    if entry_name.endswith(".old") and len(entry_name) > 5:
-        return entry_name[1:-4], "old"
-    return None
 
 
 class PhoenixWriter:
@@ -189,7 +187,7 @@ class PhoenixWriter:
         self.samples()  # fail before writing frames if the existing corpus is malformed
         with file_lock(clip_lock_path(self.layout, self.split, name)):
             try:
-                with atomic_dir(sample.frames_dir) as tmp:
+                with atomic_dir(sample.frames_dir, keep_marker=True) as tmp:
                     count, width, height = write_png_frames(tmp, frames, self.compress_level)
             except VideoWriteError as exc:
                 raise VideoWriteError(f"clip {self.split}/{name}: {exc}") from None
@@ -200,6 +198,7 @@ class PhoenixWriter:
                 rows = [row for row in current if row.name != name]
                 rows.insert(index, sample)  # a replaced row keeps its place
                 _write_corpus(self.corpus_path, rows)
+            (sample.frames_dir / MARKER).unlink(missing_ok=True)  # the clip is complete
         logger.info("wrote %s/%s: %d frames %dx%d", self.split, name, count, width, height)
         return replace(sample, corpus=self.corpus_path, line=index + 2)
 
@@ -234,33 +233,38 @@ class PhoenixWriter:
 
         Removes the temporary folders and corpus files of interrupted writes, moves a clip folder
         back in place where a crash hit while it was being replaced, and lists clip folders that
-        have no corpus row (deleting them too with ``remove_orphans=True``). Each entry is handled
-        only if no writer holds its clip lock.
+        have no corpus row. ``remove_orphans=True`` deletes those of them that this writer made
+        (they carry its marker), never another folder. An entry is handled only when the process
+        named in its temporary name has ended and no writer holds its clip lock.
         """
         report = RecoveryReport()
         named = {row.name for row in self.samples()}
         for entry in sorted(p for p in self.split_dir.iterdir() if p.is_dir()):
-            owner = _temp_owner(entry.name)
-            if owner is None and (entry.name.startswith(".") or entry.name in named):
-                continue
-            name, kind = owner if owner is not None else (entry.name, None)
+            parsed = is_project_temp(entry)
+            if parsed is None and entry.name.startswith("."):
+                continue  # a hidden folder this project did not make
+            if parsed is not None and pid_alive(parsed.pid):
+                continue  # its writer is still at work
+            name, kind = (entry.name, None) if parsed is None else (parsed.target, parsed.kind)
+            if kind is None and name in named and not (entry / MARKER).exists():
+                continue  # a complete clip
             with file_lock(clip_lock_path(self.layout, self.split, name), blocking=False) as free:
                 if free:
                     self._recover_entry(entry, name, kind, remove_orphans, report)
         with file_lock(corpus_lock_path(self.layout, self.split)):
-            for tmp in self.corpus_path.parent.glob(f".{self.corpus_path.name}.*.tmp.csv"):
-                tmp.unlink(missing_ok=True)
-                report.removed.append(tmp)
+            report.removed.extend(remove_stale(self.corpus_path.parent))  # corpus files of dead writers
         if report.removed or report.restored or report.orphans:
+            kept = [o for o in report.orphans if o not in report.removed_orphans]
             logger.warning(
-                "split %s of %s: removed %d leftovers of interrupted writes, restored %s; %d clip folders "
-                "have no corpus row (add_clip writes them again, recover(remove_orphans=True) deletes them): %s",
+                "split %s of %s: removed %d leftovers of interrupted writes, restored %s; %d clip folders have no "
+                "corpus row (%d of this writer's deleted; add_clip writes them again), kept: %s",
                 self.split,
                 self.layout.root,
                 len(report.removed),
                 report.restored or "none",
                 len(report.orphans),
-                ", ".join(report.orphans[:5]) + (" ..." if len(report.orphans) > 5 else ""),
+                len(report.removed_orphans),
+                ", ".join(kept[:5]) + (" ..." if len(kept) > 5 else "") if kept else "none",
             )
         return report
 
@@ -274,8 +278,12 @@ class PhoenixWriter:
             report.removed.append(entry)
         elif kind == "old":
             os.replace(entry, target)
+            (target / MARKER).unlink(missing_ok=True)
             report.restored.append(name)
-        elif self._row(name) is None:  # look again: a writer may just have added it
+        elif self._row(name) is not None:  # a complete clip whose marker outlived a crash after its row
+            (entry / MARKER).unlink(missing_ok=True)
+        else:  # look again (above): a writer may just have added it
             report.orphans.append(name)
-            if remove_orphans:
+            if remove_orphans and (entry / MARKER).is_file():
                 shutil.rmtree(entry)
+                report.removed_orphans.append(name)

@@ -88,6 +88,8 @@ class VideoWriter:
     ``width``/``height`` default to the first frame's size. ``crf`` is libx264's constant rate
     factor (0-51, lower is better; ignored when ``lossless``). ``timestamps`` (seconds, one per
     frame to be written) keep variable frame rate timing; ``preset`` trades encoding speed for size.
+    ``atomic=False`` writes ``path`` itself, for a caller that already writes under a temporary
+    name and renames the result together with other files (:func:`fpdm_video.atomic.atomic_files`).
     """
 
     def __init__(
@@ -101,6 +103,7 @@ class VideoWriter:
         timestamps: Sequence[float] | np.ndarray | None = None,
         *,
         preset: str = "medium",
+        atomic: bool = True,
     ) -> None:
         self.path = Path(path)
         if self.path.suffix.lower() not in VIDEO_SUFFIXES:
@@ -121,12 +124,14 @@ class VideoWriter:
         self.times = None if timestamps is None else check_timestamps(timestamps)
         self.num_written = 0  # frames encoded so far
         self._stack = contextlib.ExitStack()
-        try:
-            self._tmp = self._stack.enter_context(atomic_path(self.path))
-        except InputError as exc:
-            raise VideoWriteError(f"cannot write {self.path}: {exc}") from None
         self._container: av.container.OutputContainer | None = None
         self._stream: av.video.stream.VideoStream | None = None
+        self._tmp = self.path  # atomic=False: the caller's own temporary file (see fpdm_video.atomic.atomic_files)
+        if atomic:
+            try:
+                self._tmp = self._stack.enter_context(atomic_path(self.path))
+            except InputError as exc:
+                raise VideoWriteError(f"cannot write {self.path}: {exc}") from None
 
     # -- context manager -------------------------------------------------------------------------
     def __enter__(self) -> VideoWriter:

@@ -28,11 +28,7 @@ logger = logging.getLogger(__name__)
 def evaluate_dataset(generated: str | os.PathLike, truth: str | os.PathLike, split: str = "test", *,
                      pose_fidelity: bool = False, progress: bool = True) -> tuple[dict, dict[str, dict[str, list[float]]]]:  # fmt: skip
     """(report, per-clip per-frame series) of the generated dataset against the ground truth."""
-    gen = {s.name: s for s in PhoenixDataset(generated).samples(split)}
-    ref = {s.name: s for s in PhoenixDataset(truth).samples(split)}
-    names = sorted(set(gen) & set(ref))
-    if not names:
-        raise InputError(f"no clip of split {split!r} has the same name in {generated} and {truth}")
+    gen, ref, names = matched_samples(generated, truth, split)
     clips, series = {}, {}
     pooled: dict[str, list[float]] = {}
     for name in tqdm(names, desc="clips", unit="clip", disable=not progress):
@@ -56,6 +52,16 @@ def evaluate_dataset(generated: str | os.PathLike, truth: str | os.PathLike, spl
         "per_clip": clips, "lpips_fid": LPIPS_FID,
     }  # fmt: skip
     return report, series
+
+
+def matched_samples(generated: str | os.PathLike, truth: str | os.PathLike, split: str) -> tuple[dict, dict, list[str]]:
+    """The samples of ``split`` in both datasets (by name) and the names they share, sorted; raises if none."""
+    gen = {s.name: s for s in PhoenixDataset(generated).samples(split)}
+    ref = {s.name: s for s in PhoenixDataset(truth).samples(split)}
+    names = sorted(set(gen) & set(ref))
+    if not names:
+        raise InputError(f"no clip of split {split!r} has the same name in {generated} and {truth}")
+    return gen, ref, names
 
 
 def _pose_fidelity(frames: np.ndarray, truth_root, split: str, name: str) -> dict:

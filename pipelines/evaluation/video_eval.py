@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -138,11 +137,16 @@ def raise_shape(a, b, pa, pb) -> None:
 
 
 def load_checkpoint(path: str | os.PathLike | None):
-    """The model whose encoder embeds frames for the identity metric (None: the embedded demo model if present)."""
+    """The model whose encoder embeds frames for the identity metric.
+
+    ``path`` None: the embedded demo model, or None when this installation has none. A ``path``
+    that is not a checkpoint is an error (it is never skipped silently).
+    """
     from fpdm_video.models.checkpoint import load_model
     from pipelines.transfer import default_checkpoint
 
-    path = Path(path) if path is not None else default_checkpoint()
-    if not path.is_dir():
-        return None
+    if path is None:
+        path = default_checkpoint()
+        if not path.is_dir():
+            return None
     return load_model(path)

@@ -81,7 +81,8 @@ def inference_timesteps(
     else:
         raise InputError(f"unknown timestep spacing {spacing!r}; use one of {', '.join(TIMESTEP_SPACINGS)}")
     if int(timesteps.max()) >= num_train_timesteps or int(timesteps.min()) < 0:
-        raise InputError(f"steps_offset={steps_offset} puts timesteps outside [0, {num_train_timesteps}); use 0 or 1")
+        raise InputError(f"steps={steps} with {spacing} spacing and steps_offset={steps_offset} puts timesteps outside "
+                         f"[0, {num_train_timesteps}); use fewer steps")  # fmt: skip
     return timesteps
 
 

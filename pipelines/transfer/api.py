@@ -17,12 +17,14 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from fpdm_video.atomic import atomic_files
 from fpdm_video.errors import CheckpointError, InputError
 from fpdm_video.geometry import SquareFit
-from fpdm_video.models.checkpoint import checkpoint_hash, load_model
+from fpdm_video.models.checkpoint import checkpoint_files, checkpoint_hash, load_model
+from fpdm_video.run_paths import RunPaths, check_run_paths
 from fpdm_video.pose import write_pose
 from fpdm_video.video import VideoWriter
-from pipelines.transfer.record import package_versions, sha256_of, sidecar_path, write_record
+from pipelines.transfer.record import package_versions, record_json, sha256_of, sidecar_path
 from pipelines.transfer.settings import TransferSettings
 from pipelines.transfer.signer import load_signer
 from pipelines.transfer.stages import (
@@ -61,6 +63,24 @@ def pick_dtype(dtype: str, device: torch.device) -> torch.dtype:
     if dtype not in DTYPES:
         raise InputError(f"dtype must be auto, fp32, bf16 or fp16, got {dtype!r}")
     return DTYPES[dtype]
+
+
+OUTPUT_SUFFIXES = (".mp4", ".mov", ".mkv")
+
+
+def check_paths(video, signer_image, output, *, checkpoint=None, poses=None, save_poses=None, comparison=None) -> RunPaths:
+    """The paths of one transfer, checked before any work (see :mod:`fpdm_video.run_paths`)."""
+    output = Path(output)
+    if Path(signer_image).is_dir():
+        raise InputError(f"--signer {signer_image} is a folder; give the path of a PNG or JPEG photo")
+    for label, path, suffixes in (("-o", output, OUTPUT_SUFFIXES), ("--comparison", comparison, OUTPUT_SUFFIXES),
+                                  ("--save-poses", save_poses, (".pose",))):  # fmt: skip
+        if path is not None and Path(path).suffix.lower() not in suffixes:
+            raise InputError(f"{label} {path} must end in {' or '.join(suffixes)}")
+    return check_run_paths(
+        {"INPUT": video, "--signer": signer_image, "--poses": poses, **checkpoint_files(checkpoint)},
+        {"-o": output, "record": sidecar_path(output), "--comparison": comparison, "--save-poses": save_poses},
+    )
 
 
 @dataclass
@@ -105,12 +125,20 @@ class SignerTransfer:
         progress: bool = True,
         argv: list[str] | None = None,
     ) -> TransferResult:
-        """Render ``video``'s signing (a video, frame folder or .pose file) as the person in ``signer_image``."""
+        """Render ``video``'s signing (a video, frame folder or .pose file) as the person in ``signer_image``.
+
+        Every path is checked before any work (:func:`check_paths`). The output video, its record
+        and the optional comparison and saved poses are written under temporary names and land
+        together at the end (:func:`fpdm_video.atomic.atomic_files`: the video last), so an error
+        or an interruption leaves none of them.
+        """
         settings = settings or TransferSettings()
         settings.check()
+        settings.check_for_model(self.model.noise_schedule)
         output = Path(output)
-        if output.suffix.lower() not in (".mp4", ".mov", ".mkv"):
-            raise InputError(f"output {output} must end in .mp4 (or .mov, .mkv)")
+        record_path = sidecar_path(output)
+        check_paths(video, signer_image, output, checkpoint=self.checkpoint, poses=poses, save_poses=save_poses,
+                    comparison=comparison)  # fmt: skip
         times: dict[str, float] = {}
         clock = time.perf_counter()
 
@@ -120,60 +148,61 @@ class SignerTransfer:
             times[name] = round(now - clock, 3)
             clock = now
 
-        spec = open_input(video, settings)
-        signer = load_signer(signer_image, spec.width, spec.height)
-        lap("reference")
-        raw = driving_poses(spec, poses, settings, progress=progress)
-        if save_poses is not None:
-            write_pose(raw, save_poses)
-        lap("poses")
-        target, fixes = prepare_poses(raw, signer.pose if settings.retarget else None)
-        stamps = output_timestamps(spec, raw, settings)
-        lap("repair_retarget")
+        with atomic_files(save_poses, comparison, record_path, output) as (poses_tmp, comparison_tmp, record_tmp, output_tmp):
+            spec = open_input(video, settings)
+            signer = load_signer(signer_image, spec.width, spec.height)
+            lap("reference")
+            raw = driving_poses(spec, poses, settings, progress=progress)
+            if poses_tmp is not None:
+                write_pose(raw, poses_tmp)
+            lap("poses")
+            target, fixes = prepare_poses(raw, signer.pose if settings.retarget else None)
+            stamps = output_timestamps(spec, raw, settings)
+            lap("repair_retarget")
 
-        fit = SquareFit(spec.width, spec.height, self.model.config.resolution)
-        chunks = sample_video(
-            self.model, source_tensor(signer.image, fit), pose_map_chunks(target, fit, settings.chunk_frames),
-            batch_size=settings.batch_size, steps=settings.steps, guidance=settings.guidance,
-            scheduler=settings.sampler, seed=settings.seed, output_fit=fit, progress=False,
-        )  # fmt: skip
-        written = self._encode(chunks, output, spec, stamps, target, fit, comparison, progress, times)
-        clock = time.perf_counter()
-
-        record = {
-            "input": {"path": str(spec.path), "sha256": sha256_of(spec.path), "kind": spec.kind},
-            "signer": {"path": str(signer_image), "sha256": sha256_of(signer_image), "crop": list(signer.crop),
-                       "missing_parts": signer.missing},  # fmt: skip
-            "poses_file": None if poses is None else {"path": str(poses), "sha256": sha256_of(poses)},
-            "checkpoint": {"path": str(self.checkpoint), "name": self.model.config.name, "sha256": self.checkpoint_sha256},
-            "settings": {**asdict(settings), "sampler": settings.sampler},
-            "device": str(self.device), "dtype": str(self.dtype).replace("torch.", ""),
-            "frames": written, "fps": spec.fps, "frame_range": [spec.start, spec.end],
-            "sizes": {"input": [spec.width, spec.height], "output": [spec.width, spec.height],
-                      "model": self.model.config.resolution},  # fmt: skip
-            "timestamps": "input's own (variable frame rate kept)" if stamps is not None else f"constant {spec.fps} fps",
-            "stage_seconds": times,
-            "frames_per_second": {k: round(written / v, 3) for k, v in times.items() if v > 0 and k in ("poses", "sampling_encoding")},
-            "no_person_frames": fixes.no_person,
-            "reused_pose": {str(k): v for k, v in fixes.reused.items()},
-            "pose_repair": fixes.repair_summary,
-            "retarget": {"on": settings.retarget, "ratios": fixes.retarget_ratios, "fallbacks": fixes.retarget_fallbacks},
-            "versions": package_versions(),
-            "argv": argv,
-        }  # fmt: skip
-        path = write_record(record, output)
-        return TransferResult(output=output, record_path=path, record=record, comparison=Path(comparison) if comparison else None)
+            fit = SquareFit(spec.width, spec.height, self.model.config.resolution)
+            chunks = sample_video(
+                self.model, source_tensor(signer.image, fit), pose_map_chunks(target, fit, settings.chunk_frames),
+                batch_size=settings.batch_size, steps=settings.steps, guidance=settings.guidance,
+                scheduler=settings.sampler, seed=settings.seed, output_fit=fit, progress=False,
+            )  # fmt: skip
+            written = self._encode(chunks, output_tmp, spec, stamps, target, fit, comparison_tmp, progress, times)
+            record = {
+                "input": {"path": str(spec.path), "sha256": sha256_of(spec.path), "kind": spec.kind},
+                "signer": {"path": str(signer_image), "sha256": sha256_of(signer_image), "crop": list(signer.crop),
+                           "missing_parts": signer.missing},  # fmt: skip
+                "poses_file": None if poses is None else {"path": str(poses), "sha256": sha256_of(poses)},
+                "checkpoint": {"path": str(self.checkpoint), "name": self.model.config.name, "sha256": self.checkpoint_sha256},
+                "settings": {**asdict(settings), "sampler": settings.sampler},
+                "device": str(self.device), "dtype": str(self.dtype).replace("torch.", ""),
+                "frames": written, "fps": spec.fps, "frame_range": [spec.start, spec.end],
+                "sizes": {"input": [spec.width, spec.height], "output": [spec.width, spec.height],
+                          "model": self.model.config.resolution},  # fmt: skip
+                "timestamps": "input's own (variable frame rate kept)" if stamps is not None else f"constant {spec.fps} fps",
+                "stage_seconds": times,
+                "frames_per_second": {k: round(written / v, 3) for k, v in times.items() if v > 0 and k in ("poses", "sampling_encoding")},
+                "no_person_frames": fixes.no_person,
+                "reused_pose": {str(k): v for k, v in fixes.reused.items()},
+                "pose_repair": fixes.repair_summary,
+                "retarget": {"on": settings.retarget, "ratios": fixes.retarget_ratios, "fallbacks": fixes.retarget_fallbacks},
+                "versions": package_versions(),
+                "argv": argv,
+            }  # fmt: skip
+            record_tmp.write_text(record_json(record))
+        return TransferResult(output=output, record_path=record_path, record=record,
+                              comparison=Path(comparison) if comparison else None)  # fmt: skip
 
     def _encode(self, chunks, output: Path, spec, stamps, target, fit: SquareFit, comparison, progress: bool, times: dict) -> int:
         """Write the output (and the comparison) chunk by chunk; returns the frame count."""
         started = time.perf_counter()
         written = 0
         with contextlib.ExitStack() as stack:
-            writer = stack.enter_context(VideoWriter(output, fps=spec.fps, width=spec.width, height=spec.height, timestamps=stamps))
+            writer = stack.enter_context(VideoWriter(output, fps=spec.fps, width=spec.width, height=spec.height,
+                                                     timestamps=stamps, atomic=False))  # fmt: skip
             side = None
             sources = None
             if comparison is not None:
-                side = stack.enter_context(VideoWriter(comparison, fps=spec.fps, timestamps=stamps))
+                side = stack.enter_context(VideoWriter(comparison, fps=spec.fps, timestamps=stamps, atomic=False))
                 sources = _frames_of(spec, target, fit) if spec.kind != "pose" else None
             bar = stack.enter_context(tqdm(total=spec.num_frames, desc="frames", unit="frame", disable=not progress))
             for frames in chunks:  # (b, H, W, 3) uint8

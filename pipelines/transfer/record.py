@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
 from importlib import metadata
 from pathlib import Path
 
-from fpdm_video.atomic import atomic_path
+from fpdm_video.strict_json import dumps
 
 PACKAGES = ("fpdm-video", "torch", "diffusers", "open_clip_torch", "mediapipe", "av", "numpy")
 
@@ -43,8 +42,6 @@ def sidecar_path(output: str | os.PathLike) -> Path:
     return Path(output).with_suffix(".json")
 
 
-def write_record(record: dict, output: str | os.PathLike) -> Path:
-    path = sidecar_path(output)
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(record, indent=2, default=str) + "\n")
-    return path
+def record_json(record: dict) -> str:
+    """The record as strict JSON (see :mod:`fpdm_video.strict_json`)."""
+    return dumps(record)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fpdm_video.config import NoiseScheduleConfig
 from fpdm_video.errors import InputError
+from pipelines.samplers import make_schedule
 
 SCHEDULERS = {"ddpm": "ddpm", "ddim": "ddim", "dpm": "dpmpp_2m"}  # CLI name -> sampler name
+GUIDANCE_RANGE = (1.0, 20.0)  # classifier-free guidance scales accepted (the paper uses 2; past ~10 colours saturate)
+SEED_MAX = 2**64 - 1  # torch.Generator takes 64-bit seeds
 
 
 @dataclass(frozen=True)
@@ -14,8 +18,8 @@ class TransferSettings:
     """How to render: sampling, frame range, retargeting."""
 
     steps: int = 20  # denoising steps per frame
-    guidance: float = 2.0  # 3-way classifier-free guidance scale (1: no guidance)
-    seed: int = 0  # seed of the noise shared by every frame
+    guidance: float = 2.0  # 3-way classifier-free guidance scale, 1 (no guidance) to 20
+    seed: int = 0  # seed of the noise shared by every frame, 0 to 2**64 - 1
     scheduler: str = "ddpm"  # "ddpm", "ddim" or "dpm" (DPM-Solver++ 2M)
     batch_size: int = 4  # frames denoised together
     start: int = 0  # first input frame
@@ -40,12 +44,19 @@ class TransferSettings:
             positive("max_frames")
         if self.scheduler not in SCHEDULERS:
             raise InputError(f"scheduler must be one of {', '.join(SCHEDULERS)}, got {self.scheduler!r}")
-        if not isinstance(self.guidance, (int, float)) or not self.guidance >= 1.0:
-            raise InputError(f"guidance must be a number of at least 1 (1 = no guidance), got {self.guidance!r}")
+        low, high = GUIDANCE_RANGE
+        if isinstance(self.guidance, bool) or not isinstance(self.guidance, (int, float)) or not low <= self.guidance <= high:
+            raise InputError(f"guidance must be a number from {low:g} (no guidance) to {high:g}, got {self.guidance!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= SEED_MAX:
+            raise InputError(f"seed must be an integer from 0 to 2**64 - 1, got {self.seed!r}")
         if isinstance(self.start, bool) or not isinstance(self.start, int) or self.start < 0:
             raise InputError(f"start must be a frame index of 0 or more, got {self.start!r}")
         if self.end is not None and (not isinstance(self.end, int) or self.end <= self.start):
             raise InputError(f"end must be a frame index after start ({self.start}), got {self.end!r}")
+
+    def check_for_model(self, noise_schedule: NoiseScheduleConfig) -> None:
+        """Raise unless the steps fit the model's noise schedule: its sampling schedule is built, and thrown away."""
+        make_schedule(noise_schedule, self.steps, noise_schedule.timestep_spacing)
 
     def frame_range(self, total: int) -> tuple[int, int]:
         """The [start, end) range of a ``total``-frame input these settings select."""

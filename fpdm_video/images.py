@@ -1,0 +1,52 @@
+"""Images of every mode that PIL opens, as (H, W, 3) uint8 RGB with the right range.
+
+``Image.convert("RGB")`` alone gets two kinds of image wrong: 16-bit greyscale (``I;16``, as in
+medical and scientific PNGs and TIFFs) is clipped at 255 and comes out nearly white, and images
+with transparency keep whatever colour lies under the transparent pixels. Here:
+
+- 16-bit greyscale (``I;16``, ``I;16B``, ``I;16L``, ``I;16N``) is scaled from 0..65535 to 0..255;
+- 32-bit integer greyscale (``I``) is taken as 8-bit when its values fit, else as 16-bit when they
+  fit, else scaled by its own maximum; float greyscale (``F``) as 0..1 when its values fit, else
+  as 0..255 (clipped);
+- transparency (``RGBA``, ``LA``, ``PA``, or a palette / greyscale image with a transparent colour)
+  is composited over white, the usual background of a portrait photo with its background cut out;
+- every other mode (``P``, ``CMYK``, ``1``, ``L``, ``YCbCr``, ``LAB``, ``HSV`` ...) goes through
+  PIL's own conversion.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+SIXTEEN_BIT = frozenset({"I;16", "I;16B", "I;16L", "I;16N"})
+BACKGROUND = (255, 255, 255)  # what transparent pixels become
+
+
+def _grey_scale(values: np.ndarray, mode: str) -> float:
+    """The value that maps to white for a greyscale image of ``mode``."""
+    if mode in SIXTEEN_BIT:
+        return 65535.0
+    top = float(values.max()) if values.size else 0.0
+    if mode == "F":
+        return 1.0 if top <= 1.0 else 255.0
+    if top <= 255:
+        return 255.0
+    return 65535.0 if top <= 65535 else top
+
+
+def _has_alpha(im: Image.Image) -> bool:
+    return im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info
+
+
+def to_rgb8(im: Image.Image) -> np.ndarray:
+    """``im`` of any mode as (H, W, 3) uint8 RGB (see the module docstring)."""
+    if im.mode in SIXTEEN_BIT or im.mode in ("I", "F"):
+        values = np.asarray(im).astype(np.float64)  # (H, W)
+        grey = np.clip(np.round(values / _grey_scale(values, im.mode) * 255.0), 0, 255).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
+    if _has_alpha(im):
+        rgba = im.convert("RGBA")
+        flat = Image.new("RGBA", rgba.size, (*BACKGROUND, 255))
+        return np.asarray(Image.alpha_composite(flat, rgba).convert("RGB"))
+    return np.asarray(im.convert("RGB"))
