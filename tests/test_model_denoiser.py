@@ -99,7 +99,7 @@ def test_mismatched_checkpoint_names_the_shapes(model, tmp_path):
     config = to_dict(model.config)
     config["combiner"]["hidden_dim"] = 48  # the weights were saved with 32
     (path / "config.yaml").write_text(__import__("yaml").safe_dump(config))
-    with pytest.raises(CheckpointError, match=r"shape mismatch.*expected \(48, 32\), found \(32, 32\)"):
+    with pytest.raises(CheckpointError, match=r"shape mismatch.*\(set by combiner\): the config gives \(48, 32\), the weights hold \(32, 32\)"):
         FPDM.from_pretrained(path)
 
 

@@ -139,3 +139,14 @@ def test_a_checkpoint_config_that_is_not_yaml(workspace, capsys):  # noqa: F811
     bad = _checkpoint_with(workspace, "bad", lambda text: text + "\nresolution: [32\n")
     refused(workspace, [workspace.video, "--signer", workspace.signer, "-o", workspace.root / "out.mp4"], capsys,
             "is not valid YAML at line", checkpoint=bad)
+
+
+def test_a_checkpoint_config_whose_shapes_differ_from_its_weights(workspace, capsys):  # noqa: F811
+    def wider_unet(text: str) -> str:
+        data = yaml.safe_load(text)
+        data["unet"]["kwargs"]["block_out_channels"] = [24, 32]  # the weights were saved with [16, 32]
+        return yaml.safe_dump(data, sort_keys=False)
+
+    bad = _checkpoint_with(workspace, "bad", wider_unet)
+    refused(workspace, [workspace.video, "--signer", workspace.signer, "-o", workspace.root / "out.mp4"], capsys,
+            "(set by unet.kwargs): the config gives", checkpoint=bad)

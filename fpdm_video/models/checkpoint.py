@@ -21,6 +21,15 @@ from fpdm_video.errors import CheckpointError, InputError
 
 CONFIG_NAME = "config.yaml"
 WEIGHTS_NAME = "model.safetensors"
+# tensor name prefix -> the config field that sets its shapes (for the messages of a mismatch)
+CONFIG_FIELD_OF = {"denoiser.pose_embedding": "pose_embedding", "denoiser.source_projection": "source_projection",
+                   "denoiser.unet": "unet.kwargs", "fusion.combiner": "combiner", "fusion.encoder": "fusion_encoder.tower",
+                   "source_encoder": "source_encoder", "vae": "vae.kwargs"}  # fmt: skip
+
+
+def config_field_of(key: str) -> str:
+    """The config field whose values set the shape of tensor ``key``."""
+    return next((field for prefix, field in CONFIG_FIELD_OF.items() if key.startswith(prefix + ".")), "the model size")
 
 
 def save_model(model, directory: str | os.PathLike, *, dtype: torch.dtype | None = None) -> Path:
@@ -120,8 +129,8 @@ def load_model(directory: str | os.PathLike, *, map_location: str | torch.device
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
-    wrong = [f"{k}: expected {tuple(expected[k].shape)}, found {tuple(state[k].shape)}"
-             for k in expected if k in state and state[k].shape != expected[k].shape]  # fmt: skip
+    wrong = [f"{k} (set by {config_field_of(k)}): the config gives {tuple(expected[k].shape)}, the weights hold "
+             f"{tuple(state[k].shape)}" for k in expected if k in state and state[k].shape != expected[k].shape]  # fmt: skip
     if missing or unexpected or wrong:
         parts = []
         if wrong:
