@@ -16,30 +16,13 @@ from pathlib import Path
 
 import torch
 
+from fpdm_video.models.params import part_counts
 from fpdm_video.models.registry import CONFIG_REGISTRY, build_model
 
 
-def count(module: torch.nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
-
-def part_counts(name: str) -> dict[str, int]:
+def sizes_counts(name: str) -> dict[str, int]:
     with torch.device("meta"):
-        model = build_model(name, load_pretrained=False)
-    unet = model.denoiser.unet
-    class_embedding = count(unet.class_embedding)
-    return {
-        "fusion_encoder": count(model.fusion.encoder),
-        "combiner": count(model.fusion.combiner),
-        "source_encoder": count(model.source_encoder),
-        "source_projection": count(model.denoiser.source_projection),
-        "pose_embedding": count(model.denoiser.pose_embedding),
-        "unet_without_class_embedding": count(unet) - class_embedding,
-        "unet_class_embedding": class_embedding,
-        "vae": count(model.vae),
-        "total": count(model),
-        "trainable_stage2": count(model.denoiser),
-    }
+        return part_counts(build_model(name, load_pretrained=False))
 
 
 def main() -> None:
@@ -49,7 +32,7 @@ def main() -> None:
     result = {
         "torch": torch.__version__,
         "python": platform.python_version(),
-        "sizes": {name: part_counts(name) for name in CONFIG_REGISTRY},
+        "sizes": {name: sizes_counts(name) for name in CONFIG_REGISTRY},
     }
     text = json.dumps(result, indent=2)
     print(text)

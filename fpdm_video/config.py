@@ -35,18 +35,37 @@ class VisionTowerConfig:
 
 
 @dataclass
+class HFVisionConfig:
+    """A Hugging Face transformers vision model (the official FPDM's encoders): pretrained, or built from its config.
+
+    Preprocessing follows the official code: the image is resized (bicubic, antialiased, no centre
+    crop) to ``image_size`` x ``image_size`` and normalised with the image processor's mean and std.
+    """
+
+    pretrained: str | None = None  # local folder or hub name for from_pretrained (e.g. openai/clip-vit-large-patch14)
+    architecture: str = "clip_with_projection"  # "clip_with_projection", "clip", "dinov2" or "auto" (see encoders_hf)
+    config: dict[str, Any] | None = None  # the transformers config as a dict: builds the model without weights
+    image_size: int | None = None  # input side; None: the model config's image_size (DINOv2 interpolates its positions)
+    mean: tuple[float, float, float] | None = None  # None: the image processor's, else the architecture's default
+    std: tuple[float, float, float] | None = None
+
+
+@dataclass
 class FusionEncoderConfig:
     """Stage 1 encoder E, shared by the source image and the target pose map."""
 
-    tower: VisionTowerConfig = field(default_factory=VisionTowerConfig)  # the open_clip vision tower
+    kind: str = "open_clip"  # "open_clip" (an open_clip tower) or "hf" (transformers CLIPVisionModelWithProjection, as the paper)
+    tower: VisionTowerConfig = field(default_factory=VisionTowerConfig)  # for kind "open_clip"
+    hf: HFVisionConfig | None = None  # for kind "hf": its image_embeds are e_img and e_pose
 
 
 @dataclass
 class SourceEncoderConfig:
     """Frozen encoder of the source image's patch tokens (the cross-attention context)."""
 
-    kind: str = "open_clip"  # "open_clip" (ViT tokens) or "timm" (e.g. DINOv2, as in the paper)
+    kind: str = "open_clip"  # "open_clip" (ViT tokens), "timm" (e.g. DINOv2) or "hf" (transformers DINOv2 / CLIP, as the paper)
     tower: VisionTowerConfig = field(default_factory=VisionTowerConfig)  # for kind "open_clip"
+    hf: HFVisionConfig | None = None  # for kind "hf": its last_hidden_state (CLS token kept, as the official code)
     timm_name: str | None = None  # timm model name for kind "timm", e.g. "vit_large_patch14_dinov2.lvd142m"
     timm_weights: str | None = None  # local weights file for the timm model (never downloaded)
     image_size: int = 224  # input side for kind "timm"
@@ -93,6 +112,8 @@ class UNetConfig:
     kwargs: dict[str, Any] = field(default_factory=dict)  # UNet2DConditionModel constructor arguments
     pretrained: str | None = None  # local diffusers folder or hub name of an SD 2.x UNet to start from
     subfolder: str | None = "unet"  # subfolder inside `pretrained`
+    class_embedding: str = "projection"  # fused embedding -> time embedding: "projection" (diffusers) or "mlp" (the official FPDM's)
+    class_hidden_dim: int = 768  # hidden width of the "mlp" class embedding (the official: 768)
 
 
 @dataclass

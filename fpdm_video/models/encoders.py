@@ -2,8 +2,9 @@
 
 Both take images as float (B, 3, H, W) in [0, 1]; each resizes to its tower's input size and applies
 its own normalisation. Towers come from open_clip (a named architecture such as ViT-L-14, or a small
-one built from scratch from CLIPVisionCfg fields) or, for source tokens, from timm (DINOv2, as in
-the paper). Pretrained weights load only from a tag or local file that the user gives.
+one built from scratch from CLIPVisionCfg fields), from timm (source tokens: DINOv2), or from Hugging
+Face transformers as the official FPDM uses them (:mod:`fpdm_video.models.encoders_hf`). The config's
+``kind`` chooses. Pretrained weights load only from a tag, folder or file that the user gives.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from fpdm_video.config import SourceEncoderConfig, VisionTowerConfig
+from fpdm_video.config import FusionEncoderConfig, SourceEncoderConfig, VisionTowerConfig
 from fpdm_video.errors import CheckpointError, InputError
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,23 @@ class TimmTokenEncoder(nn.Module):
         return tokens[:, getattr(self.model, "num_prefix_tokens", 0) :]
 
 
+def _hf_encoder(config, load_pretrained: bool, what: str) -> nn.Module:
+    from fpdm_video.models.encoders_hf import HFVisionEncoder
+
+    if config is None:
+        raise InputError(f"{what} kind 'hf' needs an `hf` section (pretrained folder or hub name, architecture)")
+    return HFVisionEncoder(config, load_pretrained=load_pretrained)
+
+
+def build_fusion_encoder(config: FusionEncoderConfig, *, load_pretrained: bool = True) -> nn.Module:
+    """Encoder E of stage 1: an open_clip tower or a transformers CLIP, both with ``embed`` and ``embed_dim``."""
+    if config.kind == "open_clip":
+        return ImageEncoder(config.tower, load_pretrained=load_pretrained)
+    if config.kind == "hf":
+        return _hf_encoder(config.hf, load_pretrained, "fusion encoder")
+    raise InputError(f"unknown fusion encoder kind {config.kind!r}; use 'open_clip' or 'hf'")
+
+
 class SourceTokenEncoder(nn.Module):
     """The frozen source encoder: images [0, 1] -> patch tokens (B, N, C_src)."""
 
@@ -135,12 +153,14 @@ class SourceTokenEncoder(nn.Module):
             self.encoder: nn.Module = ImageEncoder(copy.deepcopy(config.tower), load_pretrained=load_pretrained)
         elif config.kind == "timm":
             self.encoder = TimmTokenEncoder(config, load_pretrained=load_pretrained)
+        elif config.kind == "hf":
+            self.encoder = _hf_encoder(config.hf, load_pretrained, "source encoder")
         else:
-            raise InputError(f"unknown source encoder kind {config.kind!r}; use 'open_clip' or 'timm'")
+            raise InputError(f"unknown source encoder kind {config.kind!r}; use 'open_clip', 'timm' or 'hf'")
         self.token_dim = self.encoder.token_dim
         self.requires_grad_(False)
 
     def forward(self, images: Tensor) -> Tensor:
-        if isinstance(self.encoder, ImageEncoder):
-            return self.encoder(images)[1]
-        return self.encoder(images)
+        if isinstance(self.encoder, TimmTokenEncoder):
+            return self.encoder(images)
+        return self.encoder(images)[1]  # open_clip: patch tokens; transformers: last_hidden_state

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -31,14 +31,25 @@ class SourceEncoding:
     image_embedding: Tensor  # (B, D) e_img: the fusion encoder's embedding of the source image
 
 
+def _as_built(config: FPDMConfig, fusion_encoder: nn.Module, source_encoder: nn.Module) -> FPDMConfig:
+    """``config`` with each transformers encoder's config as built (its architecture, mean and std), so that a
+    saved checkpoint rebuilds it without the pretrained folder."""
+    fusion, source = config.fusion_encoder, config.source_encoder
+    if fusion.kind == "hf":
+        fusion = replace(fusion, hf=fusion_encoder.config)
+    if source.kind == "hf":
+        source = replace(source, hf=source_encoder.config)
+    return replace(config, fusion_encoder=fusion, source_encoder=source)
+
+
 class FPDM(nn.Module):
     """Fusion model + frozen source encoder + conditioned UNet + VAE."""
 
     def __init__(self, config: FPDMConfig, *, load_pretrained: bool = True) -> None:
         super().__init__()
-        self.config = config
         self.fusion = FusionModel(config.fusion_encoder, config.combiner, load_pretrained=load_pretrained)
         self.source_encoder = SourceTokenEncoder(config.source_encoder, load_pretrained=load_pretrained)
+        self.config = _as_built(config, self.fusion.encoder, self.source_encoder.encoder)
         self.vae = build_vae(config.vae, load_pretrained=load_pretrained)
         self.vae.requires_grad_(False)
         unet = build_unet(config.unet, fused_dim=self.fusion.dim, load_pretrained=load_pretrained)

@@ -1,6 +1,6 @@
 """Stage 1 of FPDM: the fusion embedding of a source image and a target pose.
 
-One encoder E (an open_clip vision tower) embeds both the source image and the rendered target
+One encoder E (an open_clip vision tower, or transformers' CLIP as in the paper) embeds both the source image and the rendered target
 pose map, with shared weights. The Combiner (CLIP4Cir style) fuses the two embeddings:
 
     a = dropout(ReLU(Linear(e_pose)))        b = dropout(ReLU(Linear(e_img)))
@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from fpdm_video.config import CombinerConfig, FusionEncoderConfig
-from fpdm_video.models.encoders import ImageEncoder
+from fpdm_video.models.encoders import build_fusion_encoder
 
 TEMPERATURE = 0.07
 L1_WEIGHT = 1e-4
@@ -60,7 +60,7 @@ class FusionModel(nn.Module):
 
     def __init__(self, encoder: FusionEncoderConfig, combiner: CombinerConfig, *, load_pretrained: bool = True) -> None:
         super().__init__()
-        self.encoder = ImageEncoder(encoder.tower, load_pretrained=load_pretrained)
+        self.encoder = build_fusion_encoder(encoder, load_pretrained=load_pretrained)
         self.dim = self.encoder.embed_dim
         self.combiner = Combiner(self.dim, combiner)
 

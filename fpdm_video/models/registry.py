@@ -4,17 +4,19 @@
 | --- | --- |
 | ``tiny`` | for tests: about 0.4M parameters at 32x32, milliseconds on CPU |
 | ``demo`` | small, trainable on a CPU or in ~30 GPU minutes, at 128x128 (VAE factor 4) |
-| ``sd21-256`` | the paper: SD 2.1 UNet and VAE, CLIP ViT-L/14 fusion encoder, ViT-L source tokens, 256x256 |
+| ``sd21-256`` | the paper, as the official code builds it: SD 2.1 UNet and VAE, transformers CLIP ViT-L/14 fusion encoder, DINOv2-L source tokens at 512 px, 256x256 |
 | ``sd21-512`` | the same at 512x512 |
 
-The SD 2.1 values are written out here from its public configuration (nothing is downloaded). The
-paper's model starts from pretrained SD 2.1 and CLIP weights: set ``unet.pretrained``,
-``vae.pretrained`` and the towers' ``pretrained`` to local paths (or hub names, online) for that.
-The SD 2.1 sizes use epsilon prediction and SD's noise schedule, as SD 2.1-base does, so that its
-weights fit; the demo size, trained from scratch, uses v-prediction with a zero terminal SNR. The
-SD 2.1 sizes' Combiner widths (projection 2048, hidden 4096 on D = 768) are of the CLIP4Cir scale
-(which uses 2560 / 5120 on RN50x4); the official FPDM values were not confirmed here, so treat them
-as this project's choice.
+The SD 2.1, CLIP ViT-L/14 (openai/clip-vit-large-patch14) and DINOv2-L (facebook/dinov2-large)
+values are written out here from their public configurations (nothing is downloaded), so these
+sizes build with random weights anywhere. The other parts follow the official FPDM code
+(dhlee-work/FPDM, its DeepFashion config): Combiner widths 768 / 768 on D = 768, the source
+projection 1024 -> 768 -> 1024 with dropout 0.2, the class embedding its two-layer MLP 768 -> 768 ->
+1280, and DINOv2 tokens at 512 px (36 x 36 patches + CLS). ``python -m fpdm_video.models init``
+fills them with pretrained SD 2.1, CLIP and DINOv2 weights from folders or hub names the user
+gives. The SD 2.1 sizes use epsilon prediction and SD's noise schedule, as SD 2.1-base does (``init``
+takes the prediction type of the SD folder it is given: the 768 model predicts v); the demo size,
+trained from scratch, uses v-prediction with a zero terminal SNR.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ import copy
 from collections.abc import Callable
 
 from fpdm_video.config import (
+    CLIP_MEAN,
+    CLIP_STD,
     CombinerConfig,
     FPDMConfig,
     FusionEncoderConfig,
+    HFVisionConfig,
     NoiseScheduleConfig,
     PoseEmbeddingConfig,
     SourceEncoderConfig,
@@ -105,15 +110,29 @@ def demo_config() -> FPDMConfig:
     )  # fmt: skip
 
 
+# openai/clip-vit-large-patch14's vision tower and facebook/dinov2-large, as transformers configs
+CLIP_VIT_L14 = dict(model_type="clip_vision_model", hidden_size=1024, intermediate_size=4096, projection_dim=768,
+                    num_hidden_layers=24, num_attention_heads=16, image_size=224, patch_size=14, hidden_act="quick_gelu",
+                    layer_norm_eps=1e-5)  # fmt: skip
+DINOV2_L = dict(model_type="dinov2", hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, mlp_ratio=4,
+                patch_size=14, image_size=518, layerscale_value=1.0, hidden_act="gelu", layer_norm_eps=1e-6, qkv_bias=True,
+                use_swiglu_ffn=False)  # fmt: skip
+OFFICIAL_SOURCE_SIZE = 512  # the official DeepFashion config's src_encoder_size
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
 def sd21_config(resolution: int) -> FPDMConfig:
-    """The paper's architecture: SD 2.1 UNet + VAE, CLIP ViT-L/14 fusion encoder, ViT-L/14 source tokens."""
+    """The paper's architecture as the official code builds it: SD 2.1 UNet + VAE, CLIP ViT-L/14 E, DINOv2-L tokens."""
     return FPDMConfig(
         name=f"sd21-{resolution}",
         resolution=resolution,
-        fusion_encoder=FusionEncoderConfig(tower=VisionTowerConfig(arch="ViT-L-14")),
-        combiner=CombinerConfig(projection_dim=2048, hidden_dim=4096),
-        source_encoder=SourceEncoderConfig(kind="open_clip", tower=VisionTowerConfig(arch="ViT-L-14")),
-        source_projection=SourceProjectionConfig(hidden_dim=1024),
+        fusion_encoder=FusionEncoderConfig(kind="hf", hf=HFVisionConfig(architecture="clip_with_projection",
+                                                                        config=dict(CLIP_VIT_L14), mean=CLIP_MEAN, std=CLIP_STD)),  # fmt: skip
+        combiner=CombinerConfig(projection_dim=768, hidden_dim=768),
+        source_encoder=SourceEncoderConfig(kind="hf", hf=HFVisionConfig(architecture="dinov2", config=dict(DINOV2_L),
+                                                                        image_size=OFFICIAL_SOURCE_SIZE, mean=IMAGENET_MEAN,
+                                                                        std=IMAGENET_STD)),  # fmt: skip
+        source_projection=SourceProjectionConfig(hidden_dim=768, dropout=0.2),
         pose_embedding=PoseEmbeddingConfig(block_out_channels=(16, 32, 96, 256)),
         vae=VAEConfig(
             kwargs=dict(
@@ -131,7 +150,9 @@ def sd21_config(resolution: int) -> FPDMConfig:
                 up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
                 cross_attention_dim=1024, attention_head_dim=(5, 10, 20, 20), use_linear_projection=True,
                 norm_num_groups=32, flip_sin_to_cos=True, freq_shift=0,
-            )
+            ),
+            class_embedding="mlp",
+            class_hidden_dim=768,
         ),
     )  # fmt: skip
 

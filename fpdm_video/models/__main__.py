@@ -1,0 +1,80 @@
+"""``python -m fpdm_video.models``: make checkpoints of this project's format from pretrained parts.
+
+    python -m fpdm_video.models init --size sd21-256 --sd SD --fusion-encoder CLIP --source-encoder DINO -o DIR
+
+``init`` builds the size with the Stable Diffusion folder's UNet, VAE and noise schedule, a
+transformers CLIP as the stage-1 encoder and a transformers DINOv2 (or CLIP) as the source encoder,
+each a local folder or a hub name (a hub name needs the files in the Hugging Face cache, or a
+network). It writes DIR (config.yaml + model.safetensors) and prints the parameters of each part.
+Bad input ends with one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from fpdm_video.cli import run_guarded
+from fpdm_video.errors import InputError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from fpdm_video.models.registry import CONFIG_REGISTRY
+
+    parser = argparse.ArgumentParser(prog="python -m fpdm_video.models", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    init = sub.add_parser("init", help="a starting checkpoint from pretrained SD, CLIP and DINOv2 parts")
+    init.add_argument("--size", required=True, choices=sorted(CONFIG_REGISTRY), help="model size (e.g. sd21-256)")
+    init.add_argument("--sd", required=True, help="Stable Diffusion 2.x diffusers folder or hub name (unet/, vae/, scheduler/)")
+    init.add_argument("--fusion-encoder", required=True, help="transformers CLIP folder or hub name (e.g. openai/clip-vit-large-patch14)")
+    init.add_argument("--source-encoder", required=True, help="transformers DINOv2 or CLIP folder or hub name (e.g. facebook/dinov2-large)")
+    init.add_argument("--source-size", type=int, help="input side of the source encoder (default: the size's; 512 for sd21-*)")
+    init.add_argument("-o", "--output", required=True, type=Path, help="checkpoint folder to write")
+    return parser
+
+
+def format_counts(counts: dict[str, int]) -> str:
+    width = max(len(k) for k in counts)
+    return "\n".join(f"{name:<{width}}  {value:>15,}" for name, value in counts.items())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    def body() -> None:
+        from fpdm_video.models.checkpoint import save_model
+        from fpdm_video.models.params import part_counts
+        from fpdm_video.models.pretrained_init import init_from_pretrained
+        from fpdm_video.run_paths import check_run_paths
+
+        if args.source_size is not None and args.source_size < 1:
+            raise InputError(f"--source-size must be a positive number of pixels, got {args.source_size}")
+        local = {k: v for k, v in (("--sd", args.sd), ("--fusion-encoder", args.fusion_encoder),
+                                   ("--source-encoder", args.source_encoder)) if Path(v).exists()}  # fmt: skip
+        check_run_paths(local, {"-o": args.output}, folders={"-o"})
+        check_replaceable(args.output)
+        model = init_from_pretrained(args.size, args.sd, args.fusion_encoder, args.source_encoder, args.source_size)
+        save_model(model, args.output)
+        print(format_counts(part_counts(model)))
+        logging.getLogger("fpdm_video.models").info("wrote %s", args.output)
+
+    return run_guarded(body)
+
+
+def check_replaceable(folder: Path) -> None:
+    """The checkpoint folder is written whole, replacing what is there: only a new, empty or checkpoint folder will do."""
+    from fpdm_video.models.checkpoint import CONFIG_NAME, WEIGHTS_NAME
+
+    if folder.is_dir():
+        other = sorted(p.name for p in folder.iterdir() if p.name not in (CONFIG_NAME, WEIGHTS_NAME))
+        if other:
+            raise InputError(f"-o {folder} holds other files ({', '.join(other[:3])}{' ...' if len(other) > 3 else ''}), "
+                             "which writing the checkpoint would delete; give a new folder")  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())
