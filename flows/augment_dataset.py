@@ -26,7 +26,7 @@ from flows.paths import confined, existing_file
 from flows.retry import retries
 from flows.steps import model_sha
 from fpdm_video.errors import InputError
-from fpdm_video.models.checkpoint import checkpoint_files
+from fpdm_video.models.checkpoint import checkpoint_files, resolve_checkpoint
 from fpdm_video.run_paths import check_run_paths
 from fpdm_video.video.phoenix_writer import PhoenixWriter
 from pipelines.transfer import TransferSettings, default_checkpoint
@@ -42,7 +42,7 @@ def augment_clip_flow(dataset: str, split: str, source: str, signer: str, output
                       seed: int = 0, scheduler: str = "ddpm", batch_size: int = 4, checkpoint: str | None = None) -> dict:  # fmt: skip
     """One (clip, signer) job: what ``augment-dataset`` fans out onto a work pool."""
     out = confined(output)
-    ckpt = str(existing_file(checkpoint, "checkpoint") if checkpoint else default_checkpoint())
+    ckpt = str(existing_file(resolve_checkpoint(checkpoint), "checkpoint") if checkpoint else default_checkpoint())
     settings = TransferSettings(steps=steps, guidance=guidance, seed=seed, scheduler=scheduler, batch_size=batch_size)
     settings.check()
     check_dataset_paths(str(existing_file(dataset, "dataset root")), [str(existing_file(signer, "signer photo"))], out, ckpt)
@@ -112,7 +112,7 @@ def augment_dataset(
         raise InputError(f"fan_out must be 'local' or 'deployment', got {fan_out!r}")
     if clips is not None and (not isinstance(clips, int) or clips < 1):
         raise InputError(f"clips must be a positive integer or None, got {clips!r}")
-    ckpt = str(existing_file(checkpoint, "checkpoint") if checkpoint else default_checkpoint())
+    ckpt = str(existing_file(resolve_checkpoint(checkpoint), "checkpoint") if checkpoint else default_checkpoint())
     settings = TransferSettings(steps=steps, guidance=guidance, seed=seed, scheduler=scheduler, batch_size=batch_size)
     settings.check()
     check_dataset_paths(root, photos, out, ckpt)

@@ -27,7 +27,7 @@ from flows.cache_keys import file_fingerprint, key_of
 from flows.paths import confined, existing_file, output_root
 from flows.retry import retries
 from fpdm_video.errors import InputError
-from fpdm_video.models.checkpoint import checkpoint_files, load_config
+from fpdm_video.models.checkpoint import checkpoint_files, resolve_checkpoint, load_config
 from fpdm_video.run_paths import check_run_paths
 from pipelines.transfer import TransferSettings, default_checkpoint
 from pipelines.transfer.record import package_versions, sha256_of, sidecar_path
@@ -105,7 +105,7 @@ def transfer_video(
     out = confined(output)
     if out.suffix.lower() != ".mp4":
         raise InputError(f"output {output!r} must end in .mp4")
-    ckpt = str(existing_file(checkpoint, "checkpoint") if checkpoint else default_checkpoint())
+    ckpt = str(existing_file(resolve_checkpoint(checkpoint), "checkpoint") if checkpoint else default_checkpoint())
     poses_path = str(existing_file(poses, "poses file")) if poses else None
     settings.check_for_model(load_config(ckpt).noise_schedule)
     check_run_paths({"video": video_path, "signer": signer_path, "poses": poses_path, **checkpoint_files(ckpt, "checkpoint")},

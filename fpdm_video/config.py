@@ -48,6 +48,9 @@ class HFVisionConfig:
     image_size: int | None = None  # input side; None: the model config's image_size (DINOv2 interpolates its positions)
     mean: tuple[float, float, float] | None = None  # None: the image processor's, else the architecture's default
     std: tuple[float, float, float] | None = None
+    # DINOv2 position embeddings at another input size: "transformers" (this version's own, bicubic to the grid) or
+    # "offset" (bicubic by the scale factor (n + 0.1) / N, as transformers 4.40, the official FPDM's, and DINO computed it)
+    position_interpolation: str = "transformers"
 
 
 @dataclass
@@ -130,6 +133,14 @@ class NoiseScheduleConfig:
 
 
 @dataclass
+class SamplingConfig:
+    """How the model samples unless told otherwise (the transfer's --steps and --guidance default to these)."""
+
+    steps: int = 20  # denoising steps (the paper: 20)
+    guidance: float = 2.0  # classifier-free guidance scale (the paper: 2)
+
+
+@dataclass
 class FPDMConfig:
     """A whole FPDM model: stage 1 fusion, stage 2 conditioned latent diffusion."""
 
@@ -143,6 +154,7 @@ class FPDMConfig:
     vae: VAEConfig = field(default_factory=VAEConfig)
     unet: UNetConfig = field(default_factory=UNetConfig)
     noise_schedule: NoiseScheduleConfig = field(default_factory=NoiseScheduleConfig)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
 
 
 # ---- plain data <-> dataclasses --------------------------------------------------------------

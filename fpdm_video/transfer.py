@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from fpdm_video.cli import run_guarded
@@ -23,10 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", type=Path, help="the signing to copy: a video file, a folder of PNG/JPEG frames, or a .pose file")
     p.add_argument("--signer", type=Path, required=True, help="photo of the new signer (upper body, hands visible if possible)")
     p.add_argument("-o", "--output", type=Path, help="output video; default: <input>__<signer>.mp4 in the working folder")
-    p.add_argument("--checkpoint", type=Path, help="FPDM checkpoint folder (config.yaml + model.safetensors); default: the embedded demo model")
+    p.add_argument("--checkpoint", type=Path, help="FPDM checkpoint: a folder (config.yaml + model.safetensors) or a Hugging Face hub name owner/name; default: the embedded demo model")
     g = p.add_argument_group("sampling")
-    g.add_argument("--steps", type=int, default=20, help="denoising steps per frame: fewer is faster, more is cleaner")
-    g.add_argument("--guidance", type=float, default=2.0, help="how strongly the pose and the signer's look are followed (1 = no guidance)")
+    g.add_argument("--steps", type=int, help="denoising steps per frame: fewer is faster, more is cleaner (default: the checkpoint's, 20 for the paper's and the demo)")
+    g.add_argument("--guidance", type=float, help="how strongly the pose and the signer's look are followed, 1 (none) to 20 (default: the checkpoint's, 2)")
     g.add_argument("--seed", type=int, default=0, help="noise seed; the same seed gives the same video")
     g.add_argument("--scheduler", choices=("ddpm", "ddim", "dpm"), default="ddpm", help="sampler (dpm = DPM-Solver++, good with fewer steps)")
     g.add_argument("--batch-size", type=int, default=4, help="frames rendered together (more is faster on a GPU, uses more memory)")
@@ -57,8 +58,10 @@ def run(argv: Sequence[str] | None = None):
     from pipelines.transfer import SignerTransfer, TransferSettings
     from pipelines.transfer.api import check_paths
 
+    defaults = TransferSettings()
     settings = TransferSettings(
-        steps=args.steps, guidance=args.guidance, seed=args.seed, scheduler=args.scheduler,
+        steps=defaults.steps if args.steps is None else args.steps,
+        guidance=defaults.guidance if args.guidance is None else args.guidance, seed=args.seed, scheduler=args.scheduler,
         batch_size=args.batch_size, start=args.start, end=args.end, max_frames=args.max_frames,
         retarget=not args.no_retarget,
     )  # fmt: skip
@@ -67,6 +70,9 @@ def run(argv: Sequence[str] | None = None):
     check_paths(args.input, args.signer, output, checkpoint=args.checkpoint, poses=args.poses, save_poses=args.save_poses,
                 comparison=args.comparison)  # before the model loads; transfer() checks again, with the model's files  # fmt: skip
     runner = SignerTransfer.from_pretrained(args.checkpoint, device=args.device, dtype=args.dtype)
+    own = runner.model.config.sampling  # what the checkpoint samples with unless told otherwise
+    settings = replace(settings, steps=own.steps if args.steps is None else args.steps,
+                       guidance=own.guidance if args.guidance is None else args.guidance)  # fmt: skip
     result = runner.transfer(
         args.input, args.signer, output, settings=settings, poses=args.poses, save_poses=args.save_poses,
         comparison=args.comparison, progress=not args.quiet, argv=list(sys.argv if argv is None else argv),

@@ -1,12 +1,19 @@
 """``python -m fpdm_video.models``: make checkpoints of this project's format from pretrained parts.
 
     python -m fpdm_video.models init --size sd21-256 --sd SD --fusion-encoder CLIP --source-encoder DINO -o DIR
+    python -m fpdm_video.models import-official --diffusion STAGE2.ckpt [--fusion STAGE1.ckpt] [--sd SD] -o DIR
 
 ``init`` builds the size with the Stable Diffusion folder's UNet, VAE and noise schedule, a
 transformers CLIP as the stage-1 encoder and a transformers DINOv2 (or CLIP) as the source encoder,
 each a local folder or a hub name (a hub name needs the files in the Hugging Face cache, or a
 network). It writes DIR (config.yaml + model.safetensors) and prints the parameters of each part.
-Bad input ends with one line on stderr and exit code 2.
+
+``import-official`` converts the official release's Lightning checkpoints (dhlee-work/FPDM) into
+DIR, reading them without running any of their code (fpdm_video.models.official.reader). The
+config comes from their hyper-parameters; ``--sd``, ``--fusion-encoder`` and ``--source-encoder``
+give the folders whose configs (scheduler, UNet, VAE, encoders) the official model was built from,
+needed only when its hyper-parameters name models other than the published SD 2.1, CLIP ViT-L/14
+and DINOv2-L. Bad input ends with one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -33,6 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--source-encoder", required=True, help="transformers DINOv2 or CLIP folder or hub name (e.g. facebook/dinov2-large)")
     init.add_argument("--source-size", type=int, help="input side of the source encoder (default: the size's; 512 for sd21-*)")
     init.add_argument("-o", "--output", required=True, type=Path, help="checkpoint folder to write")
+    imp = sub.add_parser("import-official", help="convert the official FPDM checkpoints (Lightning .ckpt) to this project's format")
+    imp.add_argument("--diffusion", required=True, type=Path, help="the official stage-2 checkpoint (.ckpt)")
+    imp.add_argument("--fusion", type=Path, help="the official stage-1 checkpoint (.ckpt); checked against stage 2's fusion model")
+    imp.add_argument("--sd", help="the Stable Diffusion folder the official model started from (default: the published SD 2.1 configs)")
+    imp.add_argument("--fusion-encoder", help="the CLIP folder it used (default: the published openai/clip-vit-large-patch14 config)")
+    imp.add_argument("--source-encoder", help="the DINOv2 folder it used (default: the published facebook/dinov2-large config)")
+    imp.add_argument("-o", "--output", required=True, type=Path, help="checkpoint folder to write")
     return parser
 
 
@@ -46,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     def body() -> None:
+        if args.command == "import-official":
+            return import_official(args)
         from fpdm_video.models.checkpoint import save_model
         from fpdm_video.models.params import part_counts
         from fpdm_video.models.pretrained_init import init_from_pretrained
@@ -63,6 +79,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("fpdm_video.models").info("wrote %s", args.output)
 
     return run_guarded(body)
+
+
+def import_official(args: argparse.Namespace) -> None:
+    from fpdm_video.models.checkpoint import save_model
+    from fpdm_video.models.official.convert import convert_official
+    from fpdm_video.models.params import part_counts
+    from fpdm_video.run_paths import check_run_paths
+
+    inputs = {"--diffusion": args.diffusion, "--fusion": args.fusion,
+              **{k: v for k, v in (("--sd", args.sd), ("--fusion-encoder", args.fusion_encoder),
+                                   ("--source-encoder", args.source_encoder)) if v is not None and Path(v).exists()}}  # fmt: skip
+    check_run_paths(inputs, {"-o": args.output}, folders={"-o"})
+    check_replaceable(args.output)
+    model, report = convert_official(args.diffusion, args.fusion, sd=args.sd, fusion_encoder=args.fusion_encoder,
+                                     source_encoder=args.source_encoder)  # fmt: skip
+    save_model(model, args.output)
+    config = model.config
+    print(f"converted {report.mapped} tensors; dropped " + ", ".join(f"{len(v)} {k}" for k, v in report.dropped.items()))
+    print(f"stage 1: {report.stage1}")
+    print(f"canvas {config.resolution}x{config.resolution}, class embedding {config.unet.class_embedding}, "
+          f"prediction {config.noise_schedule.prediction_type}, source tokens at {config.source_encoder.hf.image_size} px, "
+          f"default steps {config.sampling.steps} and guidance {config.sampling.guidance}")  # fmt: skip
+    print(format_counts(part_counts(model)))
+    logging.getLogger("fpdm_video.models").info("wrote %s", args.output)
 
 
 def check_replaceable(folder: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
 import torch
@@ -49,6 +50,27 @@ def save_model(model, directory: str | os.PathLike, *, dtype: torch.dtype | None
                   metadata={"format": "pt", "model": model.config.name, "resolution": str(model.config.resolution)})  # fmt: skip
         os.chmod(tmp / WEIGHTS_NAME, default_file_mode())  # safetensors writes 0600
     return directory
+
+
+HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")  # owner/name, as on the Hugging Face hub
+
+
+def resolve_checkpoint(name: str | os.PathLike) -> Path:
+    """A checkpoint folder: the path itself, or a Hugging Face hub model ``owner/name``, found through the hub's cache.
+
+    A hub name downloads its config.yaml and model.safetensors when there is a network and they are not
+    cached yet; offline (``HF_HUB_OFFLINE=1``, or no network) only the cache is read.
+    """
+    path = Path(name).expanduser()
+    if path.exists() or not HUB_NAME.match(str(name)):
+        return path
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(str(name), allow_patterns=[CONFIG_NAME, WEIGHTS_NAME, "README.md"]))
+    except Exception as exc:  # noqa: BLE001 - the hub client raises many kinds (offline, not found, no network)
+        raise CheckpointError(f"checkpoint {name} is neither a folder nor a model found on the Hugging Face hub or in its cache "
+                              f"({type(exc).__name__}); give a folder, or fetch it first: huggingface-cli download {name}") from None  # fmt: skip
 
 
 def checkpoint_files(directory: str | os.PathLike | None, label: str = "--checkpoint") -> dict[str, Path]:
@@ -110,7 +132,7 @@ def load_model(directory: str | os.PathLike, *, map_location: str | torch.device
 
     from fpdm_video.models.fpdm import FPDM
 
-    directory = Path(directory)
+    directory = resolve_checkpoint(directory)
     config = load_config(directory)
     weights = directory / WEIGHTS_NAME
     if not weights.is_file():

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
+import types
 from dataclasses import replace
 
 import torch
@@ -115,6 +117,30 @@ def build_hf_model(config: HFVisionConfig, *, load_pretrained: bool = True) -> n
     return model_cls(config_cls.from_dict(data))
 
 
+def offset_position_interpolation(embeddings: nn.Module, tokens: Tensor, height: int, width: int) -> Tensor:
+    """DINOv2's position embeddings for a ``height`` x ``width`` input, as transformers 4.40 (and DINO) computed them.
+
+    The N x N grid of learnt patch positions is resized bicubically by the scale factor
+    ``(n + 0.1) / N``, n being the input's patches per side; the 0.1 keeps the output size from
+    rounding down (DINO's issue 8). Newer transformers resize to the size n directly, which samples
+    the grid at slightly other places: 0.013 max difference at 512 px (DINOv2-L's N = 37). The
+    official FPDM ran with the older way.
+    """
+    positions = embeddings.position_embeddings  # (1, 1 + N*N, C)
+    if tokens.shape[1] - 1 == positions.shape[1] - 1 and height == width:
+        return positions
+    cls_position, grid = positions[:, :1], positions[:, 1:]
+    side = int(round(math.sqrt(grid.shape[1])))
+    patch = embeddings.config.patch_size
+    rows, cols = height // patch, width // patch
+    grid = grid.reshape(1, side, side, -1).permute(0, 3, 1, 2)  # (1, C, N, N)
+    resized = F.interpolate(grid.float(), scale_factor=((rows + 0.1) / side, (cols + 0.1) / side), mode="bicubic",
+                            align_corners=False).to(positions.dtype)  # fmt: skip
+    if resized.shape[-2:] != (rows, cols):
+        raise ValueError(f"position grid came out {tuple(resized.shape[-2:])}, expected {(rows, cols)}")
+    return torch.cat([cls_position, resized.permute(0, 2, 3, 1).reshape(1, rows * cols, -1)], dim=1)
+
+
 class HFVisionEncoder(nn.Module):
     """A transformers vision model behind this project's encoder interface.
 
@@ -130,6 +156,13 @@ class HFVisionEncoder(nn.Module):
             resolved = replace(resolved, mean=resolved.mean or mean, std=resolved.std or std)
         self.config = resolved  # what a checkpoint needs to rebuild this encoder
         self.model = build_hf_model(resolved, load_pretrained=load_pretrained)
+        if resolved.position_interpolation not in ("transformers", "offset"):
+            raise InputError(f"position_interpolation must be 'transformers' or 'offset', got {resolved.position_interpolation!r}")
+        if resolved.position_interpolation == "offset":
+            if resolved.architecture != "dinov2":
+                raise InputError("position_interpolation 'offset' is DINOv2's; use 'transformers' for other encoders")
+            embeddings = self.model.embeddings
+            embeddings.interpolate_pos_encoding = types.MethodType(offset_position_interpolation, embeddings)
         hf = self.model.config
         own_size = int(getattr(hf, "image_size", 224))
         self.image_size = int(resolved.image_size or own_size)
@@ -156,3 +189,25 @@ class HFVisionEncoder(nn.Module):
 
     def embed(self, images: Tensor) -> Tensor:
         return self.forward(images)[0]
+
+
+def in_current_names(model: nn.Module, state: dict[str, Tensor]) -> dict[str, Tensor]:
+    """``state`` (weights of ``model``'s architecture, saved by any transformers version) under this version's names.
+
+    transformers renames some weights between versions (DINOv2's ``attention.attention.query`` became
+    ``attention.q_proj`` in 5.x) and converts old names as it loads a folder; so the weights go through
+    a temporary folder and ``from_pretrained``. Anything it could not place is a :class:`CheckpointError`.
+    """
+    import tempfile
+
+    from safetensors.torch import save_file
+
+    with tempfile.TemporaryDirectory(prefix="fpdm-hf-") as tmp:
+        model.config.save_pretrained(tmp)
+        save_file({k: v.detach().clone().contiguous() for k, v in state.items()}, f"{tmp}/model.safetensors", metadata={"format": "pt"})
+        loaded, info = type(model).from_pretrained(tmp, dtype=torch.float32, output_loading_info=True)
+    problems = {k: v for k, v in info.items() if v and k in ("missing_keys", "unexpected_keys", "mismatched_keys")}
+    if problems:
+        raise CheckpointError(f"the {type(model).__name__} weights do not fit its config: "
+                              + "; ".join(f"{k}: {sorted(v)[:4]}" for k, v in problems.items()))  # fmt: skip
+    return loaded.state_dict()

@@ -68,11 +68,13 @@ def pretrained_config(size: str, sd: str, fusion_encoder: str, source_encoder: s
     vae = _sd_config(sd, "vae")
     source_hf = base.source_encoder.hf if base.source_encoder.kind == "hf" else None
     size_of_source = source_size or (source_hf.image_size if source_hf is not None else None)
+    arch = source_architecture(source_encoder)
+    interpolation = "offset" if arch == "dinov2" else "transformers"  # DINOv2 positions as the official environment resized them
     return replace(
         base,
         fusion_encoder=FusionEncoderConfig(kind="hf", hf=HFVisionConfig(pretrained=fusion_encoder, architecture="clip_with_projection")),
         source_encoder=SourceEncoderConfig(kind="hf", hf=HFVisionConfig(pretrained=source_encoder, image_size=size_of_source,
-                                                                        architecture=source_architecture(source_encoder))),  # fmt: skip
+                                                                        architecture=arch, position_interpolation=interpolation)),  # fmt: skip
         vae=replace(copy.deepcopy(base.vae), pretrained=sd, subfolder="vae",
                     scaling_factor=float(vae.get("scaling_factor", base.vae.scaling_factor))),  # fmt: skip
         unet=replace(copy.deepcopy(base.unet), pretrained=sd, subfolder="unet"),

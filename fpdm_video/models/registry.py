@@ -131,7 +131,7 @@ def sd21_config(resolution: int) -> FPDMConfig:
         combiner=CombinerConfig(projection_dim=768, hidden_dim=768),
         source_encoder=SourceEncoderConfig(kind="hf", hf=HFVisionConfig(architecture="dinov2", config=dict(DINOV2_L),
                                                                         image_size=OFFICIAL_SOURCE_SIZE, mean=IMAGENET_MEAN,
-                                                                        std=IMAGENET_STD)),  # fmt: skip
+                                                                        std=IMAGENET_STD, position_interpolation="offset")),  # fmt: skip
         source_projection=SourceProjectionConfig(hidden_dim=768, dropout=0.2),
         pose_embedding=PoseEmbeddingConfig(block_out_channels=(16, 32, 96, 256)),
         vae=VAEConfig(

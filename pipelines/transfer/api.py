@@ -20,7 +20,7 @@ from tqdm import tqdm
 from fpdm_video.atomic import atomic_files
 from fpdm_video.errors import CheckpointError, InputError
 from fpdm_video.geometry import SquareFit
-from fpdm_video.models.checkpoint import checkpoint_files, checkpoint_hash, load_model
+from fpdm_video.models.checkpoint import checkpoint_files, checkpoint_hash, load_model, resolve_checkpoint
 from fpdm_video.run_paths import RunPaths, check_run_paths
 from fpdm_video.pose import write_pose
 from fpdm_video.video import VideoWriter
@@ -103,7 +103,7 @@ class SignerTransfer:
 
     @classmethod
     def from_pretrained(cls, checkpoint: str | os.PathLike | None = None, device: str = "auto", dtype: str = "auto") -> SignerTransfer:
-        path = Path(checkpoint) if checkpoint is not None else default_checkpoint()
+        path = resolve_checkpoint(checkpoint) if checkpoint is not None else default_checkpoint()
         if checkpoint is None and not path.is_dir():
             raise CheckpointError(f"the embedded demo model is missing from this installation ({path}); pass --checkpoint DIR")
         dev = pick_device(device)
