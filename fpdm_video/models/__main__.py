@@ -62,47 +62,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     def body() -> None:
         if args.command == "import-official":
             return import_official(args)
-        from fpdm_video.models.checkpoint import save_model
-        from fpdm_video.models.params import part_counts
         from fpdm_video.models.pretrained_init import init_from_pretrained
-        from fpdm_video.run_paths import check_run_paths
 
         if args.source_size is not None and args.source_size < 1:
             raise InputError(f"--source-size must be a positive number of pixels, got {args.source_size}")
-        local = {k: v for k, v in (("--sd", args.sd), ("--fusion-encoder", args.fusion_encoder),
-                                   ("--source-encoder", args.source_encoder)) if Path(v).exists()}  # fmt: skip
-        check_run_paths(local, {"-o": args.output}, folders={"-o"})
-        check_replaceable(args.output)
+        check_output(args, {})
         model = init_from_pretrained(args.size, args.sd, args.fusion_encoder, args.source_encoder, args.source_size)
-        save_model(model, args.output)
-        print(format_counts(part_counts(model)))
-        logging.getLogger("fpdm_video.models").info("wrote %s", args.output)
+        save_and_count(model, args.output)
 
     return run_guarded(body)
 
 
-def import_official(args: argparse.Namespace) -> None:
-    from fpdm_video.models.checkpoint import save_model
-    from fpdm_video.models.official.convert import convert_official
-    from fpdm_video.models.params import part_counts
+def check_output(args: argparse.Namespace, inputs: dict) -> None:
+    """Before any work: the output folder against the inputs (those of the parts that are local folders too)."""
     from fpdm_video.run_paths import check_run_paths
 
-    inputs = {"--diffusion": args.diffusion, "--fusion": args.fusion,
-              **{k: v for k, v in (("--sd", args.sd), ("--fusion-encoder", args.fusion_encoder),
-                                   ("--source-encoder", args.source_encoder)) if v is not None and Path(v).exists()}}  # fmt: skip
-    check_run_paths(inputs, {"-o": args.output}, folders={"-o"})
+    parts = {k: v for k, v in (("--sd", args.sd), ("--fusion-encoder", args.fusion_encoder), ("--source-encoder", args.source_encoder))
+             if v is not None and Path(v).exists()}  # fmt: skip
+    check_run_paths({**inputs, **parts}, {"-o": args.output}, folders={"-o"})
     check_replaceable(args.output)
+
+
+def save_and_count(model, output: Path) -> None:
+    from fpdm_video.models.checkpoint import save_model
+    from fpdm_video.models.params import part_counts
+
+    save_model(model, output)
+    print(format_counts(part_counts(model)))
+    logging.getLogger("fpdm_video.models").info("wrote %s", output)
+
+
+def import_official(args: argparse.Namespace) -> None:
+    from fpdm_video.models.official.convert import convert_official
+
+    check_output(args, {"--diffusion": args.diffusion, "--fusion": args.fusion})
     model, report = convert_official(args.diffusion, args.fusion, sd=args.sd, fusion_encoder=args.fusion_encoder,
                                      source_encoder=args.source_encoder)  # fmt: skip
-    save_model(model, args.output)
     config = model.config
     print(f"converted {report.mapped} tensors; dropped " + ", ".join(f"{len(v)} {k}" for k, v in report.dropped.items()))
     print(f"stage 1: {report.stage1}")
     print(f"canvas {config.resolution}x{config.resolution}, class embedding {config.unet.class_embedding}, "
           f"prediction {config.noise_schedule.prediction_type}, source tokens at {config.source_encoder.hf.image_size} px, "
           f"default steps {config.sampling.steps} and guidance {config.sampling.guidance}")  # fmt: skip
-    print(format_counts(part_counts(model)))
-    logging.getLogger("fpdm_video.models").info("wrote %s", args.output)
+    save_and_count(model, args.output)
 
 
 def check_replaceable(folder: Path) -> None:
