@@ -36,7 +36,7 @@ from fpdm_video.data.synthetic_dataset import IDENTITY_STRIDE, render_clip, rend
 from fpdm_video.data.synthetic_identity import sample_identity
 from fpdm_video.data.synthetic_motion import generate_motion, reference_pose
 from fpdm_video.data.synthetic_proportions import apply_proportions
-from fpdm_video.geometry import SquareFit
+from fpdm_video.geometry import CanvasFit
 from fpdm_video.metrics.image import moving_mask, psnr, ssim
 from fpdm_video.metrics.temporal import flicker, warping_error
 from fpdm_video.models.checkpoint import load_model
@@ -81,7 +81,7 @@ def make_cases(count: int, frames: int, width: int, height: int, seed: int = 2) 
 
 def run_setting(model, case: Case, *, steps=20, guidance=2.0, scheduler="ddpm", noise="fixed", retarget_on=True) -> np.ndarray:
     h, w = case.truth.shape[1:3]
-    fit = SquareFit(w, h, model.config.resolution)
+    fit = CanvasFit.of(w, h, model.config.resolution)
     pose = retarget(case.driving_pose, case.reference_pose) if retarget_on else case.driving_pose
     source = source_tensor(case.reference, fit)
     maps = torch.from_numpy(render_pose_maps(pose, model.config.resolution, fit=fit))

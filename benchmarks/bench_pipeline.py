@@ -26,7 +26,7 @@ import torch
 
 from bench_sampler import device_name, git_commit
 from fpdm_video.atomic import atomic_path
-from fpdm_video.geometry import SquareFit
+from fpdm_video.geometry import CanvasFit
 from fpdm_video.pose.extract import extract_poses
 from fpdm_video.video import VideoWriter
 from pipelines.transfer import SignerTransfer, TransferSettings
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> dict:
     frames = timed("decode", lambda: [f for clip in input_chunks(spec, settings.chunk_frames) for f in clip.frames])
     poses = timed("pose_extraction", lambda: extract_poses(input_chunks(spec, settings.chunk_frames), progress=False))
     target, _ = timed("repair_retarget", lambda: prepare_poses(poses, signer.pose))
-    fit = SquareFit(spec.width, spec.height, runner.model.config.resolution)
+    fit = CanvasFit.of(spec.width, spec.height, runner.model.config.resolution)
     maps = timed("pose_maps", lambda: torch.cat(list(pose_map_chunks(target, fit, settings.chunk_frames))))
     outputs = timed("sampling", lambda: np.concatenate(list(sample_video(
         runner.model, source_tensor(signer.image, fit), maps, batch_size=settings.batch_size, steps=settings.steps,

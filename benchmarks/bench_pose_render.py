@@ -31,7 +31,7 @@ import PIL
 from PIL import Image, ImageDraw
 
 from fpdm_video.atomic import atomic_path
-from fpdm_video.geometry import SquareFit
+from fpdm_video.geometry import CanvasFit
 from fpdm_video.pose import load_holistic
 from fpdm_video.pose.render import RenderStyle, iter_pose_images, render_pose_maps
 from fpdm_video.pose.sequence import PoseSequence
@@ -45,7 +45,7 @@ DEFAULT_POSE = Path(os.environ.get("FPDM_SHARED_DATA", REPO.parent / "shared" / 
 
 def render_pil(pose: PoseSequence, size: int, style: RenderStyle) -> np.ndarray:
     """The comparison renderer: (T, size, size, 3) uint8 with PIL, same bones and colours, no anti-aliasing."""
-    fit = SquareFit(pose.width, pose.height, size)
+    fit = CanvasFit.of(pose.width, pose.height, size)
     groups = holistic_bones()
     widths = {"body": style.body_width, "hand": style.hand_width, "face": style.face_width}
     out = []

@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> dict:
     settings = dict(steps=args.steps, guidance=args.guidance, scheduler=args.scheduler, seed=args.seed)
     reference_model = build(args.size, device, torch.float32, args.seed)
     model = reference_model if dtype == torch.float32 else build(args.size, device, dtype, args.seed)
-    resolution = int(model.config.resolution)
+    resolution = int(model.config.resolution)  # this benchmark's sizes are square
     source, pose = synthetic_inputs(args.frames, resolution, args.seed)
     logger.info("model %s (%d px), %d frames, %s on %s", args.size, resolution, args.frames, args.dtype, device)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from fpdm_video.atomic import atomic_path
 from fpdm_video.data.synthetic_dataset import sidecar_path
 from fpdm_video.errors import InputError
-from fpdm_video.geometry import SquareFit
+from fpdm_video.geometry import CanvasFit
 from fpdm_video.pose import load_holistic, write_pose
 from fpdm_video.pose.extract import extract_poses
 from fpdm_video.video.phoenix import PhoenixDataset
@@ -83,7 +83,7 @@ def augment_clip(job: ClipJob, dataset: str | os.PathLike, split: str, output: s
     fitted = load_signer(job.signer, driving.width, driving.height)
     target, _ = prepare_poses(driving, fitted.pose if settings.retarget else None)
     model = cached_model(checkpoint, sha)
-    fit = SquareFit(driving.width, driving.height, model.config.resolution)
+    fit = CanvasFit.of(driving.width, driving.height, model.config.resolution)
     chunks = sample_video(model, source_tensor(fitted.image, fit), pose_map_chunks(target, fit, settings.chunk_frames),
                           batch_size=settings.batch_size, steps=settings.steps, guidance=settings.guidance,
                           scheduler=settings.sampler, seed=settings.seed, output_fit=fit, progress=False)  # fmt: skip

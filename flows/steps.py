@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from fpdm_video.atomic import atomic_files, atomic_path
-from fpdm_video.geometry import SquareFit
+from fpdm_video.geometry import CanvasFit
 from fpdm_video.models.checkpoint import checkpoint_hash, load_model
 from fpdm_video.pose import load_holistic, write_pose
 from fpdm_video.video import VideoWriter
@@ -107,7 +107,7 @@ def chunk_step(work: Path, target: Path, reference_image: Path, checkpoint: str,
         _count("chunk")
         model = cached_model(checkpoint, sha)
         pose = load_holistic(target).frames(start, stop)
-        fit = SquareFit(pose.width, pose.height, model.config.resolution)
+        fit = CanvasFit.of(pose.width, pose.height, model.config.resolution)
         image = np.asarray(Image.open(reference_image).convert("RGB"))
         frames = np.concatenate(list(sample_video(
             model, source_tensor(image, fit), pose_map_chunks(pose, fit, settings.chunk_frames),

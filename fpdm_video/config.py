@@ -145,7 +145,7 @@ class FPDMConfig:
     """A whole FPDM model: stage 1 fusion, stage 2 conditioned latent diffusion."""
 
     name: str  # size name, e.g. "tiny", "demo", "sd21-256"
-    resolution: int  # side R of the square canvas the model works at, in pixels
+    resolution: int | tuple[int, int]  # the canvas the model works at: a square side R, or (width, height) in pixels
     fusion_encoder: FusionEncoderConfig = field(default_factory=FusionEncoderConfig)
     combiner: CombinerConfig = field(default_factory=CombinerConfig)
     source_encoder: SourceEncoderConfig = field(default_factory=SourceEncoderConfig)
@@ -159,6 +159,13 @@ class FPDMConfig:
 
 # ---- plain data <-> dataclasses --------------------------------------------------------------
 T = TypeVar("T")
+
+
+def canvas_of(config: FPDMConfig) -> tuple[int, int]:
+    """(width, height) of a model's canvas (``resolution`` is a square side or a (width, height) pair)."""
+    from fpdm_video.geometry import canvas_dims
+
+    return canvas_dims(config.resolution)
 
 
 def to_dict(config: Any) -> dict[str, Any]:

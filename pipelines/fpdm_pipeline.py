@@ -47,10 +47,10 @@ def draw_noise(shape: tuple[int, ...], generator: torch.Generator | None, device
     return torch.randn(shape, generator=generator, device=source_device, dtype=torch.float32).to(device)
 
 
-def check_images(images: Tensor, name: str, *, batched: bool = True, size: int | None = None) -> None:
-    """Raise :class:`InputError` unless ``images`` is float (B, 3, H, W) (or (3, H, W)), in [0, 1] and square.
+def check_images(images: Tensor, name: str, *, batched: bool = True, size: tuple[int, int] | None = None) -> None:
+    """Raise :class:`InputError` unless ``images`` is float (B, 3, H, W) (or (3, H, W)) in [0, 1].
 
-    With ``size``, the side must also equal ``size``.
+    With ``size`` (the model canvas, (width, height)), the images must have that size.
     """
     layout = "(B, 3, H, W)" if batched else "(3, H, W)"
     if not isinstance(images, Tensor):
@@ -62,13 +62,9 @@ def check_images(images: Tensor, name: str, *, batched: bool = True, size: int |
     if images.numel() and (float(images.min()) < -1e-3 or float(images.max()) > 1 + 1e-3):
         raise InputError(f"{name} must lie in [0, 1], got [{float(images.min()):.3g}, {float(images.max()):.3g}]")
     height, width = images.shape[-2:]
-    if height != width:
-        raise InputError(
-            f"{name} must be square, got {width}x{height}; "
-            "letterbox frames with fpdm_video.geometry.SquareFit.image_to_canvas"
-        )
-    if size is not None and height != size:
-        raise InputError(f"{name} must be {size}x{size} (the model resolution), got {width}x{height}")
+    if size is not None and (width, height) != tuple(size):
+        raise InputError(f"{name} must be {size[0]}x{size[1]} (the model canvas), got {width}x{height}; "
+                         "letterbox frames with fpdm_video.geometry.CanvasFit.image_to_canvas")  # fmt: skip
 
 
 def check_settings(steps: int, guidance: float, scheduler: str, eta: float, num_train_timesteps: int) -> None:
@@ -82,12 +78,16 @@ def check_settings(steps: int, guidance: float, scheduler: str, eta: float, num_
         raise InputError(f"eta must be >= 0, got {eta}")
 
 
-def fit_to_model(images: Tensor, resolution: int) -> Tensor:
-    """Square images (B, 3, H, H) resized to (B, 3, R, R) (bilinear, antialiased when shrinking)."""
-    if images.shape[-1] == resolution:
+def fit_to_model(images: Tensor, canvas: tuple[int, int]) -> Tensor:
+    """Images (B, 3, H', W') of the canvas's aspect resized to the canvas (B, 3, H, W) (bilinear, antialiased when shrinking)."""
+    width, height = canvas
+    if tuple(images.shape[-2:]) == (height, width):
         return images
-    size = (resolution, resolution)
-    return F.interpolate(images.float(), size=size, mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
+    in_h, in_w = images.shape[-2:]
+    if abs(in_w * height - in_h * width) > max(in_w, in_h):  # more than a pixel off the canvas's aspect
+        raise InputError(f"source images are {in_w}x{in_h}, not of the model canvas's aspect {width}x{height}; "
+                         "letterbox them with fpdm_video.geometry.CanvasFit.image_to_canvas")  # fmt: skip
+    return F.interpolate(images.float(), size=(height, width), mode="bilinear", antialias=True, align_corners=False).clamp(0, 1)
 
 
 class FPDMPipeline:
@@ -101,13 +101,13 @@ class FPDMPipeline:
         self.steps_offset = steps_offset  # added to "leading" timesteps; 1 as Stable Diffusion 2.x
 
     @property
-    def resolution(self) -> int:
-        """Side R of the model's square canvas."""
-        return int(self.model.config.resolution)
+    def canvas(self) -> tuple[int, int]:
+        """(width, height) of the model's canvas."""
+        return tuple(self.model.canvas)
 
     def latent_shape(self, batch: int) -> tuple[int, int, int, int]:
-        """(B, C, s, s) of the model's latents."""
-        return (batch, self.model.latent_channels, self.model.latent_size, self.model.latent_size)
+        """(B, C, h, w) of the model's latents."""
+        return (batch, self.model.latent_channels, *self.model.latent_hw)
 
     def schedule(self, steps: int) -> SamplingSchedule:
         """The sampling schedule of ``steps`` steps for this model's noise schedule."""
@@ -126,20 +126,20 @@ class FPDMPipeline:
         eta: float = 0.0,
         progress: bool = True,
     ) -> Tensor:
-        """Generate (B, 3, R, R) images in [0, 1] (float32) of the source people in the target poses.
+        """Generate (B, 3, H, W) images in [0, 1] (float32) on the model canvas, of the source people in the target poses.
 
-        source_images: (B, 3, H, H) or (1, 3, H, H) float [0, 1], square (letterboxed); resized to R.
-        pose_maps: (B, 3, R, R) float [0, 1] rendered target poses.
+        source_images: (B or 1, 3, H', W') float [0, 1] of the canvas's aspect (letterboxed); resized to the canvas.
+        pose_maps: (B, 3, H, W) float [0, 1] rendered target poses on the model canvas (W x H; square for most sizes).
         """
         device, dtype = model_device_dtype(self.model)
         # 1. Check inputs
         check_images(source_images, "source_images")
-        check_images(pose_maps, "pose_maps", size=self.resolution)
+        check_images(pose_maps, "pose_maps", size=self.canvas)
         check_settings(steps, guidance, scheduler, eta, self.model.noise_schedule.num_train_timesteps)
         batch = pose_maps.shape[0]
         if source_images.shape[0] not in (1, batch):
             raise InputError(f"got {source_images.shape[0]} source images for {batch} pose maps; pass 1 or {batch}")
-        source = fit_to_model(source_images, self.resolution).to(device=device, dtype=dtype)
+        source = fit_to_model(source_images, self.canvas).to(device=device, dtype=dtype)
         pose = pose_maps.to(device=device, dtype=dtype)
 
         # 2. Encode the source images: patch tokens (cross-attention context) and e_img (stage 1)
@@ -183,7 +183,7 @@ class FPDMPipeline:
     ) -> Tensor:
         """Run the denoising loop from ``latents`` x_T (B, C, s, s) float32 to x_0; returns float32 latents.
 
-        pose_maps (B, 3, R, R), context (B, N, C_ctx) and fused (B, D) are in the model's dtype and
+        pose_maps (B, 3, H, W), context (B, N, C_ctx) and fused (B, D) are in the model's dtype and
         on its device. ``step_noise(i)`` gives the noise of step i (broadcastable to the latents), or
         None for deterministic samplers; it is called once per step, in order.
         """
@@ -202,6 +202,6 @@ class FPDMPipeline:
         return latents
 
     def decode(self, latents: Tensor) -> Tensor:
-        """Decode (B, C, s, s) latents to (B, 3, R, R) float32 images in [0, 1]."""
+        """Decode (B, C, h, w) latents to (B, 3, H, W) float32 images in [0, 1]."""
         _, dtype = model_device_dtype(self.model)
         return self.model.decode_latents(latents.to(dtype)).float().clamp(0, 1)

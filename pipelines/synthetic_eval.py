@@ -35,7 +35,7 @@ from fpdm_video.atomic import atomic_path
 from fpdm_video.data.synthetic_dataset import IDENTITY_STRIDE, render_clip, render_reference
 from fpdm_video.data.synthetic_identity import sample_identity
 from fpdm_video.data.synthetic_motion import generate_motion
-from fpdm_video.geometry import SquareFit
+from fpdm_video.geometry import CanvasFit
 from fpdm_video.metrics.image import moving_mask, psnr, ssim
 from fpdm_video.models.checkpoint import load_model
 from fpdm_video.models.registry import build_model
@@ -70,9 +70,9 @@ class Case:
     pose_maps: np.ndarray  # (T, 3, R, R) float32 pose maps of the driving motion on the model canvas
 
 
-def make_cases(config: HeldOutConfig, resolution: int) -> list[Case]:
+def make_cases(config: HeldOutConfig, resolution: int | tuple[int, int]) -> list[Case]:
     """Identity k of the held-out seed with motion k (both unseen in training)."""
-    fit = SquareFit(config.width, config.height, resolution)
+    fit = CanvasFit.of(config.width, config.height, resolution)
     cases = []
     for k in range(config.cases):
         identity = sample_identity(config.seed * IDENTITY_STRIDE + k)
@@ -87,7 +87,7 @@ def make_cases(config: HeldOutConfig, resolution: int) -> list[Case]:
 
 
 def _sample(model, case: Case, config: HeldOutConfig) -> np.ndarray:
-    fit = SquareFit(config.width, config.height, model.config.resolution)
+    fit = CanvasFit.of(config.width, config.height, model.config.resolution)
     source = source_tensor(case.reference, fit)
     chunks = sample_video(model, source, torch.from_numpy(case.pose_maps), batch_size=config.batch_size,
                           steps=config.steps, guidance=config.guidance, scheduler=config.scheduler,
@@ -97,7 +97,7 @@ def _sample(model, case: Case, config: HeldOutConfig) -> np.ndarray:
 
 @torch.inference_mode()
 def _vae_roundtrip(model, case: Case, config: HeldOutConfig) -> np.ndarray:
-    fit = SquareFit(config.width, config.height, model.config.resolution)
+    fit = CanvasFit.of(config.width, config.height, model.config.resolution)
     squares = np.stack([fit.image_to_canvas(f) for f in case.truth])
     images = torch.from_numpy(squares).permute(0, 3, 1, 2).float() / 255.0
     decoded = model.decode_latents(model.encode_images(images))
@@ -143,14 +143,14 @@ def evaluate_heldout(checkpoint: str | os.PathLike, config: HeldOutConfig, *, ra
     return summary, outputs, cases
 
 
-def grid_image(cases: list[Case], outputs: list[np.ndarray], resolution: int, per_case: int = 2) -> np.ndarray:
+def grid_image(cases: list[Case], outputs: list[np.ndarray], resolution: int | tuple[int, int], per_case: int = 2) -> np.ndarray:
     """Rows of (source | pose | ground truth | output) for ``per_case`` frames of each case, uint8."""
     rows = []
     for case, out in zip(cases, outputs, strict=True):
         picks = np.linspace(0, len(case.truth) - 1, per_case).round().astype(int)
         for i in picks:
             h, w = case.truth.shape[1:3]
-            fit = SquareFit(w, h, resolution)
+            fit = CanvasFit.of(w, h, resolution)
             pose = fit.image_from_canvas((case.pose_maps[i].transpose(1, 2, 0) * 255).round().astype(np.uint8))
             rows.append(np.concatenate([case.reference, pose, case.truth[i], out[i]], axis=1))
     return np.concatenate(rows, axis=0)
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         report, outputs, cases = evaluate_heldout(args.checkpoint, config, baselines=not args.no_baselines)
         with atomic_path(out / "heldout_eval.json") as tmp:
             tmp.write_text(dumps(report))
-        resolution = cases[0].pose_maps.shape[-1]
+        resolution = (cases[0].pose_maps.shape[-1], cases[0].pose_maps.shape[-2])  # the canvas (W, H)
         with atomic_path(out / "heldout_grid.png") as tmp:
             Image.fromarray(grid_image(cases, outputs["model"], resolution)).save(tmp, format="PNG")
         for name, m in report["methods"].items():

@@ -29,7 +29,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from fpdm_video.errors import InputError
-from fpdm_video.geometry import SquareFit
+from fpdm_video.geometry import CanvasFit
 from pipelines.fpdm_pipeline import FPDMPipeline, check_images, check_settings, draw_noise, model_device_dtype
 from pipelines.samplers import SamplingSchedule, is_stochastic
 
@@ -91,18 +91,18 @@ def independent_noise(
     return initial, per_step
 
 
-def to_frames(images: Tensor, fit: SquareFit) -> np.ndarray:
-    """(b, 3, R, R) float [0, 1] squares -> (b, H, W, 3) uint8 frames of the source size (letterbox undone)."""
-    squares = (images * 255).round().clamp(0, 255).to(torch.uint8)  # (b, 3, R, R)
-    squares = rearrange(squares, "b c h w -> b h w c").cpu().numpy()  # (b, R, R, 3)
-    return np.stack([fit.image_from_canvas(square) for square in squares])
+def to_frames(images: Tensor, fit: CanvasFit) -> np.ndarray:
+    """(b, 3, Hc, Wc) float [0, 1] canvases -> (b, H, W, 3) uint8 frames of the source size (letterbox undone)."""
+    canvases = (images * 255).round().clamp(0, 255).to(torch.uint8)  # (b, 3, Hc, Wc)
+    canvases = rearrange(canvases, "b c h w -> b h w c").cpu().numpy()  # (b, Hc, Wc, 3)
+    return np.stack([fit.image_from_canvas(canvas) for canvas in canvases])
 
 
-def _pose_chunks(pose_maps: Tensor | Iterable[Tensor], resolution: int) -> Iterator[Tensor]:
-    """Validate each chunk of the pose-map stream; a single (T, 3, R, R) tensor counts as one chunk."""
+def _pose_chunks(pose_maps: Tensor | Iterable[Tensor], canvas: tuple[int, int]) -> Iterator[Tensor]:
+    """Validate each chunk of the pose-map stream; a single (T, 3, H, W) tensor counts as one chunk."""
     chunks = [pose_maps] if isinstance(pose_maps, Tensor) else pose_maps
     for index, chunk in enumerate(chunks):
-        check_images(chunk, f"pose_maps chunk {index}", size=resolution)
+        check_images(chunk, f"pose_maps chunk {index}", size=canvas)
         yield chunk
 
 
@@ -118,28 +118,29 @@ def sample_video(
     seed: int = 0,
     eta: float = 0.0,
     noise: str = "fixed",
-    output_fit: SquareFit | None = None,
+    output_fit: CanvasFit | None = None,
     progress: bool = True,
     timestep_spacing: str | None = None,
 ) -> Iterator[Tensor | np.ndarray]:
     """Generate the frames of a video of the source person performing the pose-map sequence.
 
-    source_image: (3, R, R) float [0, 1], already letterboxed to the model square.
-    pose_maps: (T, 3, R, R) float [0, 1], or an iterable of such chunks (a long video streams).
-    Yields, in frame order, chunks of up to ``batch_size`` frames: (b, 3, R, R) float32 [0, 1] on
+    source_image: (3, H, W) float [0, 1], already letterboxed to the model canvas (W x H; square for most sizes).
+    pose_maps: (T, 3, H, W) float [0, 1], or an iterable of such chunks (a long video streams).
+    Yields, in frame order, chunks of up to ``batch_size`` frames: (b, 3, H, W) float32 [0, 1] on
     the model's device, or, with ``output_fit``, (b, H, W, 3) uint8 numpy frames of the source size.
     Settings are checked when this is called; pose-map chunks as they arrive.
     """
     pipeline = FPDMPipeline(model, timestep_spacing=timestep_spacing)
-    resolution = pipeline.resolution
-    check_images(source_image, "source_image", batched=False, size=resolution)
+    canvas = pipeline.canvas
+    check_images(source_image, "source_image", batched=False, size=canvas)
     check_settings(steps, guidance, scheduler, eta, model.noise_schedule.num_train_timesteps)
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
     if noise not in NOISE_MODES:
         raise InputError(f"noise must be one of {', '.join(NOISE_MODES)}, got {noise!r}")
-    if output_fit is not None and output_fit.size != resolution:
-        raise InputError(f"output_fit is for a {output_fit.size}px canvas but the model works at {resolution}px")
+    if output_fit is not None and output_fit.canvas != canvas:
+        raise InputError(f"output_fit is for a {output_fit.canvas[0]}x{output_fit.canvas[1]} canvas but the model works on "
+                         f"{canvas[0]}x{canvas[1]}")  # fmt: skip
     schedule = pipeline.schedule(steps)  # checks the spacing too
     logger.info(
         "sampling video: %s, %d steps, guidance %.2f, batch %d, %s noise, seed %d",
@@ -163,7 +164,7 @@ def _generate(
     seed: int,
     eta: float,
     noise: str,
-    output_fit: SquareFit | None,
+    output_fit: CanvasFit | None,
     progress: bool,
 ) -> Iterator[Tensor | np.ndarray]:
     """The generator behind :func:`sample_video` (arguments already checked)."""
@@ -179,9 +180,9 @@ def _generate(
     shared = noise_draws(torch.Generator("cpu").manual_seed(seed), latent_one, schedule.num_steps, stochastic)
 
     bar = tqdm(desc="frames", unit="frame", disable=not progress)
-    for first, pose_chunk in rebatch(_pose_chunks(pose_maps, pipeline.resolution), batch_size):
+    for first, pose_chunk in rebatch(_pose_chunks(pose_maps, pipeline.canvas), batch_size):
         b = pose_chunk.shape[0]
-        pose = pose_chunk.to(device=device, dtype=dtype)  # (b, 3, R, R)
+        pose = pose_chunk.to(device=device, dtype=dtype)  # (b, 3, H, W)
 
         # 3. Per-frame conditions: fuse e_img with each pose; the context is shared by the chunk
         fused = model.fuse(encoding.image_embedding.expand(b, -1), pose)  # (b, D)
@@ -202,7 +203,7 @@ def _generate(
             guidance=guidance, scheduler=scheduler, eta=eta,
             step_noise=lambda i: None if per_step is None else per_step[i], progress=False,
         )  # fmt: skip
-        images = pipeline.decode(latents)  # (b, 3, R, R)
+        images = pipeline.decode(latents)  # (b, 3, H, W)
         bar.update(b)
         yield to_frames(images, output_fit) if output_fit is not None else images
     bar.close()

@@ -346,7 +346,7 @@ def main() -> None:
     o.add_argument("--official", type=Path, required=True, help="a checkout of dhlee-work/FPDM")
     o.add_argument("--work", type=Path, required=True, help="scratch folder (about 20 GB at full scale)")
     o.add_argument("--scale", choices=("full", "reduced"), default="full")
-    o.add_argument("--canvas", default="256x256", help="model canvas W x H (the official DeepFashion model: 352x512)")
+    o.add_argument("--canvas", default="352x512", help="model canvas W x H (default: the official DeepFashion config's, 352x512)")
     m = sub.add_parser("manifest", help="run in this project's environment: the official checkpoints' keys and shapes as JSON")
     m.add_argument("--work", type=Path, required=True)
     m.add_argument("--out", type=Path, required=True)

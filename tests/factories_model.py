@@ -27,7 +27,7 @@ def tiny_model(seed: int = 0, *, trained_like: bool = True):
 def tiny_inputs(model, batch: int = 2, seed: int = 1) -> dict[str, torch.Tensor]:
     """Random source images, pose maps, latents and timesteps at the model's sizes."""
     g = torch.Generator().manual_seed(seed)
-    r, s, c = model.config.resolution, model.latent_size, model.latent_channels
+    (r, _), (s, _), c = model.canvas, model.latent_hw, model.latent_channels
     return {
         "source": torch.rand(batch, 3, r, r, generator=g),
         "pose": torch.rand(batch, 3, r, r, generator=g),

@@ -71,7 +71,8 @@ class FakeFPDM(nn.Module):
         self.config = FakeModelConfig(resolution=resolution)
         self.noise_schedule = FakeNoiseSchedule(prediction_type=prediction_type)
         self.latent_channels = 4
-        self.latent_size = resolution // 8
+        self.canvas = (resolution, resolution)
+        self.latent_hw = (resolution // 8, resolution // 8)
         width, ctx, dim = 16, 12, 10
         self.patchify = nn.Conv2d(3, ctx, kernel_size=8, stride=8)  # source image -> tokens
         self.image_proj = nn.Linear(ctx, dim)  # tokens -> e_img

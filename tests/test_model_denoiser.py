@@ -40,7 +40,7 @@ def test_shapes_and_ranges(model):
     assert enc.context.shape[0] == 2 and enc.context.shape[2] == model.denoiser.unet.config.cross_attention_dim
     assert enc.image_embedding.shape == fused.shape == (2, model.fusion.dim)
     torch.testing.assert_close(fused.norm(dim=-1), torch.ones(2))
-    assert latents.shape == (2, model.latent_channels, model.latent_size, model.latent_size)
+    assert latents.shape == (2, model.latent_channels, *model.latent_hw)
     assert images.shape == x["source"].shape and 0 <= images.min() and images.max() <= 1
     assert sum(p.numel() for p in model.parameters()) < 2_000_000
 

@@ -26,7 +26,7 @@ def test_sd21_256_builds_with_sd21_counts_and_denoises_once():
     assert count(unet.class_embedding) == 768 * 768 + 768 + 768 * 1280 + 1280  # the official MLP: fused (768) -> 768 -> 1280
     assert count(model.vae) == SD_VAE
     assert count(model.fusion.encoder) == CLIP_L14_VISION and count(model.source_encoder) == DINOV2_L
-    assert (model.latent_channels, model.latent_size) == (4, 32)
+    assert (model.latent_channels, model.latent_hw) == (4, (32, 32))
     with torch.no_grad():
         source = torch.rand(1, 3, 256, 256)
         encoding = model.encode_source(source)

@@ -171,3 +171,25 @@ def test_a_converted_checkpoint_drives_the_transfer(official, example_inputs, tm
     assert code == 0
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["frames"] == 2 and record["sizes"]["model"] == 256 and record["settings"]["guidance"] == 2.0  # the official default
+
+
+@pytest.mark.slow
+def test_a_non_square_official_canvas_converts_and_renders(official, example_inputs, tmp_path):  # noqa: F811
+    """The official DeepFashion model works on 352 x 512 (W x H): converted, its frames letterbox onto that canvas."""
+    import json
+
+    from fpdm_video.transfer import main as transfer_main
+
+    hp = {**official["manifest"]["stage2"]["hyper_parameters"], "model_img_size": [352, 512]}
+    stage2 = write_ckpt(tmp_path / "stage2-352x512.ckpt", official["stage2_state"], hp)
+    converted = tmp_path / "converted"
+    args = import_args(official, converted)
+    args[args.index("--diffusion") + 1] = str(stage2)
+    assert main(args) == 0
+    model = load_model(converted)
+    assert model.canvas == (352, 512) and model.latent_hw == (64, 44) and model.config.resolution == [352, 512]
+    out = tmp_path / "out.mp4"
+    assert transfer_main([str(example_inputs.poses), "--signer", str(example_inputs.signer_image), "--checkpoint", str(converted),
+                          "-o", str(out), "--max-frames", "1", "--steps", "1", "--quiet"]) == 0  # fmt: skip
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["sizes"] == {"input": [64, 64], "output": [64, 64], "model": [352, 512]}

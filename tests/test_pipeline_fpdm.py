@@ -94,7 +94,7 @@ def test_bad_inputs_raise_input_errors():
     pipe = FPDMPipeline(FakeFPDM())
     source, pose = random_source_image(R)[None], random_pose_maps(2, R)
     cases = [
-        (dict(source_images=source[:, :, :, :20]), "square"),
+        (dict(source_images=source[:, :, :, :20]), "not of the model canvas.s aspect"),
         (dict(source_images=(source * 255).to(torch.uint8)), "float"),
         (dict(source_images=source * 3), r"\[0, 1\]"),
         (dict(source_images=source[0]), "shaped"),

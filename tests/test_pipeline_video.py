@@ -8,7 +8,7 @@ import torch
 from factories_pipeline import FakeFPDM, random_pose_maps, random_source_image, tiny_fpdm
 
 from fpdm_video.errors import InputError
-from fpdm_video.geometry import SquareFit
+from fpdm_video.geometry import CanvasFit
 from pipelines.fpdm_pipeline import FPDMPipeline
 from pipelines.video_sampling import frame_seed, rebatch, sample_video
 
@@ -83,7 +83,7 @@ def test_rebatch_keeps_order_across_chunks():
 def test_output_fit_returns_source_size_uint8_frames():
     model = FakeFPDM()
     pose = random_pose_maps(3, R)
-    fit = SquareFit(width=21, height=26, size=R)  # PHOENIX-like portrait aspect
+    fit = CanvasFit.of(21, 26, R)  # PHOENIX-like portrait aspect
     stream = sample_video(model, random_source_image(R), pose, batch_size=2, steps=2, output_fit=fit, progress=False)
     frames = np.concatenate(list(stream))
     assert frames.shape == (3, 26, 21, 3) and frames.dtype == np.uint8
@@ -100,7 +100,7 @@ def test_bad_video_inputs_raise_input_errors():
     with pytest.raises(InputError, match="batch_size"):
         sample_video(model, source, pose, batch_size=0)
     with pytest.raises(InputError, match="canvas"):
-        sample_video(model, source, pose, output_fit=SquareFit(10, 10, 64))
+        sample_video(model, source, pose, output_fit=CanvasFit.of(10, 10, 64))
     with pytest.raises(InputError, match=r"\(3, H, W\)"):
         sample_video(model, source[None], pose)
     with pytest.raises(InputError, match="spacing"):

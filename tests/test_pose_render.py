@@ -1,4 +1,4 @@
-"""Pose maps: shapes, mapping through SquareFit, what is drawn and what not, colours, determinism, video."""
+"""Pose maps: shapes, mapping through CanvasFit, what is drawn and what not, colours, determinism, video."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from factories_pose import make_pose_sequence
 from fpdm_video.errors import PoseError
-from fpdm_video.geometry import SquareFit
+from fpdm_video.geometry import CanvasFit
 from fpdm_video.pose.render import render_pose_map, render_pose_maps, render_pose_video
 from fpdm_video.pose.sequence import BODY_POINTS
 from fpdm_video.pose.skeleton import FACE_BONES, HAND_BONES
@@ -59,18 +59,20 @@ def test_regression_checksum():
 
 
 def test_points_land_where_square_fit_maps_them():
-    """A lone nose dot on a 320x240 frame is drawn at SquareFit's canvas position."""
+    """A lone nose dot on a 320x240 frame is drawn at CanvasFit's canvas position."""
     p = make_pose_sequence(t=1, width=320, height=240)
     confidence = np.zeros_like(p.confidence)
     confidence[0, B["NOSE"]] = 1.0
     points = p.points.copy()
     points[0, B["NOSE"], :2] = (250.0, 60.0)
     dot = p.with_data(points, confidence)
-    for size in (64, 256):
+    for size in (64, 256, (96, 64), (44, 64)):  # square canvases, and W x H ones (wider, and the official 352:512)
         image = render_pose_map(dot, 0, size, as_uint8=True).max(axis=-1).astype(np.float64)
-        ys, xs = np.mgrid[0:size, 0:size]
+        width, height = (size, size) if isinstance(size, int) else size
+        assert image.shape == (height, width)
+        ys, xs = np.mgrid[0:height, 0:width]
         centroid = np.array([(image * xs).sum(), (image * ys).sum()]) / image.sum() + 0.5  # pixel i spans [i, i+1)
-        want = SquareFit(320, 240, size).points_to_canvas(np.array([250.0, 60.0]))
+        want = CanvasFit.of(320, 240, size).points_to_canvas(np.array([250.0, 60.0]))
         assert np.allclose(centroid, want, atol=0.25), (centroid, want)
 
 
@@ -78,7 +80,7 @@ def test_missing_and_low_confidence_parts_are_not_drawn(pose):
     assert not lit(render_pose_map(only(pose), 0, 128, as_uint8=True)).any()  # nothing present: black
     assert lit(render_pose_map(only(pose, "left_hand"), 0, 128, as_uint8=True)).any()
     legs = render_pose_map(only(pose, "body"), 0, 256, as_uint8=True)  # the factory's legs have confidence 0.05
-    knee = SquareFit(256, 256, 256).points_to_canvas(pose.points[0, B["LEFT_KNEE"], :2]).astype(int)
+    knee = CanvasFit.of(256, 256, 256).points_to_canvas(pose.points[0, B["LEFT_KNEE"], :2]).astype(int)
     if 0 <= knee[0] < 256 and 0 <= knee[1] < 256:
         assert not lit(legs)[knee[1], knee[0]]
     # a bone needs both ends: a lone shoulder is a dot, with its elbow it is a line
@@ -141,8 +143,8 @@ def test_face_chains_are_mediapipe_contours():
 def test_bad_arguments(pose):
     with pytest.raises(PoseError, match="outside"):
         render_pose_map(pose, 10, 64)
-    with pytest.raises(PoseError, match="SquareFit"):
-        render_pose_map(pose, 0, 64, fit=SquareFit(256, 256, 128))
+    with pytest.raises(PoseError, match="CanvasFit"):
+        render_pose_map(pose, 0, 64, fit=CanvasFit.of(256, 256, 128))
     with pytest.raises(PoseError, match="at least 8"):
         render_pose_maps(pose, 4)
     with pytest.raises(PoseError, match="select none"):
@@ -168,7 +170,7 @@ def test_real_pose_hands_on_their_sides(real_data):
     real = load_holistic(real_data / "example.pose")
     both = np.flatnonzero(real.present("left_hand") & real.present("right_hand"))
     assert both.size > 10
-    fit = SquareFit(real.width, real.height, 256)
+    fit = CanvasFit.of(real.width, real.height, 256)
     for t in both[:: max(1, both.size // 5)]:
         for side, wrist in (("left_hand", "LEFT_WRIST"), ("right_hand", "RIGHT_WRIST")):
             image = render_pose_map(only(real, side), int(t), 256, as_uint8=True)

@@ -7,7 +7,7 @@ real PHOENIX, :func:`ensure_pose_sidecars` extracts them once with MediaPipe and
 Pairs are drawn once from a seed (the paper draws 100k for PHOENIX): a clip uniformly at random,
 then two different frames of it, source and target. The index list is fixed for the dataset's life,
 so epochs and resumed runs see the same pairs. Frames are letterboxed to the model square with
-:class:`~fpdm_video.geometry.SquareFit`, and pose maps are rendered at the model resolution with the
+:class:`~fpdm_video.geometry.CanvasFit`, and pose maps are rendered at the model resolution with the
 same fit; every tensor is float (3, R, R) in [0, 1] (each encoder normalises its own input).
 """
 
@@ -24,7 +24,7 @@ from torch.utils.data import Dataset
 
 from fpdm_video.data.synthetic_dataset import sidecar_path
 from fpdm_video.errors import InputError
-from fpdm_video.geometry import SquareFit
+from fpdm_video.geometry import CanvasFit
 from fpdm_video.pose.pose_format_io import load_holistic, write_pose
 from fpdm_video.pose.render import render_pose_map
 from fpdm_video.pose.sequence import PoseSequence
@@ -40,7 +40,7 @@ class TripleConfig:
 
     root: str  # dataset root in the PHOENIX-2014T layout, with pose sidecars
     split: str = "train"  # PHOENIX split
-    resolution: int = 128  # side R of the model square
+    resolution: int | tuple[int, int] = 128  # the model canvas: a square side R, or (width, height)
     pairs: int = 100_000  # number of (source, target) pairs drawn once
     seed: int = 0  # seed of the pair draw
     cache: bool = False  # keep letterboxed frames and pose maps in memory once made (small datasets)
@@ -113,14 +113,14 @@ class PoseTripleDataset(Dataset):
             self._cache[key] = make()
         return self._cache[key]
 
-    def _frame(self, clip: int, frame: int, fit: SquareFit) -> torch.Tensor:
+    def _frame(self, clip: int, frame: int, fit: CanvasFit) -> torch.Tensor:
         return self._cached(("frame", clip, frame), lambda: self._load_frame(clip, frame, fit))
 
-    def _pose_map(self, clip: int, frame: int, fit: SquareFit) -> torch.Tensor:
+    def _pose_map(self, clip: int, frame: int, fit: CanvasFit) -> torch.Tensor:
         pose, size = self.poses[clip], self.config.resolution
         return self._cached(("pose", clip, frame), lambda: torch.from_numpy(render_pose_map(pose, frame, size, fit=fit)))
 
-    def _load_frame(self, clip: int, frame: int, fit: SquareFit) -> torch.Tensor:
+    def _load_frame(self, clip: int, frame: int, fit: CanvasFit) -> torch.Tensor:
         image = load_sample(self.samples[clip], frame, frame + 1).frames[0]  # (H, W, 3) uint8
         square = fit.image_to_canvas(image)  # (R, R, 3)
         return torch.from_numpy(np.array(square)).permute(2, 0, 1).float() / 255.0  # (3, R, R)
@@ -128,7 +128,7 @@ class PoseTripleDataset(Dataset):
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         clip, s, t = (int(v) for v in self.index[i])
         pose = self.poses[clip]
-        fit = SquareFit(pose.width, pose.height, self.config.resolution)
+        fit = CanvasFit.of(pose.width, pose.height, self.config.resolution)
         return {
             "source": self._frame(clip, s, fit),
             "target": self._frame(clip, t, fit),

@@ -101,7 +101,7 @@ def import_official(args: argparse.Namespace) -> None:
     config = model.config
     print(f"converted {report.mapped} tensors; dropped " + ", ".join(f"{len(v)} {k}" for k, v in report.dropped.items()))
     print(f"stage 1: {report.stage1}")
-    print(f"canvas {config.resolution}x{config.resolution}, class embedding {config.unet.class_embedding}, "
+    print(f"canvas {model.canvas[0]}x{model.canvas[1]}, class embedding {config.unet.class_embedding}, "
           f"prediction {config.noise_schedule.prediction_type}, source tokens at {config.source_encoder.hf.image_size} px, "
           f"default steps {config.sampling.steps} and guidance {config.sampling.guidance}")  # fmt: skip
     save_and_count(model, args.output)

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from fpdm_video.atomic import atomic_dir, default_file_mode
-from fpdm_video.config import FPDMConfig, load_yaml, save_yaml
+from fpdm_video.config import FPDMConfig, canvas_of, load_yaml, save_yaml
 from fpdm_video.errors import CheckpointError, InputError
 
 CONFIG_NAME = "config.yaml"
@@ -47,7 +47,7 @@ def save_model(model, directory: str | os.PathLike, *, dtype: torch.dtype | None
     with atomic_dir(directory) as tmp:
         save_yaml(model.config, tmp / CONFIG_NAME)
         save_file(state, str(tmp / WEIGHTS_NAME),
-                  metadata={"format": "pt", "model": model.config.name, "resolution": str(model.config.resolution)})  # fmt: skip
+                  metadata={"format": "pt", "model": model.config.name, "resolution": canvas_label(model.config)})  # fmt: skip
         os.chmod(tmp / WEIGHTS_NAME, default_file_mode())  # safetensors writes 0600
     return directory
 
@@ -97,9 +97,17 @@ def load_config(directory: str | os.PathLike) -> FPDMConfig:
     except InputError as exc:
         raise CheckpointError(f"checkpoint config {path} is invalid: {exc}") from None
     resolution = config.resolution
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 1:
-        raise CheckpointError(f"checkpoint config {path}: resolution must be a positive number of pixels, got {resolution!r}")
+    sides = list(resolution) if isinstance(resolution, (list, tuple)) else [resolution]
+    if len(sides) not in (1, 2) or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in sides):
+        raise CheckpointError(f"checkpoint config {path}: resolution must be a positive number of pixels or [width, height], "
+                              f"got {resolution!r}")  # fmt: skip
     return config
+
+
+def canvas_label(config) -> str:
+    """The canvas as the weights' metadata records it: ``"256"`` for a square, ``"352x512"`` for W x H."""
+    width, height = canvas_of(config)
+    return str(width) if width == height and not isinstance(config.resolution, (list, tuple)) else f"{width}x{height}"
 
 
 def check_resolution(model, metadata: dict[str, str], config_path: Path) -> None:
@@ -107,22 +115,23 @@ def check_resolution(model, metadata: dict[str, str], config_path: Path) -> None
 
     Convolutions do not fix an image size, so the weights' own size is read from what does: the
     resolution saved in the weights' metadata (checkpoints written by this project), and the UNet's
-    ``sample_size`` (the latent side it was built for), and the UNet's downsampling, which the
-    latent side must divide (that it is a multiple of the VAE factor, the model checks as it is built).
+    ``sample_size`` (the latent size it was built for). That the canvas is a multiple of the VAE factor,
+    the model checks as it is built; the UNet itself takes latents of any size (diffusers sizes its
+    upsampling to the skip connections), as the official 352 x 512 model's 64 x 44 latents need.
     """
     resolution, factor = model.config.resolution, model.vae_factor
-    if "resolution" in metadata and metadata["resolution"] != str(resolution):
+    label = canvas_label(model.config)
+    if "resolution" in metadata and metadata["resolution"] != label:
         raise CheckpointError(f"{config_path}: resolution is {resolution} but the weights were saved at resolution "
                               f"{metadata['resolution']}; set resolution: {metadata['resolution']}")  # fmt: skip
-    latent = resolution // factor
+    latent_h, latent_w = model.latent_hw
+    latent = latent_w if latent_w == latent_h else (latent_h, latent_w)
     sample_size = getattr(model.denoiser.unet.config, "sample_size", None)
-    if isinstance(sample_size, int) and sample_size != latent:
+    made_for = (sample_size, sample_size) if isinstance(sample_size, int) else tuple(sample_size) if sample_size else None
+    if made_for is not None and made_for != (latent_h, latent_w):
+        pixels = str(made_for[0] * factor) if made_for[0] == made_for[1] else f"{made_for[1] * factor}x{made_for[0] * factor}"
         raise CheckpointError(f"{config_path}: resolution {resolution} gives {latent}-pixel latents, but the UNet was "
-                              f"made for {sample_size} (unet.kwargs.sample_size), that is resolution {sample_size * factor}")  # fmt: skip
-    steps = 2 ** (len(model.denoiser.unet.config.block_out_channels) - 1)
-    if latent % steps:
-        raise CheckpointError(f"{config_path}: resolution {resolution} gives {latent}-pixel latents, which the UNet's "
-                              f"{steps}x downsampling cannot divide; use a multiple of {steps * factor}")  # fmt: skip
+                              f"made for {sample_size} (unet.kwargs.sample_size), that is resolution {pixels}")  # fmt: skip
 
 
 def load_model(directory: str | os.PathLike, *, map_location: str | torch.device = "cpu"):

@@ -1,7 +1,7 @@
 """FPDM: the whole model, stage 1 fusion + stage 2 conditioned latent diffusion, as one module.
 
-The model core takes and returns tensors: images and pose maps are float (B, 3, R, R) in [0, 1],
-latents are scaled VAE latents (B, C, s, s). Outer code (pipelines/) passes paths and arrays.
+The model core takes and returns tensors: images and pose maps are float (B, 3, H, W) in [0, 1] on
+the model's canvas (square for most sizes), latents are scaled VAE latents (B, C, h, w). Outer code (pipelines/) passes paths and arrays.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from fpdm_video.config import FPDMConfig, NoiseScheduleConfig
+from fpdm_video.config import FPDMConfig, NoiseScheduleConfig, canvas_of
 from fpdm_video.models.denoiser import ConditionedUNet
 from fpdm_video.models.encoders import SourceTokenEncoder
 from fpdm_video.models.fusion import FusionModel
@@ -55,10 +55,11 @@ class FPDM(nn.Module):
         unet = build_unet(config.unet, fused_dim=self.fusion.dim, load_pretrained=load_pretrained)
         self.denoiser = ConditionedUNet(unet, self.source_encoder.token_dim, config.pose_embedding, config.source_projection)
         self.vae_factor = 2 ** (len(self.vae.config.block_out_channels) - 1)  # pixels per latent
-        if config.resolution % self.vae_factor:
+        self.canvas = canvas_of(config)  # (W, H) in pixels
+        if any(side % self.vae_factor for side in self.canvas):
             raise ValueError(f"resolution {config.resolution} is not a multiple of the VAE factor {self.vae_factor}")
         self.latent_channels = int(self.vae.config.latent_channels)
-        self.latent_size = config.resolution // self.vae_factor
+        self.latent_hw = (self.canvas[1] // self.vae_factor, self.canvas[0] // self.vae_factor)  # (h, w) of the latents
         self.scaling_factor = float(config.vae.scaling_factor)
 
     @property

@@ -24,6 +24,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
+from fpdm_video.geometry import canvas_dims
+
 from fpdm_video.config import (
     CLIP_MEAN,
     CLIP_STD,
@@ -121,11 +123,16 @@ OFFICIAL_SOURCE_SIZE = 512  # the official DeepFashion config's src_encoder_size
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
-def sd21_config(resolution: int) -> FPDMConfig:
-    """The paper's architecture as the official code builds it: SD 2.1 UNet + VAE, CLIP ViT-L/14 E, DINOv2-L tokens."""
+def sd21_config(resolution: int | tuple[int, int]) -> FPDMConfig:
+    """The paper's architecture as the official code builds it: SD 2.1 UNet + VAE, CLIP ViT-L/14 E, DINOv2-L tokens.
+
+    ``resolution`` is a square side or a (width, height) canvas (the official DeepFashion model: (352, 512)).
+    """
+    width, height = canvas_dims(resolution)
+    square = width == height and not isinstance(resolution, (tuple, list))
     return FPDMConfig(
-        name=f"sd21-{resolution}",
-        resolution=resolution,
+        name=f"sd21-{width}" if square else f"sd21-{width}x{height}",
+        resolution=width if square else [width, height],
         fusion_encoder=FusionEncoderConfig(kind="hf", hf=HFVisionConfig(architecture="clip_with_projection",
                                                                         config=dict(CLIP_VIT_L14), mean=CLIP_MEAN, std=CLIP_STD)),  # fmt: skip
         combiner=CombinerConfig(projection_dim=768, hidden_dim=768),
@@ -138,13 +145,13 @@ def sd21_config(resolution: int) -> FPDMConfig:
             kwargs=dict(
                 in_channels=3, out_channels=3, latent_channels=4, layers_per_block=2, norm_num_groups=32,
                 block_out_channels=(128, 256, 512, 512), down_block_types=("DownEncoderBlock2D",) * 4,
-                up_block_types=("UpDecoderBlock2D",) * 4, sample_size=resolution,
+                up_block_types=("UpDecoderBlock2D",) * 4, sample_size=max(width, height),
             ),
             scaling_factor=0.18215,
         ),
         unet=UNetConfig(
             kwargs=dict(
-                sample_size=resolution // 8, in_channels=4, out_channels=4, layers_per_block=2,
+                sample_size=width // 8 if square else [height // 8, width // 8], in_channels=4, out_channels=4, layers_per_block=2,
                 block_out_channels=(320, 640, 1280, 1280),
                 down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
                 up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,

@@ -1,7 +1,7 @@
-"""Pose maps: holistic poses drawn as coloured skeletons on black, at the model's square size.
+"""Pose maps: holistic poses drawn as coloured skeletons on black, on the model's canvas (square, or W x H).
 
-Poses are in frame pixels; they are mapped onto the ``size x size`` canvas through the project's one
-letterbox transform, :class:`~fpdm_video.geometry.SquareFit`. Body limbs, every finger bone of both
+Poses are in frame pixels; they are mapped onto the canvas through the project's one
+letterbox transform, :class:`~fpdm_video.geometry.CanvasFit`. Body limbs, every finger bone of both
 hands and the face contours are drawn with anti-aliased OpenCV lines (sub-pixel positions through
 OpenCV's fixed-point ``shift``), joints of the body and hands as dots. Line widths scale with the
 canvas. A point below ``min_confidence`` is not drawn, and a bone only when both its ends are drawn.
@@ -22,7 +22,7 @@ import numpy as np
 from einops import rearrange
 
 from fpdm_video.errors import PoseError
-from fpdm_video.geometry import SquareFit
+from fpdm_video.geometry import CanvasFit, canvas_dims
 from fpdm_video.pose.sequence import PoseSequence
 from fpdm_video.pose.skeleton import BODY_JOINTS, NECK, NECK_COLOR, OFFSETS, BoneGroup, holistic_bones
 
@@ -44,11 +44,12 @@ class RenderStyle:
 
 
 def _width(fraction: float, size: int) -> int:
+    """A line width of ``fraction`` of the canvas's longer side ``size`` (the person's scale in a letterbox)."""
     return max(1, round(fraction * size))
 
 
 def _fixed(xy: np.ndarray, size: int) -> np.ndarray:
-    """Canvas coordinates (..., 2) as OpenCV fixed-point int32, clipped well outside the canvas."""
+    """Canvas coordinates (..., 2) as OpenCV fixed-point int32, clipped well outside a canvas of longer side ``size``."""
     return np.round(np.clip(xy, -4.0 * size, 5.0 * size) * _ONE).astype(np.int32)
 
 
@@ -58,19 +59,28 @@ def _prepare(pose: PoseSequence) -> PoseSequence:
     return pose.to_holistic().to_pixels()
 
 
-def _fit_for(pose: PoseSequence, size: int, fit: SquareFit | None) -> SquareFit:
-    if not isinstance(size, (int, np.integer)) or size < 8:
-        raise PoseError(f"pose map size must be an integer of at least 8 pixels, got {size!r}")
+def _fit_for(pose: PoseSequence, size: int | tuple[int, int], fit: CanvasFit | None) -> CanvasFit:
+    try:
+        dims = canvas_dims(size)
+    except (TypeError, ValueError):
+        dims = (0, 0)
+    if min(dims) < 8:
+        raise PoseError(f"pose map size must be a side or a (width, height) of at least 8 pixels, got {size!r}")
     if fit is None:
-        return SquareFit(pose.width, pose.height, int(size))
-    if fit.size != size:
-        raise PoseError(f"the SquareFit maps to a {fit.size}px canvas but size={size}; pass a matching fit or none")
+        return CanvasFit.of(pose.width, pose.height, dims)
+    if fit.canvas != dims:
+        raise PoseError(f"the CanvasFit maps to a {fit.canvas[0]}x{fit.canvas[1]} canvas but size={size}; pass a matching fit or none")
     return fit
 
 
-def draw_skeleton(xy: np.ndarray, visible: np.ndarray, size: int, style: RenderStyle) -> np.ndarray:
-    """Draw one canonical holistic frame: canvas points (543, 2), drawn mask (543,) -> uint8 (size, size, 3)."""
-    canvas = np.zeros((size, size, 3), dtype=np.uint8)
+def draw_skeleton(xy: np.ndarray, visible: np.ndarray, size: int | tuple[int, int], style: RenderStyle) -> np.ndarray:
+    """Draw one canonical holistic frame: canvas points (543, 2), drawn mask (543,) -> uint8 (H, W, 3).
+
+    ``size`` is the canvas: a square side or (width, height). Line widths scale with its longer side.
+    """
+    width, height = canvas_dims(size)
+    size = max(width, height)
+    canvas = np.zeros((height, width, 3), dtype=np.uint8)
     fixed = _fixed(xy, size)  # (K, 2) int32
     widths = {"body": _width(style.body_width, size), "hand": _width(style.hand_width, size),
               "face": _width(style.face_width, size)}  # fmt: skip
@@ -118,24 +128,24 @@ def _groups() -> tuple[BoneGroup, ...]:
     return holistic_bones()
 
 
-def _frame_image(pose: PoseSequence, index: int, fit: SquareFit, style: RenderStyle) -> np.ndarray:
+def _frame_image(pose: PoseSequence, index: int, fit: CanvasFit, style: RenderStyle) -> np.ndarray:
     # canvas coordinates put pixel i's centre at i + 0.5; OpenCV draws pixel i's centre at i
     xy = fit.points_to_canvas(pose.points[index, :, :2]) - 0.5  # (K, 2)
     visible = pose.confidence[index] >= max(style.min_confidence, 1e-6)  # (K,)
-    return draw_skeleton(xy, visible, fit.size, style)
+    return draw_skeleton(xy, visible, fit.canvas, style)
 
 
 def render_pose_map(
     pose: PoseSequence,
     index: int,
-    size: int,
-    fit: SquareFit | None = None,
+    size: int | tuple[int, int],
+    fit: CanvasFit | None = None,
     as_uint8: bool = False,
     style: RenderStyle | None = None,
 ) -> np.ndarray:
-    """Pose map of frame ``index``: float32 (3, size, size) in [0, 1], or uint8 (size, size, 3) RGB.
+    """Pose map of frame ``index``: float32 (3, H, W) in [0, 1], or uint8 (H, W, 3) RGB, on the canvas ``size``.
 
-    ``fit`` defaults to ``SquareFit(pose.width, pose.height, size)``.
+    ``size`` is a square side or (width, height); ``fit`` defaults to ``CanvasFit.of(pose.width, pose.height, size)``.
     """
     pose = _prepare(pose)
     if not -pose.num_frames <= index < pose.num_frames:
@@ -147,10 +157,10 @@ def render_pose_map(
 
 
 def iter_pose_images(
-    pose: PoseSequence, size: int, fit: SquareFit | None = None, start: int = 0, end: int | None = None,
+    pose: PoseSequence, size: int | tuple[int, int], fit: CanvasFit | None = None, start: int = 0, end: int | None = None,
     style: RenderStyle | None = None,
 ) -> Iterator[np.ndarray]:  # fmt: skip
-    """uint8 (size, size, 3) pose maps of frames ``start:end``, one at a time."""
+    """uint8 (H, W, 3) pose maps of frames ``start:end`` on the canvas ``size``, one at a time."""
     pose = _prepare(pose)
     fit = _fit_for(pose, size, fit)
     style = style or RenderStyle()
@@ -160,13 +170,13 @@ def iter_pose_images(
 
 def render_pose_maps(
     pose: PoseSequence,
-    size: int,
-    fit: SquareFit | None = None,
+    size: int | tuple[int, int],
+    fit: CanvasFit | None = None,
     start: int = 0,
     end: int | None = None,
     style: RenderStyle | None = None,
 ) -> np.ndarray:
-    """Pose maps of frames ``start:end`` as float32 (T, 3, size, size) in [0, 1]."""
+    """Pose maps of frames ``start:end`` as float32 (T, 3, H, W) in [0, 1]."""
     images = list(iter_pose_images(pose, size, fit, start, end, style))
     if not images:
         raise PoseError(f"frames {start}:{end} select none of the {pose.num_frames} frames")
@@ -190,8 +200,8 @@ def render_pose_video(
 
     pose = _prepare(pose)
     if size is None:
-        fit = SquareFit(pose.width, pose.height, max(pose.width, pose.height))
-        frames = (fit.image_from_canvas(img) for img in iter_pose_images(pose, fit.size, fit, style=style))
+        fit = CanvasFit.of(pose.width, pose.height, max(pose.width, pose.height))
+        frames = (fit.image_from_canvas(img) for img in iter_pose_images(pose, fit.canvas, fit, style=style))
     else:
         frames = iter_pose_images(pose, size, style=style)
     timestamps = pose.timestamps if fps is None else None

@@ -20,7 +20,7 @@ import os
 import numpy as np
 import torch
 
-from fpdm_video.geometry import SquareFit
+from fpdm_video.geometry import CanvasFit
 from fpdm_video.metrics.image import psnr, ssim
 from fpdm_video.metrics.pose_fidelity import missing_hand_fraction, region_scores
 from fpdm_video.metrics.temporal import flicker, warping_error
@@ -61,7 +61,7 @@ def temporal_metrics(output: np.ndarray, driving: np.ndarray) -> dict[str, list[
 def identity_metrics(model, output: np.ndarray, driving: np.ndarray, reference: np.ndarray) -> dict[str, list[float]]:
     """Cosine similarity of E(output frame) to E(reference photo) and to E(driving frame)."""
     h, w = output.shape[1:3]
-    fit = SquareFit(w, h, model.config.resolution)
+    fit = CanvasFit.of(w, h, model.config.resolution)
 
     def embed(frames: np.ndarray) -> torch.Tensor:
         squares = np.stack([fit.image_to_canvas(f) for f in frames])

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from fpdm_video.atomic import atomic_files
 from fpdm_video.errors import CheckpointError, InputError
-from fpdm_video.geometry import SquareFit
+from fpdm_video.geometry import CanvasFit
 from fpdm_video.models.checkpoint import checkpoint_files, checkpoint_hash, load_model, resolve_checkpoint
 from fpdm_video.run_paths import RunPaths, check_run_paths
 from fpdm_video.pose import write_pose
@@ -160,7 +160,7 @@ class SignerTransfer:
             stamps = output_timestamps(spec, raw, settings)
             lap("repair_retarget")
 
-            fit = SquareFit(spec.width, spec.height, self.model.config.resolution)
+            fit = CanvasFit.of(spec.width, spec.height, self.model.config.resolution)
             chunks = sample_video(
                 self.model, source_tensor(signer.image, fit), pose_map_chunks(target, fit, settings.chunk_frames),
                 batch_size=settings.batch_size, steps=settings.steps, guidance=settings.guidance,
@@ -192,7 +192,7 @@ class SignerTransfer:
         return TransferResult(output=output, record_path=record_path, record=record,
                               comparison=Path(comparison) if comparison else None)  # fmt: skip
 
-    def _encode(self, chunks, output: Path, spec, stamps, target, fit: SquareFit, comparison, progress: bool, times: dict) -> int:
+    def _encode(self, chunks, output: Path, spec, stamps, target, fit: CanvasFit, comparison, progress: bool, times: dict) -> int:
         """Write the output (and the comparison) chunk by chunk; returns the frame count."""
         started = time.perf_counter()
         written = 0
@@ -221,12 +221,12 @@ def _frames_of(spec, target, fit):
         yield from clip.frames
 
 
-def _comparison_rows(frames: np.ndarray, first: int, target, fit: SquareFit, sources) -> np.ndarray:
+def _comparison_rows(frames: np.ndarray, first: int, target, fit: CanvasFit, sources) -> np.ndarray:
     from fpdm_video.pose import render_pose_map
 
     rows = []
     for k, out in enumerate(frames):
-        pose = fit.image_from_canvas(render_pose_map(target, first + k, fit.size, fit=fit, as_uint8=True))
+        pose = fit.image_from_canvas(render_pose_map(target, first + k, fit.canvas, fit=fit, as_uint8=True))
         source = next(sources) if sources is not None else np.zeros_like(out)
         rows.append(np.concatenate([source, pose, out], axis=1))
     return np.stack(rows)

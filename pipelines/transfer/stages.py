@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from fpdm_video.errors import InputError, PoseError
-from fpdm_video.geometry import SquareFit
+from fpdm_video.geometry import CanvasFit
 from fpdm_video.pose import load_holistic, render_pose_maps, repair_poses, retarget_with_report
 from fpdm_video.pose.extract import extract_poses
 from fpdm_video.pose.sequence import PoseSequence
@@ -153,14 +153,14 @@ def _ranges(frames: list[int]) -> str:
     return ", ".join(out)
 
 
-def pose_map_chunks(pose: PoseSequence, fit: SquareFit, chunk: int) -> Iterator[torch.Tensor]:
+def pose_map_chunks(pose: PoseSequence, fit: CanvasFit, chunk: int) -> Iterator[torch.Tensor]:
     """Pose maps (t, 3, R, R) float [0, 1] on the model canvas, ``chunk`` frames at a time."""
     for start in range(0, pose.num_frames, chunk):
         stop = min(start + chunk, pose.num_frames)
-        yield torch.from_numpy(render_pose_maps(pose, fit.size, fit=fit, start=start, end=stop))
+        yield torch.from_numpy(render_pose_maps(pose, fit.canvas, fit=fit, start=start, end=stop))
 
 
-def source_tensor(image: np.ndarray, fit: SquareFit) -> torch.Tensor:
+def source_tensor(image: np.ndarray, fit: CanvasFit) -> torch.Tensor:
     """The fitted reference photo letterboxed to the model square, (3, R, R) float [0, 1]."""
     return torch.from_numpy(np.array(fit.image_to_canvas(image))).permute(2, 0, 1).float() / 255.0
 

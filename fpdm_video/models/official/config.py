@@ -54,13 +54,12 @@ def _need(hp: dict, key: str) -> Any:
     return hp[key]
 
 
-def canvas_side(hp: dict) -> int:
-    """The official model canvas as this project's square resolution (non-square canvases are refused for now)."""
+def official_canvas(hp: dict) -> int | tuple[int, int]:
+    """The official model canvas (``model_img_size``, W x H) as this project's resolution: a side, or (W, H)."""
     width, height = (int(v) for v in _need(hp, "model_img_size"))
-    if width != height:
-        raise CheckpointError(f"the official model works on a {width}x{height} (W x H) canvas; this version converts square "
-                              "canvases only (the DeepFashion release is 352x512)")  # fmt: skip
-    return width
+    if width % 8 or height % 8:
+        raise CheckpointError(f"the official model canvas {width}x{height} is not a multiple of 8 (the VAE factor)")
+    return width if width == height else (width, height)
 
 
 def encoder_config(path_in_hp: str, given: str | None, architecture: str | None, what: str, flag: str) -> HFVisionConfig:
@@ -120,8 +119,7 @@ def sd_parts(hp: dict, sd: str | None, base: FPDMConfig) -> tuple[UNetConfig, VA
 def converted_config(hp: dict, *, sd: str | None = None, fusion_encoder: str | None = None, source_encoder: str | None = None,
                      name: str = "official") -> FPDMConfig:  # fmt: skip
     """The FPDMConfig of an official stage-2 checkpoint with hyper-parameters ``hp``."""
-    side = canvas_side(hp)
-    base = sd21_config(side)
+    base = sd21_config(official_canvas(hp))
     if hp.get("fusion_encoder_type", "clip") != "clip":
         raise CheckpointError(f"fusion_encoder_type {hp.get('fusion_encoder_type')!r} is not supported; the paper's is 'clip'")
     fusion = encoder_config(_need(hp, "fusion_encoder_path"), fusion_encoder, "clip_with_projection", "fusion encoder", "--fusion-encoder")
