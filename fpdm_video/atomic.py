@@ -123,18 +123,18 @@ def atomic_files(*targets: str | os.PathLike | None) -> Iterator[list[Path | Non
     and SIGTERM included) every temporary file is removed and nothing appears under a final name.
     """
     paths = [None if t is None else Path(t) for t in targets]
-    temps: list[Path] = []
+    pairs: list[tuple[Path, Path]] = []  # (temporary, target), in the order given
     made: list[Path] = []  # folders this call created, removed again (when empty) on failure
     try:
         for target in paths:
             if target is not None:
                 made += _make_parents(target.parent)
-                temps.append(_new_temp_file(target, target.suffix))
-        it = iter(temps)
-        yield [None if t is None else next(it) for t in paths]
-        _commit([(tmp, target) for tmp, target in zip(temps, [p for p in paths if p is not None], strict=True)])
+                pairs.append((_new_temp_file(target, target.suffix), target))
+        temps = iter(tmp for tmp, _ in pairs)
+        yield [None if t is None else next(temps) for t in paths]
+        _commit(pairs)
     except BaseException:
-        for tmp in temps:
+        for tmp, _ in pairs:
             _remove(tmp)
         for folder in sorted(made, key=lambda f: len(f.parts), reverse=True):
             with contextlib.suppress(OSError):

@@ -119,6 +119,6 @@ def check_run_paths(inputs: Mapping[str, PathArg], outputs: Mapping[str, PathArg
                 raise InputError(f"{a} {given_out[a]} and {b} {given_out[b]} name the same file; give them different names")
     for label, out in outs.items():
         _check_output(label, given_out[label], out, label in folders)
-    for label, out in outs.items():
-        remove_stale(out if label in folders else out.parent)
+    for folder in dict.fromkeys(out if label in folders else out.parent for label, out in outs.items()):
+        remove_stale(folder)  # once per folder, in order
     return RunPaths(inputs=ins, outputs=outs)

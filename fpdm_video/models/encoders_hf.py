@@ -72,7 +72,7 @@ def resolve_hf(config: HFVisionConfig) -> HFVisionConfig:
     What :func:`build_hf_model` needs to rebuild the model without its weights, so a checkpoint of
     this project is complete.
     """
-    model_cls, config_cls = _classes(config.architecture)
+    _, config_cls = _classes(config.architecture)
     out = copy.deepcopy(config)
     if out.config is None:
         if not out.pretrained:
@@ -83,11 +83,15 @@ def resolve_hf(config: HFVisionConfig) -> HFVisionConfig:
             raise CheckpointError(f"cannot read the transformers config of {out.pretrained}: {exc}") from None
         out = replace(out, config=plain_config(hf_config))
     if out.mean is None or out.std is None:
-        stats = _processor_stats(out.pretrained) if out.pretrained else None
-        _, _, mean, std = ARCHITECTURES[out.architecture]
-        mean, std = stats or (mean, std)
-        out = replace(out, mean=out.mean or tuple(float(v) for v in mean), std=out.std or tuple(float(v) for v in std))
+        out = with_stats(out, _processor_stats(out.pretrained) if out.pretrained else None)
     return out
+
+
+def with_stats(config: HFVisionConfig, stats: tuple[tuple, tuple] | None = None) -> HFVisionConfig:
+    """``config`` with the mean and std it lacks: ``stats`` (an image processor's) when given, else the architecture's."""
+    _, _, mean, std = ARCHITECTURES[config.architecture]
+    mean, std = stats or (mean, std)
+    return replace(config, mean=config.mean or tuple(float(v) for v in mean), std=config.std or tuple(float(v) for v in std))
 
 
 def plain_config(hf_config) -> dict:
@@ -150,10 +154,7 @@ class HFVisionEncoder(nn.Module):
 
     def __init__(self, config: HFVisionConfig, *, load_pretrained: bool = True) -> None:
         super().__init__()
-        resolved = resolve_hf(config) if load_pretrained else config
-        if resolved.mean is None or resolved.std is None:
-            _, _, mean, std = ARCHITECTURES[resolved.architecture]
-            resolved = replace(resolved, mean=resolved.mean or mean, std=resolved.std or std)
+        resolved = resolve_hf(config) if load_pretrained else with_stats(config)
         self.config = resolved  # what a checkpoint needs to rebuild this encoder
         self.model = build_hf_model(resolved, load_pretrained=load_pretrained)
         if resolved.position_interpolation not in ("transformers", "offset"):

@@ -11,7 +11,6 @@ class embedding) start from their fresh initialisation, as in the official code.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import os
 from dataclasses import replace
@@ -89,6 +88,5 @@ def init_from_pretrained(size: str, sd: str | os.PathLike, fusion_encoder: str |
 
     config = pretrained_config(size, str(sd), str(fusion_encoder), str(source_encoder), source_size)
     model = FPDM(config, load_pretrained=True)
-    logger.info("built %s from %s", size, json.dumps({"sd": str(sd), "fusion_encoder": str(fusion_encoder),
-                                                      "source_encoder": str(source_encoder)}))  # fmt: skip
+    logger.info("built %s from SD %s, fusion encoder %s, source encoder %s", size, sd, fusion_encoder, source_encoder)
     return model

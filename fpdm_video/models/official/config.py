@@ -30,8 +30,8 @@ from fpdm_video.config import (
     VAEConfig,
 )
 from fpdm_video.errors import CheckpointError
-from fpdm_video.models.encoders_hf import ARCHITECTURES
-from fpdm_video.models.registry import CLIP_VIT_L14, DINOV2_L, IMAGENET_MEAN, IMAGENET_STD, sd21_config
+from fpdm_video.models.encoders_hf import with_stats
+from fpdm_video.models.registry import CLIP_VIT_L14, DINOV2_L, sd21_config
 
 PUBLISHED_ENCODERS = {"openai/clip-vit-large-patch14": ("clip_with_projection", CLIP_VIT_L14),
                       "facebook/dinov2-large": ("dinov2", DINOV2_L)}  # fmt: skip
@@ -71,8 +71,7 @@ def encoder_config(path_in_hp: str, given: str | None, architecture: str | None,
         return resolve_hf(HFVisionConfig(pretrained=given, architecture=arch))
     if path_in_hp in PUBLISHED_ENCODERS:
         arch, config = PUBLISHED_ENCODERS[path_in_hp]
-        _, _, mean, std = ARCHITECTURES[arch]
-        return HFVisionConfig(architecture=arch, config=dict(config), mean=tuple(mean), std=tuple(std))
+        return with_stats(HFVisionConfig(architecture=arch, config=dict(config)))
     raise CheckpointError(f"the official {what} was {path_in_hp!r}, whose config this project does not know; give its folder "
                           f"with {flag}")  # fmt: skip
 
@@ -126,8 +125,6 @@ def converted_config(hp: dict, *, sd: str | None = None, fusion_encoder: str | N
     source_arch = {"dino": "dinov2", "clip": "clip_with_projection"}.get(hp.get("src_encoder_type", "dino"))
     source = encoder_config(_need(hp, "src_encoder_path"), source_encoder, source_arch, "source encoder", "--source-encoder")
     source_size = int(_need(hp, "src_encoder_size")[0])
-    if source.architecture == "dinov2" and source.mean is None:
-        source = replace(source, mean=IMAGENET_MEAN, std=IMAGENET_STD)
     unet, vae, schedule = sd_parts(hp, sd, base)
     return replace(
         base,
