@@ -8,6 +8,11 @@ the run to Crashed. This follows Prefect's guide "How to detect and respond to z
 ``python -m flows.serve`` creates the automation when it starts; for work pools (prefect.yaml),
 run ``python -m flows.zombies`` once against the server. Both leave an existing automation of the
 same name as it is.
+
+The watch starts at a run's first heartbeat, which the engine sends as the run starts. A process
+killed before that event reached the server (within about a second of starting) is not caught,
+and neither is a run whose process sends no heartbeats (started without the setting): the
+automation never marks a run it has not heard from, so it cannot crash a healthy run either.
 """
 
 from __future__ import annotations

@@ -98,5 +98,12 @@ def test_a_run_whose_process_was_killed_is_marked_crashed(served, example_inputs
         return [r for r in served.api("flow_runs/filter") if r["state_type"] == state and r["parameters"].get("output") == "zombie/out.mp4"]
 
     wait_for(lambda: runs_in("RUNNING"), 120, "the run starting", served.logs)
+    run_id = runs_in("RUNNING")[0]["id"]
+
+    def heartbeats() -> int:  # the automation starts watching a run at its first heartbeat the server has stored
+        body = {"filter": {"event": {"name": ["prefect.flow-run.heartbeat"]}, "resource": {"id": [f"prefect.flow-run.{run_id}"]}}}
+        return served.api("events/filter", body).get("total", 0)
+
+    wait_for(heartbeats, 120, "the run's first heartbeat reaching the server", served.logs)
     os.killpg(served.process().pid, signal.SIGKILL)  # flows.serve and the run's process die without a word
     wait_for(lambda: runs_in("CRASHED"), 240, "the zombie run being marked Crashed", served.logs)
