@@ -41,7 +41,7 @@ from fpdm_video.metrics.image import moving_mask, psnr, ssim
 from fpdm_video.metrics.temporal import flicker, warping_error
 from fpdm_video.models.checkpoint import load_model
 from fpdm_video.pose import retarget
-from fpdm_video.pose.render import render_pose_maps
+from fpdm_video.pose.render import render_pose_maps, style_for
 from pipelines.transfer.stages import source_tensor
 from pipelines.video_sampling import sample_video
 
@@ -84,7 +84,7 @@ def run_setting(model, case: Case, *, steps=20, guidance=2.0, scheduler="ddpm", 
     fit = CanvasFit.of(w, h, model.config.resolution)
     pose = retarget(case.driving_pose, case.reference_pose) if retarget_on else case.driving_pose
     source = source_tensor(case.reference, fit)
-    maps = torch.from_numpy(render_pose_maps(pose, model.config.resolution, fit=fit))
+    maps = torch.from_numpy(render_pose_maps(pose, model.config.resolution, fit=fit, style=style_for(model.config.pose_map)))
     chunks = sample_video(model, source, maps, batch_size=4, steps=steps, guidance=guidance, scheduler=scheduler,
                           noise=noise, seed=0, output_fit=fit, progress=False)  # fmt: skip
     return np.concatenate(list(chunks))

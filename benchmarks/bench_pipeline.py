@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> dict:
     poses = timed("pose_extraction", lambda: extract_poses(input_chunks(spec, settings.chunk_frames), progress=False))
     target, _ = timed("repair_retarget", lambda: prepare_poses(poses, signer.pose))
     fit = CanvasFit.of(spec.width, spec.height, runner.model.config.resolution)
-    maps = timed("pose_maps", lambda: torch.cat(list(pose_map_chunks(target, fit, settings.chunk_frames))))
+    maps = timed("pose_maps", lambda: torch.cat(list(pose_map_chunks(target, fit, settings.chunk_frames, runner.model.config.pose_map))))
     outputs = timed("sampling", lambda: np.concatenate(list(sample_video(
         runner.model, source_tensor(signer.image, fit), maps, batch_size=settings.batch_size, steps=settings.steps,
         guidance=settings.guidance, scheduler=settings.sampler, seed=0, output_fit=fit, progress=False))))  # fmt: skip

@@ -140,6 +140,18 @@ class SamplingConfig:
     guidance: float = 2.0  # classifier-free guidance scale (the paper: 2)
 
 
+POSE_STYLES = ("holistic", "openpose18", "wholebody133")
+
+
+@dataclass
+class PoseMapConfig:
+    """How the model's pose maps are drawn: the skeleton style its training data had."""
+
+    style: str = "holistic"  # "holistic" (this project's), "openpose18" (official DeepFashion) or "wholebody133" (official PHOENIX)
+    draw_size: tuple[int, int] | None = None  # (W, H) the official styles are drawn at, then resized to the canvas; None: the canvas
+    stick_width: int = 4  # the official styles' limb half-width in pixels at draw_size (the official DeepFashion: 4)
+
+
 @dataclass
 class FPDMConfig:
     """A whole FPDM model: stage 1 fusion, stage 2 conditioned latent diffusion."""
@@ -155,6 +167,7 @@ class FPDMConfig:
     unet: UNetConfig = field(default_factory=UNetConfig)
     noise_schedule: NoiseScheduleConfig = field(default_factory=NoiseScheduleConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    pose_map: PoseMapConfig = field(default_factory=PoseMapConfig)
 
 
 # ---- plain data <-> dataclasses --------------------------------------------------------------
@@ -166,6 +179,23 @@ def canvas_of(config: FPDMConfig) -> tuple[int, int]:
     from fpdm_video.geometry import canvas_dims
 
     return canvas_dims(config.resolution)
+
+
+def pose_map_of_style(style: str, draw_size: tuple[int, int] | None = None) -> PoseMapConfig:
+    """A style's pose-map config: limbs of half-width 4 px for OpenPose-18 (the official), 2 px for WholeBody-133."""
+    return PoseMapConfig(style=style, draw_size=draw_size, stick_width=2 if style == "wholebody133" else 4)
+
+
+def pose_map_problem(pose_map: PoseMapConfig) -> str | None:
+    """What is wrong with a pose-map config, in words, or None."""
+    if pose_map.style not in POSE_STYLES:
+        return f"style must be one of {', '.join(POSE_STYLES)}, got {pose_map.style!r}"
+    size = pose_map.draw_size
+    if size is not None and (len(size) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 8 for v in size)):
+        return f"draw_size must be [width, height] of at least 8 pixels each, or null, got {size!r}"
+    if isinstance(pose_map.stick_width, bool) or not isinstance(pose_map.stick_width, int) or not 1 <= pose_map.stick_width <= 64:
+        return f"stick_width must be a whole number of pixels from 1 to 64, got {pose_map.stick_width!r}"
+    return None
 
 
 def to_dict(config: Any) -> dict[str, Any]:

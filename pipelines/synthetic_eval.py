@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from fpdm_video.config import PoseMapConfig
 from fpdm_video.atomic import atomic_path
 from fpdm_video.data.synthetic_dataset import IDENTITY_STRIDE, render_clip, render_reference
 from fpdm_video.data.synthetic_identity import sample_identity
@@ -39,7 +40,7 @@ from fpdm_video.geometry import CanvasFit
 from fpdm_video.metrics.image import moving_mask, psnr, ssim
 from fpdm_video.models.checkpoint import load_model
 from fpdm_video.models.registry import build_model
-from fpdm_video.pose.render import render_pose_maps
+from fpdm_video.pose.render import render_pose_maps, style_for
 from pipelines.transfer.stages import source_tensor
 from pipelines.video_sampling import sample_video
 
@@ -70,8 +71,9 @@ class Case:
     pose_maps: np.ndarray  # (T, 3, R, R) float32 pose maps of the driving motion on the model canvas
 
 
-def make_cases(config: HeldOutConfig, resolution: int | tuple[int, int]) -> list[Case]:
-    """Identity k of the held-out seed with motion k (both unseen in training)."""
+def make_cases(config: HeldOutConfig, resolution: int | tuple[int, int], pose_map: PoseMapConfig | None = None) -> list[Case]:
+    """Identity k of the held-out seed with motion k (both unseen in training), pose maps in the style ``pose_map``."""
+    style = style_for(pose_map or PoseMapConfig())
     fit = CanvasFit.of(config.width, config.height, resolution)
     cases = []
     for k in range(config.cases):
@@ -81,7 +83,7 @@ def make_cases(config: HeldOutConfig, resolution: int | tuple[int, int]) -> list
         posed, chunks = render_clip(identity, motion, (config.width, config.height))
         keep = list(range(0, config.frames, config.stride))
         truth = np.concatenate(list(chunks))[keep]
-        maps = render_pose_maps(posed, resolution, fit=fit)[keep]
+        maps = render_pose_maps(posed, resolution, fit=fit, style=style)[keep]
         cases.append(Case(render_reference(identity, (config.width, config.height)), truth, maps))
     return cases
 
@@ -122,7 +124,7 @@ def evaluate_heldout(checkpoint: str | os.PathLike, config: HeldOutConfig, *, ra
                      baselines: bool = True) -> tuple[dict, dict[str, list[np.ndarray]], list[Case]]:  # fmt: skip
     """Metrics per method (means over all evaluated frames, and per case), the outputs, and the cases."""
     model = load_model(checkpoint)
-    cases = make_cases(config, model.config.resolution)
+    cases = make_cases(config, model.config.resolution, model.config.pose_map)
     methods = {"model": lambda c: _sample(model, c, config), "vae_ceiling": lambda c: _vae_roundtrip(model, c, config)}
     if baselines:
         torch.manual_seed(random_seed)

@@ -42,7 +42,7 @@ def test_init_from_pretrained_parts_then_two_steps_of_every_stage(sd_folder, hf_
     from transformers import CLIPVisionModelWithProjection, Dinov2Model
 
     out = tmp_path / "start"
-    assert main(init_args(sd_folder, hf_parts, out)) == 0
+    assert main(init_args(sd_folder, hf_parts, out) + ["--pose-style", "wholebody133"]) == 0  # PHOENIX as the official code draws it
     printed = capsys.readouterr().out
     for part in ("fusion_encoder", "source_encoder", "unet_without_class_embedding", "vae", "total"):
         assert part in printed
@@ -65,6 +65,7 @@ def test_init_from_pretrained_parts_then_two_steps_of_every_stage(sd_folder, hf_
         previous = train(config, progress=False) / "model"
         assert load_model(previous).config.fusion_encoder.kind == "hf"
     trained = load_model(previous)
+    assert trained.config.pose_map.style == "wholebody133" and trained.config.pose_map.stick_width == 2  # trained on those maps
     assert not torch.equal(trained.denoiser.pose_embedding.conv_in.weight, model.denoiser.pose_embedding.conv_in.weight)
 
 

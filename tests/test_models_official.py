@@ -69,6 +69,7 @@ def test_import_official_converts_and_loads_strictly(official, tmp_path, capsys)
     assert config.unet.class_embedding == "mlp" and config.noise_schedule.prediction_type == "v_prediction"
     assert (config.sampling.steps, config.sampling.guidance) == (20, 2.0)
     assert config.source_encoder.hf.position_interpolation == "offset"
+    assert (config.pose_map.style, tuple(config.pose_map.draw_size), config.pose_map.stick_width) == ("openpose18", (375, 550), 4)
 
 
 def test_every_official_key_is_mapped_or_dropped_on_purpose(official):

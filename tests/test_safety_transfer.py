@@ -119,6 +119,15 @@ def test_a_checkpoint_config_at_odds_with_its_weights(workspace, capsys, value, 
             checkpoint=bad)
 
 
+@pytest.mark.parametrize(("pose_map", "message"), [({"style": "openpose"}, "pose_map.style must be one of holistic, openpose18"),
+                                                   ({"style": "openpose18", "draw_size": [0, 5]}, "pose_map.draw_size must be"),
+                                                   ({"style": "wholebody133", "stick_width": 0}, "pose_map.stick_width must be")])  # fmt: skip
+def test_a_checkpoint_config_with_a_bad_pose_map(workspace, capsys, pose_map, message):  # noqa: F811
+    bad = _checkpoint_with(workspace, "bad", lambda text: yaml.safe_dump({**yaml.safe_load(text), "pose_map": pose_map}))
+    refused(workspace, [workspace.video, "--signer", workspace.signer, "-o", workspace.root / "out.mp4"], capsys, message,
+            checkpoint=bad)
+
+
 @pytest.mark.parametrize(("value", "latent"), [("64", 16), ("100", 25)])
 def test_the_demo_model_at_another_resolution(workspace, capsys, value, latent):  # noqa: F811
     # the shipped weights carry no resolution in their metadata: the UNet's sample_size tells

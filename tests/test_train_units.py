@@ -89,8 +89,9 @@ def test_diffusion_evaluation_ignores_the_training_posterior_cache(tiny_dataset)
     torch.manual_seed(0)
     config = load_train_config(TINY_YAML, "diffusion", [f"data.root={tiny_dataset}", "init=null"])
     assert config.data.cache
-    stage = STAGES["diffusion"](build_model("tiny"), config)
-    train_batch = _fixed_batches(make_dataset(config, 32, pairs=4, seed=0), 4, 1, torch.device("cpu"))[0]
+    model = build_model("tiny")
+    stage = STAGES["diffusion"](model, config)
+    train_batch = _fixed_batches(make_dataset(config, model.config, pairs=4, seed=0), 4, 1, torch.device("cpu"))[0]
     stage.train()
     stage.forward(train_batch, torch.Generator().manual_seed(0))  # fills the cache with these frames' posteriors
     held_out = {**train_batch, "target": train_batch["target"].flip(-1)}  # same indices, other frames

@@ -47,6 +47,20 @@ def test_items_are_letterboxed_triples_in_unit_range(root):
     assert item["target_pose"][:, :, :3].sum() == 0
 
 
+def test_pose_maps_are_drawn_in_the_models_style(root):
+    from fpdm_video.config import PoseMapConfig, pose_map_of_style
+    from fpdm_video.pose.render import render_pose_map, style_for
+
+    styled = pose_map_of_style("wholebody133")
+    data = PoseTripleDataset(TripleConfig(root=str(root), resolution=(48, 64), pairs=4, seed=1, pose_map=styled))
+    plain = PoseTripleDataset(TripleConfig(root=str(root), resolution=(48, 64), pairs=4, seed=1, pose_map=PoseMapConfig()))
+    item = data[0]
+    clip, _, t = item["index"].tolist()
+    expected = render_pose_map(data.poses[clip], t, (48, 64), style=style_for(styled))
+    assert item["target_pose"].shape == (3, 64, 48) and np.array_equal(item["target_pose"].numpy(), expected)
+    assert not torch.equal(item["target_pose"], plain[0]["target_pose"])
+
+
 def test_missing_sidecar_says_how_to_make_it(root, tmp_path):
     import shutil
 

@@ -15,18 +15,19 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from fpdm_video.config import PoseMapConfig
 from fpdm_video.data.synthetic_dataset import sidecar_path
 from fpdm_video.errors import InputError
 from fpdm_video.geometry import CanvasFit
 from fpdm_video.pose.pose_format_io import load_holistic, write_pose
-from fpdm_video.pose.render import render_pose_map
+from fpdm_video.pose.render import render_pose_map, style_for
 from fpdm_video.pose.sequence import PoseSequence
 from fpdm_video.video.phoenix import PhoenixDataset, load_sample
 from fpdm_video.video.phoenix_corpus import PhoenixSample
@@ -41,6 +42,7 @@ class TripleConfig:
     root: str  # dataset root in the PHOENIX-2014T layout, with pose sidecars
     split: str = "train"  # PHOENIX split
     resolution: int | tuple[int, int] = 128  # the model canvas: a square side R, or (width, height)
+    pose_map: PoseMapConfig = field(default_factory=PoseMapConfig)  # the model's pose-map style
     pairs: int = 100_000  # number of (source, target) pairs drawn once
     seed: int = 0  # seed of the pair draw
     cache: bool = False  # keep letterboxed frames and pose maps in memory once made (small datasets)
@@ -118,7 +120,8 @@ class PoseTripleDataset(Dataset):
 
     def _pose_map(self, clip: int, frame: int, fit: CanvasFit) -> torch.Tensor:
         pose, size = self.poses[clip], self.config.resolution
-        return self._cached(("pose", clip, frame), lambda: torch.from_numpy(render_pose_map(pose, frame, size, fit=fit)))
+        style = style_for(self.config.pose_map)
+        return self._cached(("pose", clip, frame), lambda: torch.from_numpy(render_pose_map(pose, frame, size, fit=fit, style=style)))
 
     def _load_frame(self, clip: int, frame: int, fit: CanvasFit) -> torch.Tensor:
         image = load_sample(self.samples[clip], frame, frame + 1).frames[0]  # (H, W, 3) uint8

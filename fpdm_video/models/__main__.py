@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fpdm_video.cli import run_guarded
+from fpdm_video.config import POSE_STYLES
 from fpdm_video.errors import InputError
 
 
@@ -39,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--fusion-encoder", required=True, help="transformers CLIP folder or hub name (e.g. openai/clip-vit-large-patch14)")
     init.add_argument("--source-encoder", required=True, help="transformers DINOv2 or CLIP folder or hub name (e.g. facebook/dinov2-large)")
     init.add_argument("--source-size", type=int, help="input side of the source encoder (default: the size's; 512 for sd21-*)")
+    init.add_argument("--pose-style", choices=POSE_STYLES, default="holistic",
+                      help="the pose maps the model will be trained on (default: this project's holistic style)")
     init.add_argument("-o", "--output", required=True, type=Path, help="checkpoint folder to write")
     imp = sub.add_parser("import-official", help="convert the official FPDM checkpoints (Lightning .ckpt) to this project's format")
     imp.add_argument("--diffusion", required=True, type=Path, help="the official stage-2 checkpoint (.ckpt)")
@@ -46,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--sd", help="the Stable Diffusion folder the official model started from (default: the published SD 2.1 configs)")
     imp.add_argument("--fusion-encoder", help="the CLIP folder it used (default: the published openai/clip-vit-large-patch14 config)")
     imp.add_argument("--source-encoder", help="the DINOv2 folder it used (default: the published facebook/dinov2-large config)")
+    imp.add_argument("--pose-style", choices=POSE_STYLES[1:], default="openpose18",
+                     help="the pose maps the official model was trained on (default: OpenPose-18, as its DeepFashion code draws)")
     imp.add_argument("-o", "--output", required=True, type=Path, help="checkpoint folder to write")
     return parser
 
@@ -67,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.source_size is not None and args.source_size < 1:
             raise InputError(f"--source-size must be a positive number of pixels, got {args.source_size}")
         check_output(args, {})
-        model = init_from_pretrained(args.size, args.sd, args.fusion_encoder, args.source_encoder, args.source_size)
+        model = init_from_pretrained(args.size, args.sd, args.fusion_encoder, args.source_encoder, args.source_size, args.pose_style)
         save_and_count(model, args.output)
 
     return run_guarded(body)
@@ -97,13 +102,13 @@ def import_official(args: argparse.Namespace) -> None:
 
     check_output(args, {"--diffusion": args.diffusion, "--fusion": args.fusion})
     model, report = convert_official(args.diffusion, args.fusion, sd=args.sd, fusion_encoder=args.fusion_encoder,
-                                     source_encoder=args.source_encoder)  # fmt: skip
+                                     source_encoder=args.source_encoder, pose_style=args.pose_style)  # fmt: skip
     config = model.config
     print(f"converted {report.mapped} tensors; dropped " + ", ".join(f"{len(v)} {k}" for k, v in report.dropped.items()))
     print(f"stage 1: {report.stage1}")
     print(f"canvas {model.canvas[0]}x{model.canvas[1]}, class embedding {config.unet.class_embedding}, "
           f"prediction {config.noise_schedule.prediction_type}, source tokens at {config.source_encoder.hf.image_size} px, "
-          f"default steps {config.sampling.steps} and guidance {config.sampling.guidance}")  # fmt: skip
+          f"default steps {config.sampling.steps} and guidance {config.sampling.guidance}, pose maps {config.pose_map.style}")  # fmt: skip
     save_and_count(model, args.output)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from fpdm_video.atomic import atomic_dir, default_file_mode
-from fpdm_video.config import FPDMConfig, canvas_of, load_yaml, save_yaml
+from fpdm_video.config import FPDMConfig, canvas_of, load_yaml, pose_map_problem, save_yaml
 from fpdm_video.errors import CheckpointError, InputError
 
 CONFIG_NAME = "config.yaml"
@@ -101,6 +101,9 @@ def load_config(directory: str | os.PathLike) -> FPDMConfig:
     if len(sides) not in (1, 2) or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in sides):
         raise CheckpointError(f"checkpoint config {path}: resolution must be a positive number of pixels or [width, height], "
                               f"got {resolution!r}")  # fmt: skip
+    problem = pose_map_problem(config.pose_map)
+    if problem:
+        raise CheckpointError(f"checkpoint config {path}: pose_map.{problem}")
     return config
 
 

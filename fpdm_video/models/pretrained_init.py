@@ -16,7 +16,14 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from fpdm_video.config import FPDMConfig, FusionEncoderConfig, HFVisionConfig, NoiseScheduleConfig, SourceEncoderConfig
+from fpdm_video.config import (
+    FPDMConfig,
+    FusionEncoderConfig,
+    HFVisionConfig,
+    NoiseScheduleConfig,
+    SourceEncoderConfig,
+    pose_map_of_style,
+)
 from fpdm_video.errors import CheckpointError, InputError
 from fpdm_video.models.registry import CONFIG_REGISTRY
 
@@ -59,8 +66,9 @@ def source_architecture(name: str) -> str:
     return {"dinov2": "dinov2", "clip": "clip", "clip_vision_model": "clip"}.get(model_type, "auto")
 
 
-def pretrained_config(size: str, sd: str, fusion_encoder: str, source_encoder: str, source_size: int | None = None) -> FPDMConfig:
-    """The config of ``size`` with every pretrained part named (not loaded yet)."""
+def pretrained_config(size: str, sd: str, fusion_encoder: str, source_encoder: str, source_size: int | None = None,
+                      pose_style: str = "holistic") -> FPDMConfig:  # fmt: skip
+    """The config of ``size`` with every pretrained part named (not loaded yet), drawing pose maps in ``pose_style``."""
     if size not in CONFIG_REGISTRY:
         raise InputError(f"unknown model size {size!r}; choose one of {', '.join(CONFIG_REGISTRY)}")
     base = CONFIG_REGISTRY[size]()
@@ -78,15 +86,16 @@ def pretrained_config(size: str, sd: str, fusion_encoder: str, source_encoder: s
                     scaling_factor=float(vae.get("scaling_factor", base.vae.scaling_factor))),  # fmt: skip
         unet=replace(copy.deepcopy(base.unet), pretrained=sd, subfolder="unet"),
         noise_schedule=noise_schedule_of(sd, base.noise_schedule),
+        pose_map=pose_map_of_style(pose_style),
     )
 
 
 def init_from_pretrained(size: str, sd: str | os.PathLike, fusion_encoder: str | os.PathLike, source_encoder: str | os.PathLike,
-                         source_size: int | None = None):  # fmt: skip
+                         source_size: int | None = None, pose_style: str = "holistic"):  # fmt: skip
     """An FPDM of ``size`` holding the pretrained SD UNet and VAE, CLIP fusion encoder and source encoder."""
     from fpdm_video.models.fpdm import FPDM
 
-    config = pretrained_config(size, str(sd), str(fusion_encoder), str(source_encoder), source_size)
+    config = pretrained_config(size, str(sd), str(fusion_encoder), str(source_encoder), source_size, pose_style)
     model = FPDM(config, load_pretrained=True)
     logger.info("built %s from SD %s, fusion encoder %s, source encoder %s", size, sd, fusion_encoder, source_encoder)
     return model

@@ -21,8 +21,10 @@ import cv2
 import numpy as np
 from einops import rearrange
 
+from fpdm_video.config import PoseMapConfig
 from fpdm_video.errors import PoseError
 from fpdm_video.geometry import CanvasFit, canvas_dims
+from fpdm_video.pose.render_official import render_official
 from fpdm_video.pose.sequence import PoseSequence
 from fpdm_video.pose.skeleton import BODY_JOINTS, NECK, NECK_COLOR, OFFSETS, BoneGroup, holistic_bones
 
@@ -34,13 +36,26 @@ _ONE = 1 << SHIFT
 
 @dataclass(frozen=True)
 class RenderStyle:
-    """How pose maps look. Widths are fractions of the canvas side, so maps look alike at any size."""
+    """How pose maps look. Widths are fractions of the canvas side, so maps look alike at any size.
 
+    ``skeleton`` picks the drawing: this project's holistic one (below), or one of the official FPDM's
+    (:mod:`fpdm_video.pose.render_official`), which ``draw_size`` and ``stick_width`` parametrise.
+    """
+
+    skeleton: str = "holistic"  # "holistic", "openpose18" or "wholebody133"
+    draw_size: tuple[int, int] | None = None  # official styles: (W, H) they are drawn at, then resized to the canvas
+    stick_width: int = 4  # official styles: limb half-width in pixels at draw_size
     min_confidence: float = 0.3  # points with a lower confidence are not drawn
     body_width: float = 0.014  # body limb line width (4 px at 256; OpenCV anti-aliases odd widths, 3 and 4 look alike)
     hand_width: float = 0.006  # finger bone line width (2 px at 256)
     face_width: float = 0.003  # face contour line width (at least 1 px)
     joint_scale: float = 0.6  # joint dot radius, as a multiple of the line width of its part
+
+
+def style_for(pose_map: PoseMapConfig) -> RenderStyle:
+    """The render style a model's pose-map config asks for (its ``pose_map``)."""
+    draw = tuple(pose_map.draw_size) if pose_map.draw_size else None
+    return RenderStyle(skeleton=pose_map.style, draw_size=draw, stick_width=pose_map.stick_width)
 
 
 def _width(fraction: float, size: int) -> int:
@@ -129,10 +144,12 @@ def _groups() -> tuple[BoneGroup, ...]:
 
 
 def _frame_image(pose: PoseSequence, index: int, fit: CanvasFit, style: RenderStyle) -> np.ndarray:
-    # canvas coordinates put pixel i's centre at i + 0.5; OpenCV draws pixel i's centre at i
-    xy = fit.points_to_canvas(pose.points[index, :, :2]) - 0.5  # (K, 2)
+    xy = fit.points_to_canvas(pose.points[index, :, :2])  # (K, 2)
     visible = pose.confidence[index] >= max(style.min_confidence, 1e-6)  # (K,)
-    return draw_skeleton(xy, visible, fit.canvas, style)
+    if style.skeleton != "holistic":
+        return render_official(xy, visible, fit.canvas, style.skeleton, style.draw_size, style.stick_width)
+    # canvas coordinates put pixel i's centre at i + 0.5; OpenCV draws pixel i's centre at i
+    return draw_skeleton(xy - 0.5, visible, fit.canvas, style)
 
 
 def render_pose_map(

@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from fpdm_video.atomic import atomic_path
-from fpdm_video.config import to_dict
+from fpdm_video.config import FPDMConfig, to_dict
 from fpdm_video.data.triples import PoseTripleDataset, TripleConfig
 from fpdm_video.errors import InputError
 from fpdm_video.models.checkpoint import load_model, save_model
@@ -64,11 +64,13 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return torch.bfloat16
 
 
-def make_dataset(config: TrainConfig, resolution: int, *, root: str | None = None, split: str | None = None,
+def make_dataset(config: TrainConfig, model_config: FPDMConfig, *, root: str | None = None, split: str | None = None,
                  pairs: int | None = None, seed: int | None = None) -> PoseTripleDataset:  # fmt: skip
+    """Training triples on the model's canvas, with pose maps in its style."""
     data = config.data
     return PoseTripleDataset(
-        TripleConfig(root=root or data.root, split=split or data.split, resolution=resolution,
+        TripleConfig(root=root or data.root, split=split or data.split, resolution=model_config.resolution,
+                     pose_map=model_config.pose_map,
                      pairs=pairs or data.pairs, seed=data.seed if seed is None else seed, cache=data.cache)
     )  # fmt: skip
 
@@ -104,7 +106,7 @@ def _train(config: TrainConfig, info: DistInfo, *, resume: bool, progress: bool,
     torch.manual_seed(config.seed)  # the same initial weights on every rank
     model = load_model(config.init) if config.init else build_model(config.model, load_pretrained=True)
     stage = STAGES[config.stage](model, config).to(device)
-    dataset = make_dataset(config, model.config.resolution)
+    dataset = make_dataset(config, model.config)
     sampler = ResumableSampler(len(dataset), config.batch_size, seed=config.seed, rank=info.rank, world_size=info.world_size)
     optimizer, scheduler = build_optimizer(stage.param_groups(), config.optim, config.steps)
     ema = EMA(stage.named_trainable(), config.ema_decay) if config.ema_decay else None
@@ -204,11 +206,11 @@ def _finish(config: TrainConfig, stage: Stage, ema: EMA | None, device: torch.de
     if ema is not None:
         ema.copy_to_params()
     model = stage.model
-    train_set = make_dataset(config, model.config.resolution, pairs=max(config.batch_size * 8, 64), seed=config.seed + 1)
+    train_set = make_dataset(config, model.config, pairs=max(config.batch_size * 8, 64), seed=config.seed + 1)
     facts = stage.finish(_fixed_batches(train_set, config.batch_size, 8, device))
     evaluation: dict[str, float] = {}
     if config.eval_root and config.eval_pairs > 0:
-        held_out = make_dataset(config, model.config.resolution, root=config.eval_root, split=config.eval_split,
+        held_out = make_dataset(config, model.config, root=config.eval_root, split=config.eval_split,
                                 pairs=config.eval_pairs, seed=12345)  # fmt: skip
         batches = _fixed_batches(held_out, config.batch_size, -(-config.eval_pairs // config.batch_size), device)
         evaluation = stage.evaluate(batches, torch.Generator(device).manual_seed(0))

@@ -162,7 +162,7 @@ class SignerTransfer:
 
             fit = CanvasFit.of(spec.width, spec.height, self.model.config.resolution)
             chunks = sample_video(
-                self.model, source_tensor(signer.image, fit), pose_map_chunks(target, fit, settings.chunk_frames),
+                self.model, source_tensor(signer.image, fit), pose_map_chunks(target, fit, settings.chunk_frames, self.model.config.pose_map),
                 batch_size=settings.batch_size, steps=settings.steps, guidance=settings.guidance,
                 scheduler=settings.sampler, seed=settings.seed, output_fit=fit, progress=False,
             )  # fmt: skip
@@ -208,7 +208,7 @@ class SignerTransfer:
             for frames in chunks:  # (b, H, W, 3) uint8
                 writer.write(frames)
                 if side is not None:
-                    side.write(_comparison_rows(frames, written, target, fit, sources))
+                    side.write(_comparison_rows(frames, written, target, fit, sources, self.model.config.pose_map))
                 written += len(frames)
                 bar.update(len(frames))
         times["sampling_encoding"] = round(time.perf_counter() - started, 3)
@@ -221,12 +221,13 @@ def _frames_of(spec, target, fit):
         yield from clip.frames
 
 
-def _comparison_rows(frames: np.ndarray, first: int, target, fit: CanvasFit, sources) -> np.ndarray:
-    from fpdm_video.pose import render_pose_map
+def _comparison_rows(frames: np.ndarray, first: int, target, fit: CanvasFit, sources, pose_map) -> np.ndarray:
+    """Rows of driving frame | the pose map the model saw (its style) | output, in the output's frame size."""
+    from fpdm_video.pose import render_pose_map, style_for
 
-    rows = []
+    rows, style = [], style_for(pose_map)
     for k, out in enumerate(frames):
-        pose = fit.image_from_canvas(render_pose_map(target, first + k, fit.canvas, fit=fit, as_uint8=True))
+        pose = fit.image_from_canvas(render_pose_map(target, first + k, fit.canvas, fit=fit, as_uint8=True, style=style))
         source = next(sources) if sources is not None else np.zeros_like(out)
         rows.append(np.concatenate([source, pose, out], axis=1))
     return np.stack(rows)

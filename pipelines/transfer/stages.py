@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from fpdm_video.config import PoseMapConfig
 from fpdm_video.errors import InputError, PoseError
 from fpdm_video.geometry import CanvasFit
-from fpdm_video.pose import load_holistic, render_pose_maps, repair_poses, retarget_with_report
+from fpdm_video.pose import load_holistic, render_pose_maps, repair_poses, retarget_with_report, style_for
 from fpdm_video.pose.extract import extract_poses
 from fpdm_video.pose.sequence import PoseSequence
 from fpdm_video.video import iter_video_chunks, probe
@@ -153,11 +154,12 @@ def _ranges(frames: list[int]) -> str:
     return ", ".join(out)
 
 
-def pose_map_chunks(pose: PoseSequence, fit: CanvasFit, chunk: int) -> Iterator[torch.Tensor]:
-    """Pose maps (t, 3, R, R) float [0, 1] on the model canvas, ``chunk`` frames at a time."""
+def pose_map_chunks(pose: PoseSequence, fit: CanvasFit, chunk: int, pose_map: PoseMapConfig) -> Iterator[torch.Tensor]:
+    """Pose maps (t, 3, H, W) float [0, 1] on the model canvas in the model's style, ``chunk`` frames at a time."""
+    style = style_for(pose_map)
     for start in range(0, pose.num_frames, chunk):
         stop = min(start + chunk, pose.num_frames)
-        yield torch.from_numpy(render_pose_maps(pose, fit.canvas, fit=fit, start=start, end=stop))
+        yield torch.from_numpy(render_pose_maps(pose, fit.canvas, fit=fit, start=start, end=stop, style=style))
 
 
 def source_tensor(image: np.ndarray, fit: CanvasFit) -> torch.Tensor:

@@ -23,16 +23,19 @@ from fpdm_video.config import (
     FusionEncoderConfig,
     HFVisionConfig,
     NoiseScheduleConfig,
+    PoseMapConfig,
     SamplingConfig,
     SourceEncoderConfig,
     SourceProjectionConfig,
     UNetConfig,
     VAEConfig,
+    pose_map_of_style,
 )
 from fpdm_video.errors import CheckpointError
 from fpdm_video.models.encoders_hf import with_stats
 from fpdm_video.models.registry import CLIP_VIT_L14, DINOV2_L, sd21_config
 
+OFFICIAL_DRAW_SIZE = (375, 550)  # (W, H) the official DeepFashion dataset draws its training pose maps at
 PUBLISHED_ENCODERS = {"openai/clip-vit-large-patch14": ("clip_with_projection", CLIP_VIT_L14),
                       "facebook/dinov2-large": ("dinov2", DINOV2_L)}  # fmt: skip
 # the scheduler_config.json of the SD 2.1 models, as DDPMScheduler reads it
@@ -115,8 +118,18 @@ def sd_parts(hp: dict, sd: str | None, base: FPDMConfig) -> tuple[UNetConfig, VA
     return unet, vae, schedule
 
 
+def official_pose_map(style: str = "openpose18") -> PoseMapConfig:
+    """Pose maps as the official training draws them: OpenPose-18 on 375 x 550, limb half-width 4, then resized to the canvas.
+
+    (The official test script reads pose images drawn at the photos' 750 x 1101 instead, with the same
+    4-pixel limbs, so relatively half as thick; set ``pose_map.draw_size: [750, 1101]`` to match it.)
+    The official code publishes no PHOENIX drawing geometry: WholeBody-133 is drawn on the canvas.
+    """
+    return pose_map_of_style(style, OFFICIAL_DRAW_SIZE if style == "openpose18" else None)
+
+
 def converted_config(hp: dict, *, sd: str | None = None, fusion_encoder: str | None = None, source_encoder: str | None = None,
-                     name: str = "official") -> FPDMConfig:  # fmt: skip
+                     name: str = "official", pose_style: str = "openpose18") -> FPDMConfig:  # fmt: skip
     """The FPDMConfig of an official stage-2 checkpoint with hyper-parameters ``hp``."""
     base = sd21_config(official_canvas(hp))
     if hp.get("fusion_encoder_type", "clip") != "clip":
@@ -139,5 +152,6 @@ def converted_config(hp: dict, *, sd: str | None = None, fusion_encoder: str | N
         vae=vae,
         noise_schedule=schedule,
         sampling=SamplingConfig(steps=int(hp.get("num_inference_steps", 20)), guidance=float(hp.get("guidance_scale", 2.0))),
+        pose_map=official_pose_map(pose_style),
     )
 

@@ -40,7 +40,7 @@ def _with_stage1(state: dict[str, torch.Tensor], stage1_path: str | os.PathLike)
 
 
 def convert_official(diffusion: str | os.PathLike, fusion: str | os.PathLike | None = None, *, sd: str | None = None,
-                     fusion_encoder: str | None = None, source_encoder: str | None = None):  # fmt: skip
+                     fusion_encoder: str | None = None, source_encoder: str | None = None, pose_style: str = "openpose18"):  # fmt: skip
     """(FPDM with the official weights, ConversionReport). Reads the checkpoints safely (see ``reader``)."""
     from fpdm_video.models.fpdm import FPDM
 
@@ -49,7 +49,8 @@ def convert_official(diffusion: str | os.PathLike, fusion: str | os.PathLike | N
     state = stage2.state_dict
     if fusion is not None:
         state, report.stage1 = _with_stage1(state, fusion)
-    config = converted_config(stage2.hyper_parameters, sd=sd, fusion_encoder=fusion_encoder, source_encoder=source_encoder)
+    config = converted_config(stage2.hyper_parameters, sd=sd, fusion_encoder=fusion_encoder, source_encoder=source_encoder,
+                              pose_style=pose_style)
     converted, report.dropped = convert_state(state)
     model = FPDM(config, load_pretrained=False)
     for prefix, encoder in (("fusion.encoder.model.", model.fusion.encoder.model), ("source_encoder.encoder.model.",
