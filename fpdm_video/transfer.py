@@ -27,7 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", type=Path, help="FPDM checkpoint: a folder (config.yaml + model.safetensors) or a Hugging Face hub name owner/name; default: the embedded demo model")
     g = p.add_argument_group("sampling")
     g.add_argument("--steps", type=int, help="denoising steps per frame: fewer is faster, more is cleaner (default: the checkpoint's, 20 for the paper's and the demo)")
-    g.add_argument("--guidance", type=float, help="how strongly the pose and the signer's look are followed, 1 (none) to 20 (default: the checkpoint's, 2)")
+    g.add_argument("--guidance", "--guidance-fused", dest="guidance", type=float,
+                   help="how strongly the pose and the signer's look are followed, 1 (none) to 20 (default: the checkpoint's, 2)")
+    g.add_argument("--guidance-source", type=float,
+                   help="a separate scale for the pose and source tokens, the fused embedding keeping --guidance "
+                        "(dual guidance: three UNet branches instead of two; default: --guidance)")
     g.add_argument("--seed", type=int, default=0, help="noise seed; the same seed gives the same video")
     g.add_argument("--scheduler", choices=("ddpm", "ddim", "dpm"), default="ddpm", help="sampler (dpm = DPM-Solver++, good with fewer steps)")
     g.add_argument("--batch-size", type=int, default=4, help="frames rendered together (more is faster on a GPU, uses more memory)")
@@ -61,7 +65,8 @@ def run(argv: Sequence[str] | None = None):
     defaults = TransferSettings()
     settings = TransferSettings(
         steps=defaults.steps if args.steps is None else args.steps,
-        guidance=defaults.guidance if args.guidance is None else args.guidance, seed=args.seed, scheduler=args.scheduler,
+        guidance=defaults.guidance if args.guidance is None else args.guidance, guidance_source=args.guidance_source,
+        seed=args.seed, scheduler=args.scheduler,
         batch_size=args.batch_size, start=args.start, end=args.end, max_frames=args.max_frames,
         retarget=not args.no_retarget,
     )  # fmt: skip

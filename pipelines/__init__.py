@@ -1,6 +1,6 @@
 """Pipelines that string the parts of ``fpdm_video`` together.
 
-- ``FPDMPipeline``: pose-guided image synthesis with three-way guidance (``fpdm_pipeline``)
+- ``FPDMPipeline``: pose-guided image synthesis with FPDM's guidance (``fpdm_pipeline``, ``guidance``)
 - ``sample_video``: batched video sampling with fixed noise and source encodings computed once
   (``video_sampling``)
 - ``samplers``: DDPM, DDIM and DPM-Solver++(2M) steps as pure functions; ``guidance``: the FPDM

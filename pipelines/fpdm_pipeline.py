@@ -2,7 +2,8 @@
 
 ``FPDMPipeline(model)(source_images, pose_maps)`` runs the steps of the official FPDM sampler:
 encode the source (stage 2 tokens and stage 1 e_img), fuse e_img with each target pose (stage 1),
-then denoise from Gaussian latents with three-way guidance (one UNet call of 3B rows per step) and
+then denoise from Gaussian latents with FPDM's guidance (one UNet call of 2B rows per step, 3B with
+two guidance scales; see ``pipelines.guidance``) and
 decode. The video entry point (``pipelines.video_sampling``) reuses ``sample_latents`` and
 ``decode`` with source encodings computed once and noise shared by all frames.
 
@@ -67,13 +68,16 @@ def check_images(images: Tensor, name: str, *, batched: bool = True, size: tuple
                          "letterbox frames with fpdm_video.geometry.CanvasFit.image_to_canvas")  # fmt: skip
 
 
-def check_settings(steps: int, guidance: float, scheduler: str, eta: float, num_train_timesteps: int) -> None:
+def check_settings(steps: int, guidance: float, scheduler: str, eta: float, num_train_timesteps: int,
+                   guidance_source: float | None = None) -> None:  # fmt: skip
     """Raise :class:`InputError` for unusable sampling settings."""
     get_sampler(scheduler)
     if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= num_train_timesteps:
         raise InputError(f"steps must be an integer in [1, {num_train_timesteps}], got {steps!r}")
     if not guidance >= 0:  # also rejects NaN
         raise InputError(f"guidance must be >= 0 (2.0 is the paper's value, <= 1 means no guidance), got {guidance}")
+    if guidance_source is not None and not guidance_source >= 0:
+        raise InputError(f"guidance_source must be >= 0, got {guidance_source}")
     if not eta >= 0:
         raise InputError(f"eta must be >= 0, got {eta}")
 
@@ -121,6 +125,7 @@ class FPDMPipeline:
         *,
         steps: int = 20,
         guidance: float = 2.0,
+        guidance_source: float | None = None,
         scheduler: str = "ddpm",
         generator: torch.Generator | None = None,
         eta: float = 0.0,
@@ -135,7 +140,7 @@ class FPDMPipeline:
         # 1. Check inputs
         check_images(source_images, "source_images")
         check_images(pose_maps, "pose_maps", size=self.canvas)
-        check_settings(steps, guidance, scheduler, eta, self.model.noise_schedule.num_train_timesteps)
+        check_settings(steps, guidance, scheduler, eta, self.model.noise_schedule.num_train_timesteps, guidance_source)
         batch = pose_maps.shape[0]
         if source_images.shape[0] not in (1, batch):
             raise InputError(f"got {source_images.shape[0]} source images for {batch} pose maps; pass 1 or {batch}")
@@ -161,7 +166,8 @@ class FPDMPipeline:
         # 5. Denoising loop
         latents = self.sample_latents(
             latents, pose, context, fused, self.schedule(steps),
-            guidance=guidance, scheduler=scheduler, eta=eta, step_noise=step_noise, progress=progress,
+            guidance=guidance, guidance_source=guidance_source, scheduler=scheduler, eta=eta, step_noise=step_noise,
+            progress=progress,
         )  # fmt: skip
 
         # 6. Decode the latents to images
@@ -180,6 +186,7 @@ class FPDMPipeline:
         eta: float,
         step_noise: StepNoise,
         progress: bool = True,
+        guidance_source: float | None = None,
     ) -> Tensor:
         """Run the denoising loop from ``latents`` x_T (B, C, s, s) float32 to x_0; returns float32 latents.
 
@@ -192,8 +199,8 @@ class FPDMPipeline:
         previous_x0 = None
         timesteps = tqdm(schedule.timesteps.tolist(), desc="denoising", unit="step", disable=not progress, leave=False)
         for i, t in enumerate(timesteps):
-            # 5a. Model output of the three branches in one call (3B rows), combined by the guidance rule
-            model_output = guided_model_output(self.model, latents.to(dtype), t, pose_maps, context, fused, guidance)
+            # 5a. Model output of the guidance branches in one call (2B or 3B rows), combined by the guidance rule
+            model_output = guided_model_output(self.model, latents.to(dtype), t, pose_maps, context, fused, guidance, guidance_source)
             # 5b. Noise of this step (the same tensor for every row when the caller shares it)
             noise = step_noise(i)
             # 5c. Sampler step x_t -> x_t' in float32

@@ -6,7 +6,7 @@ performing that motion; the model renders it from the reference image and the po
 motion (with the identity's proportions, which is what retargeting would give). Frames are compared
 at the generator's frame size after un-letterboxing:
 
-- ``model``: the checkpoint, sampled as the transfer CLI samples (fixed noise, 3-way guidance)
+- ``model``: the checkpoint, sampled as the transfer CLI samples (fixed noise, FPDM's guidance)
 - ``copy_reference``: the reference image itself for every frame (a still signer)
 - ``random_weights``: the same architecture with random weights, sampled the same way
 - ``vae_ceiling``: the ground truth through the checkpoint's VAE (encode, decode): the best any
@@ -58,7 +58,7 @@ class HeldOutConfig:
     width: int = 96  # generator frame size (the demo training data: 96x128)
     height: int = 128
     steps: int = 20  # sampling steps
-    guidance: float = 2.0  # 3-way guidance scale
+    guidance: float = 2.0  # guidance scale
     scheduler: str = "ddpm"  # sampler
     sample_seed: int = 0  # noise seed
     batch_size: int = 6  # frames per sampling batch

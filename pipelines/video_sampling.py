@@ -4,7 +4,7 @@ What makes it a video sampler rather than a loop over images:
 
 - The source image is encoded once per video (its patch tokens and its stage 1 embedding e_img);
   only ``fuse`` with each frame's pose map runs per frame.
-- Frames go through the denoiser B at a time, 3B rows per UNet call (three guidance branches).
+- Frames go through the denoiser B at a time, 2B rows per UNet call (two guidance branches; 3B with two scales).
 - Fixed-noise consistency (``noise="fixed"``, the default): every frame starts from the same initial
   latent, drawn once from the seed with shape (1, C, s, s), and stochastic samplers (DDPM, DDIM
   with eta > 0) add the same per-step noise to every frame, drawn once per step. Frames then differ
@@ -116,6 +116,7 @@ def sample_video(
     guidance: float = 2.0,
     scheduler: str = "ddpm",
     seed: int = 0,
+    guidance_source: float | None = None,
     eta: float = 0.0,
     noise: str = "fixed",
     output_fit: CanvasFit | None = None,
@@ -133,7 +134,7 @@ def sample_video(
     pipeline = FPDMPipeline(model, timestep_spacing=timestep_spacing)
     canvas = pipeline.canvas
     check_images(source_image, "source_image", batched=False, size=canvas)
-    check_settings(steps, guidance, scheduler, eta, model.noise_schedule.num_train_timesteps)
+    check_settings(steps, guidance, scheduler, eta, model.noise_schedule.num_train_timesteps, guidance_source)
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
     if noise not in NOISE_MODES:
@@ -143,12 +144,12 @@ def sample_video(
                          f"{canvas[0]}x{canvas[1]}")  # fmt: skip
     schedule = pipeline.schedule(steps)  # checks the spacing too
     logger.info(
-        "sampling video: %s, %d steps, guidance %.2f, batch %d, %s noise, seed %d",
-        scheduler, steps, guidance, batch_size, noise, seed,
+        "sampling video: %s, %d steps, guidance %.2f%s, batch %d, %s noise, seed %d",
+        scheduler, steps, guidance, "" if guidance_source is None else f" (source {guidance_source:.2f})", batch_size, noise, seed,
     )  # fmt: skip
     return _generate(
         pipeline, source_image, pose_maps, schedule, batch_size,
-        guidance, scheduler, seed, eta, noise, output_fit, progress,
+        guidance, scheduler, seed, eta, noise, output_fit, progress, guidance_source,
     )  # fmt: skip
 
 
@@ -166,6 +167,7 @@ def _generate(
     noise: str,
     output_fit: CanvasFit | None,
     progress: bool,
+    guidance_source: float | None,
 ) -> Iterator[Tensor | np.ndarray]:
     """The generator behind :func:`sample_video` (arguments already checked)."""
     model = pipeline.model
@@ -197,10 +199,10 @@ def _generate(
         if per_step is not None:
             per_step = per_step.to(device)  # (N, 1 or b, C, s, s)
 
-        # 5. Denoise the chunk (3b rows per UNet call) and decode
+        # 5. Denoise the chunk (2b or 3b rows per UNet call) and decode
         latents = pipeline.sample_latents(
             latents, pose, context, fused, schedule,
-            guidance=guidance, scheduler=scheduler, eta=eta,
+            guidance=guidance, guidance_source=guidance_source, scheduler=scheduler, eta=eta,
             step_noise=lambda i: None if per_step is None else per_step[i], progress=False,
         )  # fmt: skip
         images = pipeline.decode(latents)  # (b, 3, H, W)

@@ -42,3 +42,19 @@ def test_ablations_smoke(tiny_checkpoint, tmp_path, monkeypatch):  # noqa: F811
     # independent noise changes every frame; the consecutive-frame flicker shows it
     assert results["independent noise per frame"]["flicker"] > 0.01
     assert results["retargeting off"]["flicker_truth"] == results["independent noise per frame"]["flicker_truth"]
+
+
+def test_bench_speed_smoke(real_data, tiny_checkpoint, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    sys.modules.pop("bench_speed", None)
+    import bench_speed
+
+    monkeypatch.setattr(bench_speed, "SHARED", real_data)
+    out = tmp_path / "speed.json"
+    argv = ["--checkpoint", str(tiny_checkpoint), "--frames", "2", "--steps", "2", "--batch-size", "2", "--repeats", "1",
+            "--threads", "1", "--out", str(out)]  # fmt: skip
+    assert bench_speed.main(argv) == 0
+    variants = json.loads(out.read_text())["variants"]
+    assert set(variants) == {"three_branches", "two_branches"}
+    assert variants["three_branches"]["speedup_vs_three_branches"] == 1.0
+    assert variants["two_branches"]["max_abs_difference_vs_three_branches"] <= 1e-4

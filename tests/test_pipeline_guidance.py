@@ -1,11 +1,12 @@
-"""Three-way guidance: the combination rule, the row stacking, and which branches run."""
+"""Guidance: the combination rule, the row stacking, and which branches run (two with one scale, three with two)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from pipelines.guidance import branch_flags, guided_model_output, guided_prediction, uses_guidance
+import pipelines.guidance as guidance_module
+from pipelines.guidance import branch_flags, branches_for, guided_model_output, guided_prediction, uses_guidance
 from factories_pipeline import PROBE_FUSED, PROBE_POSE, PROBE_SOURCE, BranchProbe, FakeFPDM, random_pose_maps
 
 B = 2
@@ -37,16 +38,57 @@ def test_branch_flags_stack_u_s_f():
     assert use_fused.tolist() == [False, False, False, False, True, True]
 
 
+def test_guided_prediction_with_two_scales():
+    generator = torch.Generator().manual_seed(1)
+    eps_u, eps_s, eps_f = (torch.randn(3, 4, 2, 2, generator=generator) for _ in range(3))
+    expected = eps_u + 1.5 * (eps_s - eps_u) + 3.0 * (eps_f - eps_s)
+    torch.testing.assert_close(guided_prediction(eps_u, eps_s, eps_f, 3.0, guidance_source=1.5), expected)
+
+
+def test_which_branches_run():
+    assert branches_for(2.0) == ("u", "f") and branches_for(2.0, 2.0) == ("u", "f")
+    assert branches_for(2.0, 1.5) == ("u", "s", "f") and branches_for(1.0, 3.0) == ("u", "s", "f")
+    assert branches_for(1.0) == ("f",) and branches_for(0.5, 1.0) == ("f",)
+    assert branches_for(0.5, 0.0) == ("f",)  # both below 1: no guidance, as 1 and 1
+
+
 @pytest.mark.parametrize("g", [2.0, 3.5])
-def test_probe_branches_combined_in_one_call_of_3b_rows(g):
+def test_one_scale_runs_two_branches_in_one_call_of_2b_rows(g):
     model = BranchProbe()
     latents, pose, context, fused = conditions(model)
     out = guided_model_output(model, latents, 951, pose, context, fused, g)
     # u = x, s = x + pose + source, f = x + pose + source + fused  =>  x + g (pose + source + fused)
     expected = latents + g * (PROBE_POSE + PROBE_SOURCE + PROBE_FUSED)
     torch.testing.assert_close(out, expected)
-    assert model.calls.denoise_rows == [3 * B]
+    assert model.calls.denoise_rows == [2 * B]
     assert out.dtype == torch.float32
+
+
+def test_two_scales_run_three_branches_in_one_call_of_3b_rows():
+    model = BranchProbe()
+    latents, pose, context, fused = conditions(model)
+    out = guided_model_output(model, latents, 951, pose, context, fused, 3.0, guidance_source=1.5)
+    torch.testing.assert_close(out, latents + 1.5 * (PROBE_POSE + PROBE_SOURCE) + 3.0 * PROBE_FUSED)
+    assert model.calls.denoise_rows == [3 * B]
+
+
+def test_two_branches_equal_the_papers_three_on_the_tiny_model(monkeypatch):
+    """The s branch cancels with one scale: the two-branch video equals the three-branch one within float error."""
+    from factories_model import tiny_model
+    from pipelines.video_sampling import sample_video
+
+    torch.manual_seed(0)
+    model = tiny_model().eval()
+    source = torch.rand(3, 32, 32, generator=torch.Generator().manual_seed(1))
+    maps = random_pose_maps(3, 32, seed=2)
+
+    def video() -> torch.Tensor:
+        return torch.cat(list(sample_video(model, source, maps, batch_size=3, steps=4, guidance=2.0, seed=5, progress=False)))
+
+    two = video()
+    monkeypatch.setattr(guidance_module, "branches_for", lambda g, gs=None: ("u", "s", "f"))  # the paper's three branches
+    three = video()
+    assert (two - three).abs().max() <= 1e-4 and (two - three).abs().max() < (two - video().roll(1, 0)).abs().max()
 
 
 @pytest.mark.parametrize("g", [1.0, 0.5, 0.0])
@@ -60,16 +102,17 @@ def test_no_guidance_runs_only_the_full_branch(g):
     assert not uses_guidance(g)
 
 
-def test_stacked_call_equals_three_separate_branch_calls():
-    """On a nonlinear fake denoiser: stacking rows [u; s; f] keeps every row with its own conditions."""
+@pytest.mark.parametrize("g_source", [None, 1.5])
+def test_stacked_call_equals_three_separate_branch_calls(g_source):
+    """On a nonlinear fake denoiser: stacked rows keep every row with its own conditions, with two branches or three."""
     model = FakeFPDM()
     latents, pose, context, fused = conditions(model, batch=3, seed=4)
     g = 2.0
     with torch.no_grad():
-        stacked = guided_model_output(model, latents, 501, pose, context, fused, g)
+        stacked = guided_model_output(model, latents, 501, pose, context, fused, g, guidance_source=g_source)
         t = torch.full((3,), 501)
         eps_u = model.denoise(latents, t, pose, context, fused, use_pose=False, use_source=False, use_fused=False)
         eps_s = model.denoise(latents, t, pose, context, fused, use_pose=True, use_source=True, use_fused=False)
         eps_f = model.denoise(latents, t, pose, context, fused)
-    torch.testing.assert_close(stacked, guided_prediction(eps_u, eps_s, eps_f, g), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(stacked, guided_prediction(eps_u, eps_s, eps_f, g, g_source), rtol=1e-5, atol=1e-6)
     assert (eps_f - eps_u).abs().max() > 1e-2  # the conditions matter in this fake

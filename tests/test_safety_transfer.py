@@ -62,6 +62,14 @@ def test_guidance_out_of_range(workspace, capsys, guidance):  # noqa: F811
                         f"--guidance={guidance}"], capsys, "guidance must be a number from 1")  # fmt: skip
 
 
+@pytest.mark.parametrize("option", ["--guidance-source", "--guidance-fused"])
+@pytest.mark.parametrize("guidance", ["inf", "nan", "0.5", "21"])
+def test_dual_guidance_scales_out_of_range(workspace, capsys, option, guidance):  # noqa: F811
+    name = "guidance-source" if option == "--guidance-source" else "guidance"
+    refused(workspace, [workspace.video, "--signer", workspace.signer, "-o", workspace.root / "out.mp4",
+                        f"{option}={guidance}"], capsys, f"{name} must be a number from 1")  # fmt: skip
+
+
 @pytest.mark.parametrize("seed", [str(2**64), "-1"])
 def test_seed_beyond_64_bits(workspace, capsys, seed):  # noqa: F811
     refused(workspace, [workspace.video, "--signer", workspace.signer, "-o", workspace.root / "out.mp4", f"--seed={seed}"],

@@ -18,7 +18,8 @@ class TransferSettings:
     """How to render: sampling, frame range, retargeting."""
 
     steps: int = 20  # denoising steps per frame
-    guidance: float = 2.0  # 3-way classifier-free guidance scale, 1 (no guidance) to 20
+    guidance: float = 2.0  # classifier-free guidance scale, 1 (no guidance) to 20 (the fused one when guidance_source differs)
+    guidance_source: float | None = None  # a separate scale for the pose and source tokens (three branches); None: guidance
     seed: int = 0  # seed of the noise shared by every frame, 0 to 2**64 - 1
     scheduler: str = "ddpm"  # "ddpm", "ddim" or "dpm" (DPM-Solver++ 2M)
     batch_size: int = 4  # frames denoised together
@@ -45,8 +46,12 @@ class TransferSettings:
         if self.scheduler not in SCHEDULERS:
             raise InputError(f"scheduler must be one of {', '.join(SCHEDULERS)}, got {self.scheduler!r}")
         low, high = GUIDANCE_RANGE
-        if isinstance(self.guidance, bool) or not isinstance(self.guidance, (int, float)) or not low <= self.guidance <= high:
-            raise InputError(f"guidance must be a number from {low:g} (no guidance) to {high:g}, got {self.guidance!r}")
+        for name in ("guidance", "guidance_source"):
+            value = getattr(self, name)
+            if value is None and name == "guidance_source":
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+                raise InputError(f"{name.replace('_', '-')} must be a number from {low:g} (no guidance) to {high:g}, got {value!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= SEED_MAX:
             raise InputError(f"seed must be an integer from 0 to 2**64 - 1, got {self.seed!r}")
         if isinstance(self.start, bool) or not isinstance(self.start, int) or self.start < 0:
