@@ -5,10 +5,15 @@ One run, one JSON, device named: every variant samples the same frames (real pos
 same process, interleaved, and records frames/s, its ratio to the paper's three-branch baseline and,
 for exact changes, the max abs difference of the frames (images in [0, 1]).
 
-Variants so far:
-- ``three_branches``: the paper's rule with its three UNet branches u, s, f (main before the
-  two-branch change; forced here by making ``pipelines.guidance.branches_for`` return them);
-- ``two_branches``: one guidance scale, so the s branch cancels (u and f only), exact.
+Variants so far (``pipelines.reuse.Reuse`` turns each exact saving on or off):
+- ``paper``: the paper's three UNet branches u, s, f and every row computed from scratch, as main
+  sampled before these savings and as the official sampler does;
+- each exact saving alone: ``two_branches`` (one scale: the s branch cancels), ``pose_feature``
+  (each frame's pose embedding once for all steps), ``context_kv`` (cross-attention keys and values
+  of the context once per video), ``shared_start`` (step 0's unconditioned branch once per chunk);
+- ``exact``: all of them;
+- ``exact_bf16``: all of them with the model in bfloat16 (``--bf16``); its PSNR against the fp32
+  ``exact`` frames is recorded.
 
     python benchmarks/bench_speed.py --threads 2
 """
@@ -16,7 +21,9 @@ Variants so far:
 from __future__ import annotations
 
 import argparse
+import copy
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -24,17 +31,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import pipelines.guidance as guidance_module
 from bench_sampler import device_name, git_commit
 from fpdm_video.geometry import CanvasFit
 from fpdm_video.pose import load_holistic, render_pose_maps, style_for
+from pipelines.reuse import Reuse
 from pipelines.transfer import default_checkpoint
+from pipelines.transfer.devices import cpu_has_bf16
 from pipelines.transfer.stages import source_tensor
 from pipelines.video_sampling import sample_video
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
-PAPER_BRANCHES = ("u", "s", "f")
+
 
 
 def inputs(model, frames: int):
@@ -47,17 +55,26 @@ def inputs(model, frames: int):
     return source_tensor(photo, CanvasFit.of(photo.shape[1], photo.shape[0], model.config.resolution)), maps
 
 
-def run_variant(model, source, maps, args, branches=None) -> tuple[float, torch.Tensor]:
-    original = guidance_module.branches_for
-    if branches is not None:
-        guidance_module.branches_for = lambda g, gs=None: branches
-    try:
-        start = time.perf_counter()
-        frames = torch.cat(list(sample_video(model, source, maps, batch_size=args.batch_size, steps=args.steps,
-                                             guidance=args.guidance, seed=0, progress=False)))  # fmt: skip
-        return time.perf_counter() - start, frames
-    finally:
-        guidance_module.branches_for = original
+def run_variant(model, source, maps, args, reuse: Reuse) -> tuple[float, torch.Tensor]:
+    start = time.perf_counter()
+    frames = torch.cat(list(sample_video(model, source, maps, batch_size=args.batch_size, steps=args.steps,
+                                         guidance=args.guidance, seed=0, progress=False, reuse=reuse)))  # fmt: skip
+    return time.perf_counter() - start, frames.float()
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    mse = float(((a - b) ** 2).mean())
+    return float("inf") if mse == 0 else 10 * math.log10(1.0 / mse)
+
+
+def variants_of(model, bf16: bool) -> dict[str, tuple[object, Reuse]]:
+    none = vars(Reuse.none())
+    out = {"paper": (model, Reuse.none())}
+    out.update({name: (model, Reuse(**{**none, name: True})) for name in none})
+    out["exact"] = (model, Reuse())
+    if bf16:
+        out["exact_bf16"] = (copy.deepcopy(model).to(torch.bfloat16), Reuse())
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--bf16", action="store_true", help="also the exact savings with the model in bfloat16")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
     if not SHARED.is_dir():
@@ -80,25 +98,32 @@ def main(argv: list[str] | None = None) -> int:
     checkpoint = args.checkpoint or default_checkpoint()
     model = load_model(checkpoint).eval()
     source, maps = inputs(model, args.frames)
-    variants = {"three_branches": PAPER_BRANCHES, "two_branches": None}
+    variants = variants_of(model, args.bf16)
     times = {name: [] for name in variants}
     outputs = {}
-    run_variant(model, source, maps[: args.batch_size], args)  # warm-up
+    for name, (m, reuse) in variants.items():  # warm-up, one chunk each
+        run_variant(m, source, maps[: args.batch_size], args, reuse)
     for _ in range(args.repeats):  # interleaved, so drifts of the machine hit every variant alike
-        for name, branches in variants.items():
-            seconds, frames = run_variant(model, source, maps, args, branches)
+        for name, (m, reuse) in variants.items():
+            seconds, frames = run_variant(m, source, maps, args, reuse)
             times[name].append(seconds)
             outputs[name] = frames
-    base = min(times["three_branches"])
+    base = min(times["paper"])
+    rows = {}
+    for name, t in times.items():
+        row = {"seconds_min": min(t), "seconds_median": float(np.median(t)), "seconds_max": max(t),
+               "frames_per_second": args.frames / min(t), "speedup_vs_paper": base / min(t)}  # fmt: skip
+        if name.endswith("bf16"):
+            row["psnr_vs_fp32_exact_db"] = psnr(outputs[name], outputs["exact"])
+            row["max_abs_difference_vs_fp32_exact"] = float((outputs[name] - outputs["exact"]).abs().max())
+        else:
+            row["max_abs_difference_vs_paper"] = float((outputs[name] - outputs["paper"]).abs().max())
+        rows[name] = row
     result = {
-        "what": "frames/s of each sampling saving against the paper's three-branch sampler, same frames, one process",
-        "device": device_name(torch.device("cpu")), "threads": args.threads, "commit": git_commit(),
-        "checkpoint": str(checkpoint.name if hasattr(checkpoint, "name") else checkpoint), "frames": args.frames,
-        "steps": args.steps, "guidance": args.guidance, "batch_size": args.batch_size, "repeats": args.repeats,
-        "variants": {name: {"seconds_min": min(t), "seconds_median": float(np.median(t)), "seconds_max": max(t),
-                            "frames_per_second": args.frames / min(t), "speedup_vs_three_branches": base / min(t),
-                            "max_abs_difference_vs_three_branches": float((outputs[name] - outputs["three_branches"]).abs().max())}
-                     for name, t in times.items()},
+        "what": "frames/s of each sampling saving against the paper's sampler (three branches, nothing reused), same frames, one process",
+        "device": device_name(torch.device("cpu")), "cpu_bf16": cpu_has_bf16(), "threads": args.threads, "commit": git_commit(),
+        "checkpoint": Path(str(checkpoint)).name, "frames": args.frames, "steps": args.steps, "guidance": args.guidance,
+        "batch_size": args.batch_size, "repeats": args.repeats, "variants": rows,
     }  # fmt: skip
     out = args.out or RESULTS_DIR / "speed_demo_cpu.json"
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--scheduler", choices=("ddpm", "ddim", "dpm"), default="ddpm", help="sampler (dpm = DPM-Solver++, good with fewer steps)")
     g.add_argument("--batch-size", type=int, default=4, help="frames rendered together (more is faster on a GPU, uses more memory)")
     g.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to run (auto: the GPU if there is one)")
-    g.add_argument("--dtype", choices=("auto", "fp32", "bf16", "fp16"), default="auto", help="number format (auto: bf16 on GPU, fp32 on CPU)")
+    g.add_argument("--dtype", choices=("auto", "fp32", "bf16", "fp16"), default="auto", help="number format (auto: bf16 on a GPU, and on a CPU with native bf16 for models from the demo size up; else fp32)")
     r = p.add_argument_group("frames")
     r.add_argument("--start", type=int, default=0, help="first input frame to use (0-based)")
     r.add_argument("--end", type=int, help="stop before this input frame (default: the end)")

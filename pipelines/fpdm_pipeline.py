@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from fpdm_video.errors import InputError
 from pipelines.guidance import guided_model_output
+from pipelines.reuse import Reuse
 from pipelines.samplers import SamplingSchedule, get_sampler, is_stochastic, make_schedule
 
 logger = logging.getLogger(__name__)
@@ -147,9 +148,11 @@ class FPDMPipeline:
         source = fit_to_model(source_images, self.canvas).to(device=device, dtype=dtype)
         pose = pose_maps.to(device=device, dtype=dtype)
 
-        # 2. Encode the source images: patch tokens (cross-attention context) and e_img (stage 1)
+        # 2. Encode the source images: patch tokens (cross-attention context) and e_img (stage 1); one
+        #    source's cross-attention keys and values once for every row and step
         encoding = self.model.encode_source(source)
         context = encoding.context.expand(batch, -1, -1)  # (B, N, C_ctx)
+        kv = self.model.context_kv(encoding.context) if encoding.context.shape[0] == 1 else None
         image_embedding = encoding.image_embedding.expand(batch, -1)  # (B, D)
 
         # 3. Fuse e_img with each target pose (stage 1 Combiner)
@@ -167,7 +170,7 @@ class FPDMPipeline:
         latents = self.sample_latents(
             latents, pose, context, fused, self.schedule(steps),
             guidance=guidance, guidance_source=guidance_source, scheduler=scheduler, eta=eta, step_noise=step_noise,
-            progress=progress,
+            progress=progress, kv=kv,
         )  # fmt: skip
 
         # 6. Decode the latents to images
@@ -187,20 +190,34 @@ class FPDMPipeline:
         step_noise: StepNoise,
         progress: bool = True,
         guidance_source: float | None = None,
+        kv=None,
+        shared_start: bool = False,
+        reuse: Reuse = Reuse(),
     ) -> Tensor:
         """Run the denoising loop from ``latents`` x_T (B, C, s, s) float32 to x_0; returns float32 latents.
 
         pose_maps (B, 3, H, W), context (B, N, C_ctx) and fused (B, D) are in the model's dtype and
         on its device. ``step_noise(i)`` gives the noise of step i (broadcastable to the latents), or
-        None for deterministic samplers; it is called once per step, in order.
+        None for deterministic samplers; it is called once per step, in order. ``kv``: the context's
+        cross-attention keys and values (``model.context_kv``), when every row has the same context.
+        ``shared_start``: every row's x_T is the same (fixed noise), so step 0's unconditioned branch
+        runs once.
+
+        What does not change between steps is computed once: the pose features of the frames.
+        ``reuse`` turns each saving off, to measure or check it.
         """
         _, dtype = model_device_dtype(self.model)
+        pose_feature = self.model.pose_features(pose_maps) if reuse.pose_feature else None  # (B, C0, h, w), every step
+        kv = kv if reuse.context_kv else None
+        shared_start = shared_start and reuse.shared_start
         step = get_sampler(scheduler)
         previous_x0 = None
         timesteps = tqdm(schedule.timesteps.tolist(), desc="denoising", unit="step", disable=not progress, leave=False)
         for i, t in enumerate(timesteps):
             # 5a. Model output of the guidance branches in one call (2B or 3B rows), combined by the guidance rule
-            model_output = guided_model_output(self.model, latents.to(dtype), t, pose_maps, context, fused, guidance, guidance_source)
+            model_output = guided_model_output(self.model, latents.to(dtype), t, None if reuse.pose_feature else pose_maps, context,
+                                               fused, guidance, guidance_source, pose_feature=pose_feature, kv=kv,
+                                               same_latents=shared_start and i == 0, two_branches=reuse.two_branches)  # fmt: skip
             # 5b. Noise of this step (the same tensor for every row when the caller shares it)
             noise = step_noise(i)
             # 5c. Sampler step x_t -> x_t' in float32

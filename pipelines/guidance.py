@@ -26,6 +26,10 @@ guidance: g_s on the pose and source tokens, g_f on the fused embedding,
 
     ε̂ = ε_u + g_s (ε_s - ε_u) + g_f (ε_f - ε_s).
 
+When every row starts from the same latents (step 0 of fixed-noise sampling: all frames share x_T),
+the u branch, which sees no per-frame condition, is the same for every row: it is evaluated once
+(``same_latents``), so the call has B + 1 rows instead of 2B.
+
 As in diffusers' pipelines, scales ``<= 1`` (both) mean no guidance: only the f branch is evaluated
 (B rows), and values below 1 are treated as 1. The rule applies unchanged to v-predictions, since it
 is linear.
@@ -34,7 +38,6 @@ is linear.
 from __future__ import annotations
 
 import torch
-from einops import rearrange, repeat
 from torch import Tensor
 
 # (use_pose, use_source, use_fused) of each branch.
@@ -50,11 +53,11 @@ def uses_guidance(guidance: float, guidance_source: float | None = None) -> bool
     return max(guidance, guidance if guidance_source is None else guidance_source) > 1.0
 
 
-def branches_for(guidance: float, guidance_source: float | None = None) -> tuple[str, ...]:
-    """The branches one step evaluates, in the order their rows are stacked."""
+def branches_for(guidance: float, guidance_source: float | None = None, two_branches: bool = True) -> tuple[str, ...]:
+    """The branches one step evaluates, in the order their rows are stacked (``two_branches=False``: the paper's three)."""
     if not uses_guidance(guidance, guidance_source):
         return ("f",)
-    if guidance_source is None or max(guidance_source, 1.0) == max(guidance, 1.0):
+    if two_branches and (guidance_source is None or max(guidance_source, 1.0) == max(guidance, 1.0)):
         return ("u", "f")
     return ("u", "s", "f")
 
@@ -65,53 +68,72 @@ def guided_prediction(eps_u: Tensor, eps_s: Tensor, eps_f: Tensor, guidance: flo
     return eps_u + g_s * (eps_s - eps_u) + guidance * (eps_f - eps_s)
 
 
-def branch_flags(batch: int, device: torch.device | str, branches: tuple[str, ...] = ("u", "s", "f")) -> tuple[Tensor, Tensor, Tensor]:
-    """(use_pose, use_source, use_fused), each (kB,) bool, for rows stacked branch by branch in ``branches``' order."""
+def branch_flags(batch: int, device: torch.device | str, branches: tuple[str, ...] = ("u", "s", "f"),
+                 counts: list[int] | None = None) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
+    """(use_pose, use_source, use_fused), each (rows,) bool, for rows stacked branch by branch in ``branches``' order.
+
+    Each branch has ``batch`` rows, or ``counts[i]`` rows when given.
+    """
     table = torch.tensor([BRANCH_CONDITIONS[name] for name in branches], device=device)  # (k branches, 3 flags)
-    flags = repeat(table, "k c -> c (k b)", b=batch)  # (3 flags, kB)
-    return flags[0], flags[1], flags[2]
+    repeats = torch.tensor(counts if counts is not None else [batch] * len(branches), device=device)
+    flags = table.repeat_interleave(repeats, dim=0)  # (rows, 3 flags)
+    return flags[:, 0], flags[:, 1], flags[:, 2]
 
 
 def guided_model_output(
     model,
     latents: Tensor,
     timestep: int,
-    pose_map: Tensor,
+    pose_map: Tensor | None,
     context: Tensor,
     fused: Tensor,
     guidance: float,
     guidance_source: float | None = None,
+    *,
+    pose_feature: Tensor | None = None,
+    kv=None,
+    same_latents: bool = False,
+    two_branches: bool = True,
 ) -> Tensor:
-    """The guided model output (B, C, h, w) in float32, from one ``model.denoise`` call of kB rows.
+    """The guided model output (B, C, h, w) in float32, from one ``model.denoise`` call.
 
-    k is 2 with one scale (u, f), 3 with two different scales (u, s, f), 1 without guidance (f).
+    The call has kB rows: k is 2 with one scale (u, f), 3 with two different scales (u, s, f), 1
+    without guidance (f); with ``same_latents`` (every row's latents equal) the u branch has 1 row.
     latents (B, C, h, w), pose_map (B, 3, H, W), context (B, N, C_ctx), fused (B, D), all in the
-    model's dtype and on its device.
+    model's dtype and on its device. ``pose_feature`` (B, C0, h, w) and ``kv`` are the reusable forms
+    of the pose maps and the context (``model.pose_features``, ``model.context_kv``); pose_map may
+    then be None.
     """
     batch = latents.shape[0]
-    branches = branches_for(guidance, guidance_source)
-    copies = len(branches)
-    if copies == 1:  # the f branch alone: every condition on, as plain flags
+    branches = branches_for(guidance, guidance_source, two_branches)
+    counts = [1 if name == "u" and same_latents else batch for name in branches]  # rows per branch
+    stack = lambda x: torch.cat([x[:n] for n in counts])  # noqa: E731  rows branch by branch
+    if len(branches) == 1:  # the f branch alone: every condition on, as plain flags
         use_pose = use_source = use_fused = True
     else:
-        use_pose, use_source, use_fused = branch_flags(batch, latents.device, branches)
-    stack = lambda x: repeat(x, "b ... -> (k b) ...", k=copies)  # noqa: E731  rows branch by branch
-    timesteps = torch.full((copies * batch,), timestep, device=latents.device, dtype=torch.long)  # (kB,)
+        use_pose, use_source, use_fused = branch_flags(batch, latents.device, branches, counts)
+    extra = {}  # the reusable forms, only when given (stand-in models need not know them)
+    if pose_feature is not None:
+        extra["pose_feature"] = stack(pose_feature)
+    if kv is not None:
+        extra["kv"] = kv
     output = model.denoise(
         stack(latents),
-        timesteps,
-        stack(pose_map),
+        torch.full((sum(counts),), timestep, device=latents.device, dtype=torch.long),
+        None if pose_map is None else stack(pose_map),
         stack(context),
         stack(fused),
         use_pose=use_pose,
         use_source=use_source,
         use_fused=use_fused,
-    ).float()  # (kB, C, h, w)
-    if copies == 1:
-        return output
-    if copies == 2:
-        eps_u, eps_f = rearrange(output, "(k b) ... -> k b ...", k=2)
+        **extra,
+    ).float()  # (rows, C, h, w)
+    parts = dict(zip(branches, (p.expand(batch, *p.shape[1:]) for p in output.split(counts))))
+    if len(branches) == 1:
+        return parts["f"]
+    eps_u, eps_f = parts["u"], parts["f"]
+    if len(branches) == 2:
         return eps_u + guidance * (eps_f - eps_u)
-    eps_u, eps_s, eps_f = rearrange(output, "(k b) ... -> k b ...", k=3)
+    eps_s = parts["s"]
     g_s = guidance if guidance_source is None else guidance_source
     return guided_prediction(eps_u, eps_s, eps_f, max(guidance, 1.0), max(g_s, 1.0))

@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 from fpdm_video.errors import InputError
 from fpdm_video.geometry import CanvasFit
 from pipelines.fpdm_pipeline import FPDMPipeline, check_images, check_settings, draw_noise, model_device_dtype
+from pipelines.reuse import Reuse
 from pipelines.samplers import SamplingSchedule, is_stochastic
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ def sample_video(
     output_fit: CanvasFit | None = None,
     progress: bool = True,
     timestep_spacing: str | None = None,
+    reuse: Reuse = Reuse(),
 ) -> Iterator[Tensor | np.ndarray]:
     """Generate the frames of a video of the source person performing the pose-map sequence.
 
@@ -149,7 +151,7 @@ def sample_video(
     )  # fmt: skip
     return _generate(
         pipeline, source_image, pose_maps, schedule, batch_size,
-        guidance, scheduler, seed, eta, noise, output_fit, progress, guidance_source,
+        guidance, scheduler, seed, eta, noise, output_fit, progress, guidance_source, reuse,
     )  # fmt: skip
 
 
@@ -168,6 +170,7 @@ def _generate(
     output_fit: CanvasFit | None,
     progress: bool,
     guidance_source: float | None,
+    reuse: Reuse,
 ) -> Iterator[Tensor | np.ndarray]:
     """The generator behind :func:`sample_video` (arguments already checked)."""
     model = pipeline.model
@@ -177,6 +180,7 @@ def _generate(
 
     # 1. Encode the source once per video: context tokens (1, N, C_ctx) and e_img (1, D)
     encoding = model.encode_source(source_image[None].to(device=device, dtype=dtype))
+    kv = model.context_kv(encoding.context) if reuse.context_kv else None  # its cross-attention K/V, for every frame and step
 
     # 2. Noise shared by every frame (fixed mode): x_T and the per-step draws, once from the seed
     shared = noise_draws(torch.Generator("cpu").manual_seed(seed), latent_one, schedule.num_steps, stochastic)
@@ -204,6 +208,7 @@ def _generate(
             latents, pose, context, fused, schedule,
             guidance=guidance, guidance_source=guidance_source, scheduler=scheduler, eta=eta,
             step_noise=lambda i: None if per_step is None else per_step[i], progress=False,
+            kv=kv, shared_start=noise == "fixed", reuse=reuse,
         )  # fmt: skip
         images = pipeline.decode(latents)  # (b, 3, H, W)
         bar.update(b)

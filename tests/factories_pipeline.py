@@ -97,14 +97,22 @@ class FakeFPDM(nn.Module):
         e_pose = self.pose_proj(pose_map.mean(dim=(2, 3)))  # (B, D)
         return F.normalize(torch.tanh(image_embedding + e_pose), dim=-1)  # (B, D)
 
-    def denoise(self, latents, timesteps, pose_map, context, fused, *, use_pose=True, use_source=True, use_fused=True):
+    def pose_features(self, pose_map: Tensor) -> Tensor:
+        return self.pose_embed(pose_map * 2 - 1)  # (B, W, s, s)
+
+    def context_kv(self, context: Tensor):
+        return None  # nothing to cache: the stand-in's context path is a mean
+
+    def denoise(self, latents, timesteps, pose_map, context, fused, *, use_pose=True, use_source=True, use_fused=True,
+                pose_feature=None, kv=None):  # fmt: skip
         rows = latents.shape[0]
         self.calls.denoise_rows.append(rows)
+        pose_feature = self.pose_features(pose_map) if pose_feature is None else pose_feature
         t = torch.as_tensor(timesteps, device=latents.device, dtype=latents.dtype).expand(rows)  # (B,)
         freqs = torch.arange(1, 5, device=latents.device, dtype=latents.dtype)
         t_emb = torch.cat([torch.sin(t[:, None] * freqs / 300), torch.cos(t[:, None] * freqs / 300)], dim=1)  # (B, 8)
         h = self.conv_in(latents) + self.time_proj(t_emb)[:, :, None, None]  # (B, W, s, s)
-        h = h + _flag(use_pose, rows, h) * self.pose_embed(pose_map * 2 - 1)
+        h = h + _flag(use_pose, rows, h) * pose_feature
         h = h + _flag(use_source, rows, h) * self.context_proj(context.mean(dim=1))[:, :, None, None]
         h = h + _flag(use_fused, rows, h) * self.fused_proj(fused)[:, :, None, None]
         return self.conv_out(F.silu(h))  # (B, C, s, s)
@@ -124,7 +132,8 @@ class BranchProbe(FakeFPDM):
     """Denoiser output = latents + 3 use_pose + 5 use_source + 11 use_fused, so per branch:
     u = x, s = x + 8, f = x + 19, and the guided output is x + 19 g (x + 19 without guidance)."""
 
-    def denoise(self, latents, timesteps, pose_map, context, fused, *, use_pose=True, use_source=True, use_fused=True):
+    def denoise(self, latents, timesteps, pose_map, context, fused, *, use_pose=True, use_source=True, use_fused=True,
+                pose_feature=None, kv=None):  # fmt: skip
         rows = latents.shape[0]
         self.calls.denoise_rows.append(rows)
         self.last_flags = (use_pose, use_source, use_fused)

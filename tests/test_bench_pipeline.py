@@ -52,9 +52,10 @@ def test_bench_speed_smoke(real_data, tiny_checkpoint, tmp_path, monkeypatch):  
     monkeypatch.setattr(bench_speed, "SHARED", real_data)
     out = tmp_path / "speed.json"
     argv = ["--checkpoint", str(tiny_checkpoint), "--frames", "2", "--steps", "2", "--batch-size", "2", "--repeats", "1",
-            "--threads", "1", "--out", str(out)]  # fmt: skip
+            "--threads", "1", "--bf16", "--out", str(out)]  # fmt: skip
     assert bench_speed.main(argv) == 0
     variants = json.loads(out.read_text())["variants"]
-    assert set(variants) == {"three_branches", "two_branches"}
-    assert variants["three_branches"]["speedup_vs_three_branches"] == 1.0
-    assert variants["two_branches"]["max_abs_difference_vs_three_branches"] <= 1e-4
+    assert list(variants) == ["paper", "two_branches", "pose_feature", "context_kv", "shared_start", "exact", "exact_bf16"]
+    assert variants["paper"]["speedup_vs_paper"] == 1.0 and variants["paper"]["max_abs_difference_vs_paper"] == 0.0
+    assert all(v["max_abs_difference_vs_paper"] <= 1e-4 for k, v in variants.items() if k != "exact_bf16")
+    assert 10 < variants["exact_bf16"]["psnr_vs_fp32_exact_db"] < 100  # bf16 rounds: close to fp32, not equal

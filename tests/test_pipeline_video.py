@@ -60,7 +60,7 @@ def test_independent_noise_differs_per_frame_and_ignores_batch_size():
     assert frame_seed(0, 1) != frame_seed(0, 2) != frame_seed(1, 1)
 
 
-def test_source_encoded_once_and_2b_rows_per_call():
+def test_source_encoded_once_and_rows_per_call():
     model = FakeFPDM()
     chunks = [random_pose_maps(3, R, seed=1), random_pose_maps(5, R, seed=2), random_pose_maps(2, R, seed=3)]
     stream = sample_video(model, random_source_image(R), iter(chunks), batch_size=4, steps=2, progress=False)
@@ -68,7 +68,11 @@ def test_source_encoded_once_and_2b_rows_per_call():
     assert sizes == [4, 4, 2]
     assert model.calls.encode_source == 1
     assert model.calls.fuse == 3
-    assert model.calls.denoise_rows == [8, 8, 8, 8, 4, 4]  # two guidance branches (u, f) per frame
+    # two guidance branches (u, f) per frame; at step 0 every frame starts from the same x_T, so u runs once
+    assert model.calls.denoise_rows == [4 + 1, 8, 4 + 1, 8, 2 + 1, 4]
+    model.calls.denoise_rows.clear()
+    list(sample_video(model, random_source_image(R), iter(chunks), batch_size=4, steps=2, noise="independent", progress=False))
+    assert model.calls.denoise_rows == [8, 8, 8, 8, 4, 4]  # each frame its own x_T: no shared row
 
 
 def test_rebatch_keeps_order_across_chunks():

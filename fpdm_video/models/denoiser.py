@@ -13,6 +13,12 @@ f = 8 with (16, 32, 96, 256); a size with f = 4 uses three blocks such as (16, 3
 
 Each condition can be switched off per row (``use_*`` flags): it is then replaced by zeros, the
 same zeros as the condition dropout of training, which is what the guidance branches need.
+
+Sampling reuses what does not change between UNet calls: the pose feature of each frame
+(:meth:`ConditionedUNet.pose_features`, once per frame for all steps and branches) and the
+cross-attention keys and values of the context (:meth:`ConditionedUNet.context_kv`, once per video,
+used by the :class:`~fpdm_video.models.context_cache.ContextAttnProcessor` set on every attention
+layer). Given neither, a call computes everything itself, as in training.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from fpdm_video.config import PoseEmbeddingConfig, SourceProjectionConfig
+from fpdm_video.models.context_cache import ContextAttnProcessor, ContextKV, RowsKV, context_kv
 
 
 class PoseConvIn(nn.Module):
@@ -88,25 +95,42 @@ class ConditionedUNet(nn.Module):
             block_out_channels=tuple(pose.block_out_channels),
         )
         self.source_projection = SourceProjection(token_dim, unet.config.cross_attention_dim, projection)
+        unet.set_attn_processor(ContextAttnProcessor())  # diffusers' SDPA attention, plus cached context K/V when given
 
     def project_source(self, tokens: Tensor) -> Tensor:
         """Frozen-encoder tokens (B, N, C_src) -> cross-attention context (B, N, C_ctx)."""
         return self.source_projection(tokens)
 
+    def pose_features(self, pose_map: Tensor) -> Tensor:
+        """Pose maps (B, 3, H, W) [0, 1] -> pose features (B, C0, h, w) on the latent grid."""
+        return self.pose_embedding(pose_map)
+
+    def context_kv(self, context: Tensor) -> ContextKV:
+        """The cross-attention keys and values of one context (1, N, C_ctx), and of zeros, for every layer."""
+        return context_kv(self.unet, context)
+
     def forward(
         self,
         latents: Tensor,
         timesteps: Tensor,
-        pose_map: Tensor,
+        pose_map: Tensor | None,
         context: Tensor,
         fused: Tensor,
         *,
         use_pose: bool | Tensor = True,
         use_source: bool | Tensor = True,
         use_fused: bool | Tensor = True,
+        pose_feature: Tensor | None = None,
+        kv: ContextKV | None = None,
     ) -> Tensor:
-        """Model output (eps or v), (B, C, s, s). pose_map (B, 3, R, R) [0, 1]; context (B, N, C_ctx); fused (B, D)."""
-        pose_feature = self.pose_embedding(pose_map.to(latents.dtype))  # (B, C0, s, s)
+        """Model output (eps or v), (B, C, s, s). pose_map (B, 3, R, R) [0, 1]; context (B, N, C_ctx); fused (B, D).
+
+        ``pose_feature`` (B, C0, h, w), when given, stands for the pose map's embedding; ``kv``, when
+        given, holds the context's cross-attention keys and values (``context`` must then be that
+        context, row for row, and is used only for its shape).
+        """
+        if pose_feature is None:
+            pose_feature = self.pose_embedding(pose_map.to(latents.dtype))  # (B, C0, s, s)
         if pose_feature.shape[-2:] != latents.shape[-2:]:
             raise ValueError(
                 f"pose feature {tuple(pose_feature.shape[-2:])} does not match the latent grid "
@@ -118,8 +142,9 @@ class ConditionedUNet(nn.Module):
             return self.unet(
                 latents,
                 timesteps,
-                encoder_hidden_states=_apply(context, use_source),
+                encoder_hidden_states=context if kv is not None else _apply(context, use_source),
                 class_labels=_apply(fused, use_fused),
+                cross_attention_kwargs=None if kv is None else {"context_kv": RowsKV(kv, use_source)},
             ).sample
         finally:
             conv_in.pose_feature = None

@@ -177,8 +177,9 @@ class HFVisionEncoder(nn.Module):
     def preprocess(self, images: Tensor) -> Tensor:
         """(B, 3, H, W) [0, 1] -> (B, 3, S, S) normalised, as the official image processors give."""
         if images.shape[-2:] != (self.image_size, self.image_size):
-            images = F.interpolate(images, size=(self.image_size, self.image_size), mode="bicubic", align_corners=False,
-                                   antialias=True).clamp(0, 1)  # fmt: skip
+            # in float32: antialiased resizing has no bfloat16 kernel on CPU, and rounds less this way
+            images = F.interpolate(images.float(), size=(self.image_size, self.image_size), mode="bicubic", align_corners=False,
+                                   antialias=True).clamp(0, 1).to(images.dtype)  # fmt: skip
         return (images - self.mean.to(images.dtype)) / self.std.to(images.dtype)
 
     def forward(self, images: Tensor) -> tuple[Tensor, Tensor]:

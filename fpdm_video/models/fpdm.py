@@ -76,26 +76,39 @@ class FPDM(nn.Module):
         """e_img (B, D) and target pose maps (B, 3, R, R) [0, 1] -> fused (B, D), L2-normalised."""
         return self.fusion.combiner(image_embedding, self.fusion.embed(pose_map))
 
+    def pose_features(self, pose_map: Tensor) -> Tensor:
+        """Pose maps (B, 3, R, R) [0, 1] -> the denoiser's pose features (B, C0, s, s), reusable for every step."""
+        return self.denoiser.pose_features(pose_map)
+
+    def context_kv(self, context: Tensor):
+        """Cross-attention keys and values of one projected context (1, N, C_ctx), reusable for a whole video."""
+        return self.denoiser.context_kv(context)
+
     def denoise(
         self,
         latents: Tensor,
         timesteps: Tensor | int,
-        pose_map: Tensor,
+        pose_map: Tensor | None,
         context: Tensor,
         fused: Tensor,
         *,
         use_pose: bool | Tensor = True,
         use_source: bool | Tensor = True,
         use_fused: bool | Tensor = True,
+        pose_feature: Tensor | None = None,
+        kv=None,
     ) -> Tensor:
-        """The UNet's prediction (eps or v, per ``noise_schedule.prediction_type``), (B, C, s, s)."""
+        """The UNet's prediction (eps or v, per ``noise_schedule.prediction_type``), (B, C, s, s).
+
+        ``pose_feature`` (from :meth:`pose_features`) replaces ``pose_map``; ``kv`` (from
+        :meth:`context_kv`) holds the context's keys and values.
+        """
         if not torch.is_tensor(timesteps):
             timesteps = torch.tensor(timesteps, device=latents.device)
         if timesteps.ndim == 0:
             timesteps = timesteps.expand(latents.shape[0])
-        return self.denoiser(
-            latents, timesteps, pose_map, context, fused, use_pose=use_pose, use_source=use_source, use_fused=use_fused
-        )
+        return self.denoiser(latents, timesteps, pose_map, context, fused, use_pose=use_pose, use_source=use_source,
+                             use_fused=use_fused, pose_feature=pose_feature, kv=kv)  # fmt: skip
 
     # ---- latents -----------------------------------------------------------------------------
     def encode_images(self, images: Tensor, generator: torch.Generator | None = None) -> Tensor:

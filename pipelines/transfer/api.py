@@ -24,6 +24,7 @@ from fpdm_video.models.checkpoint import checkpoint_files, checkpoint_hash, load
 from fpdm_video.run_paths import RunPaths, check_run_paths
 from fpdm_video.pose import write_pose
 from fpdm_video.video import VideoWriter
+from pipelines.transfer.devices import pick_device, pick_dtype
 from pipelines.transfer.record import package_versions, record_json, sha256_of, sidecar_path
 from pipelines.transfer.settings import TransferSettings
 from pipelines.transfer.signer import load_signer
@@ -40,29 +41,10 @@ from pipelines.video_sampling import sample_video
 
 logger = logging.getLogger(__name__)
 
-DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-
 def default_checkpoint() -> Path:
     import fpdm_video
 
     return Path(fpdm_video.__file__).resolve().parent / "weights" / "demo"
-
-
-def pick_device(device: str) -> torch.device:
-    if device not in ("auto", "cpu", "cuda"):
-        raise InputError(f"device must be auto, cpu or cuda, got {device!r}")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise InputError("--device cuda was asked for, but no CUDA device is available; use --device cpu")
-    return torch.device("cuda" if device in ("auto", "cuda") and torch.cuda.is_available() else "cpu")
-
-
-def pick_dtype(dtype: str, device: torch.device) -> torch.dtype:
-    if dtype == "auto":
-        return torch.bfloat16 if device.type == "cuda" else torch.float32
-    if dtype not in DTYPES:
-        raise InputError(f"dtype must be auto, fp32, bf16 or fp16, got {dtype!r}")
-    return DTYPES[dtype]
 
 
 OUTPUT_SUFFIXES = (".mp4", ".mov", ".mkv")
@@ -107,8 +89,9 @@ class SignerTransfer:
         if checkpoint is None and not path.is_dir():
             raise CheckpointError(f"the embedded demo model is missing from this installation ({path}); pass --checkpoint DIR")
         dev = pick_device(device)
-        dt = pick_dtype(dtype, dev)
-        model = load_model(path).to(device=dev, dtype=dt).eval()
+        model = load_model(path)
+        dt = pick_dtype(dtype, dev, sum(p.numel() for p in model.denoiser.unet.parameters()))
+        model = model.to(device=dev, dtype=dt).eval()
         logger.info("loaded %s (%s) on %s in %s", path, model.config.name, dev, str(dt).replace("torch.", ""))
         return cls(model, path, dev, dt)
 
