@@ -13,7 +13,9 @@ Variants so far (``pipelines.reuse.Reuse`` turns each exact saving on or off):
   of the context once per video), ``shared_start`` (step 0's unconditioned branch once per chunk);
 - ``exact``: all of them;
 - ``exact_bf16``: all of them with the model in bfloat16 (``--bf16``); its PSNR against the fp32
-  ``exact`` frames is recorded.
+  ``exact`` frames is recorded;
+- ``balanced`` and ``fast`` (``--presets``): the ``--speed`` presets with the exact savings, in bf16
+  with ``--bf16``; their quality against ground truth is measured by ``pipelines.synthetic_eval``.
 
     python benchmarks/bench_speed.py --threads 2
 """
@@ -26,6 +28,7 @@ import json
 import math
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +40,8 @@ from fpdm_video.pose import load_holistic, render_pose_maps, style_for
 from pipelines.reuse import Reuse
 from pipelines.transfer import default_checkpoint
 from pipelines.transfer.devices import cpu_has_bf16
+from pipelines.transfer.settings import SCHEDULERS
+from pipelines.transfer.speed import SPEED_PRESETS
 from pipelines.transfer.stages import source_tensor
 from pipelines.video_sampling import sample_video
 
@@ -55,10 +60,20 @@ def inputs(model, frames: int):
     return source_tensor(photo, CanvasFit.of(photo.shape[1], photo.shape[0], model.config.resolution)), maps
 
 
-def run_variant(model, source, maps, args, reuse: Reuse) -> tuple[float, torch.Tensor]:
+@dataclass(frozen=True)
+class Variant:
+    model: object
+    reuse: Reuse
+    steps: int
+    scheduler: str = "ddpm"
+    guidance_interval: tuple[float, float] | None = None
+
+
+def run_variant(v: Variant, source, maps, args) -> tuple[float, torch.Tensor]:
     start = time.perf_counter()
-    frames = torch.cat(list(sample_video(model, source, maps, batch_size=args.batch_size, steps=args.steps,
-                                         guidance=args.guidance, seed=0, progress=False, reuse=reuse)))  # fmt: skip
+    frames = torch.cat(list(sample_video(v.model, source, maps, batch_size=args.batch_size, steps=v.steps, scheduler=v.scheduler,
+                                         guidance=args.guidance, seed=0, progress=False, reuse=v.reuse,
+                                         guidance_interval=v.guidance_interval)))  # fmt: skip
     return time.perf_counter() - start, frames.float()
 
 
@@ -67,13 +82,18 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     return float("inf") if mse == 0 else 10 * math.log10(1.0 / mse)
 
 
-def variants_of(model, bf16: bool) -> dict[str, tuple[object, Reuse]]:
+def variants_of(model, args) -> dict[str, Variant]:
     none = vars(Reuse.none())
-    out = {"paper": (model, Reuse.none())}
-    out.update({name: (model, Reuse(**{**none, name: True})) for name in none})
-    out["exact"] = (model, Reuse())
-    if bf16:
-        out["exact_bf16"] = (copy.deepcopy(model).to(torch.bfloat16), Reuse())
+    out = {"paper": Variant(model, Reuse.none(), args.steps)}
+    out.update({name: Variant(model, Reuse(**{**none, name: True}), args.steps) for name in none})
+    out["exact"] = Variant(model, Reuse(), args.steps)
+    fast_model = copy.deepcopy(model).to(torch.bfloat16) if args.bf16 else model
+    if args.bf16:
+        out["exact_bf16"] = Variant(fast_model, Reuse(), args.steps)
+    if args.presets:  # the presets as the transfer runs them: with --bf16, in bf16 (what --dtype auto picks on such CPUs)
+        for name in ("balanced", "fast"):
+            preset = SPEED_PRESETS[name]
+            out[name] = Variant(fast_model, Reuse(), preset.steps, SCHEDULERS[preset.scheduler], preset.guidance_interval)
     return out
 
 
@@ -87,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--bf16", action="store_true", help="also the exact savings with the model in bfloat16")
+    p.add_argument("--presets", action="store_true", help="also the balanced and fast presets (their quality: docs/speed.md)")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
     if not SHARED.is_dir():
@@ -98,14 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     checkpoint = args.checkpoint or default_checkpoint()
     model = load_model(checkpoint).eval()
     source, maps = inputs(model, args.frames)
-    variants = variants_of(model, args.bf16)
+    variants = variants_of(model, args)
     times = {name: [] for name in variants}
     outputs = {}
-    for name, (m, reuse) in variants.items():  # warm-up, one chunk each
-        run_variant(m, source, maps[: args.batch_size], args, reuse)
+    for name, v in variants.items():  # warm-up, one chunk each
+        run_variant(v, source, maps[: args.batch_size], args)
     for _ in range(args.repeats):  # interleaved, so drifts of the machine hit every variant alike
-        for name, (m, reuse) in variants.items():
-            seconds, frames = run_variant(m, source, maps, args, reuse)
+        for name, v in variants.items():
+            seconds, frames = run_variant(v, source, maps, args)
             times[name].append(seconds)
             outputs[name] = frames
     base = min(times["paper"])
@@ -113,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, t in times.items():
         row = {"seconds_min": min(t), "seconds_median": float(np.median(t)), "seconds_max": max(t),
                "frames_per_second": args.frames / min(t), "speedup_vs_paper": base / min(t)}  # fmt: skip
-        if name.endswith("bf16"):
+        if name in ("balanced", "fast"):
+            row["preset"] = vars(SPEED_PRESETS[name]) | {"dtype": "bf16" if args.bf16 else "fp32"}
+        elif name.endswith("bf16"):
             row["psnr_vs_fp32_exact_db"] = psnr(outputs[name], outputs["exact"])
             row["max_abs_difference_vs_fp32_exact"] = float((outputs[name] - outputs["exact"]).abs().max())
         else:

@@ -31,6 +31,7 @@ from fpdm_video.models.checkpoint import checkpoint_files, resolve_checkpoint, l
 from fpdm_video.run_paths import check_run_paths
 from pipelines.transfer import TransferSettings, default_checkpoint
 from pipelines.transfer.record import package_versions, sha256_of, sidecar_path
+from pipelines.transfer.speed import apply_speed
 
 RETRIES = retries(2)  # file-reading stages: a network share can hiccup; bad input is not retried
 
@@ -84,21 +85,22 @@ def transfer_video(
     signer: str,
     output: str,
     max_frames: int | None = None,
-    steps: int = 20,
+    steps: int | None = None,
     guidance: float = 2.0,
     seed: int = 0,
-    scheduler: str = "ddpm",
+    scheduler: str | None = None,
     batch_size: int = 4,
     chunk_frames: int = 16,
     retarget: bool = True,
     checkpoint: str | None = None,
     poses: str | None = None,
+    speed: str = "paper",
 ) -> dict:
     """Render ``video``'s signing as the person in ``signer``; writes ``output`` under the output root."""
     logger = get_run_logger()
     started = time.perf_counter()
-    settings = TransferSettings(steps=steps, guidance=guidance, seed=seed, scheduler=scheduler, batch_size=batch_size,
-                                max_frames=max_frames, retarget=retarget, chunk_frames=chunk_frames)  # fmt: skip
+    settings = apply_speed(TransferSettings(guidance=guidance, seed=seed, batch_size=batch_size, max_frames=max_frames,
+                                            retarget=retarget, chunk_frames=chunk_frames), speed, steps=steps, scheduler=scheduler)  # fmt: skip
     settings.check()
     video_path = str(existing_file(video, "video"))
     signer_path = str(existing_file(signer, "signer photo"))

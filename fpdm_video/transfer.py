@@ -26,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="output video; default: <input>__<signer>.mp4 in the working folder")
     p.add_argument("--checkpoint", type=Path, help="FPDM checkpoint: a folder (config.yaml + model.safetensors) or a Hugging Face hub name owner/name; default: the embedded demo model")
     g = p.add_argument_group("sampling")
+    g.add_argument("--speed", choices=("paper", "balanced", "fast"), default="paper",
+                   help="sampling preset: paper (DDPM, the checkpoint's steps), balanced (DPM-Solver++ 12 steps), "
+                        "fast (DPM-Solver++ 6 steps, guidance at the noisier ones); --steps and --scheduler override it (see docs/speed.md)")
     g.add_argument("--steps", type=int, help="denoising steps per frame: fewer is faster, more is cleaner (default: the checkpoint's, 20 for the paper's and the demo)")
     g.add_argument("--guidance", "--guidance-fused", dest="guidance", type=float,
                    help="how strongly the pose and the signer's look are followed, 1 (none) to 20 (default: the checkpoint's, 2)")
@@ -33,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a separate scale for the pose and source tokens, the fused embedding keeping --guidance "
                         "(dual guidance: three UNet branches instead of two; default: --guidance)")
     g.add_argument("--seed", type=int, default=0, help="noise seed; the same seed gives the same video")
-    g.add_argument("--scheduler", choices=("ddpm", "ddim", "dpm"), default="ddpm", help="sampler (dpm = DPM-Solver++, good with fewer steps)")
+    g.add_argument("--scheduler", choices=("ddpm", "ddim", "dpm"), help="sampler (dpm = DPM-Solver++, good with fewer steps; default: the --speed preset's)")
     g.add_argument("--batch-size", type=int, default=4, help="frames rendered together (more is faster on a GPU, uses more memory)")
     g.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to run (auto: the GPU if there is one)")
     g.add_argument("--dtype", choices=("auto", "fp32", "bf16", "fp16"), default="auto", help="number format (auto: bf16 on a GPU, and on a CPU with native bf16 for models from the demo size up; else fp32)")
@@ -62,21 +65,21 @@ def run(argv: Sequence[str] | None = None):
     from pipelines.transfer import SignerTransfer, TransferSettings
     from pipelines.transfer.api import check_paths
 
+    from pipelines.transfer.speed import apply_speed
+
     defaults = TransferSettings()
-    settings = TransferSettings(
-        steps=defaults.steps if args.steps is None else args.steps,
+    settings = apply_speed(TransferSettings(
         guidance=defaults.guidance if args.guidance is None else args.guidance, guidance_source=args.guidance_source,
-        seed=args.seed, scheduler=args.scheduler,
-        batch_size=args.batch_size, start=args.start, end=args.end, max_frames=args.max_frames,
+        seed=args.seed, batch_size=args.batch_size, start=args.start, end=args.end, max_frames=args.max_frames,
         retarget=not args.no_retarget,
-    )  # fmt: skip
+    ), args.speed, steps=args.steps, scheduler=args.scheduler)  # fmt: skip
     settings.check()
     output = args.output or default_output(args.input, args.signer)
     check_paths(args.input, args.signer, output, checkpoint=args.checkpoint, poses=args.poses, save_poses=args.save_poses,
                 comparison=args.comparison)  # before the model loads; transfer() checks again, with the model's files  # fmt: skip
     runner = SignerTransfer.from_pretrained(args.checkpoint, device=args.device, dtype=args.dtype)
     own = runner.model.config.sampling  # what the checkpoint samples with unless told otherwise
-    settings = replace(settings, steps=own.steps if args.steps is None else args.steps,
+    settings = replace(apply_speed(settings, args.speed, steps=args.steps, scheduler=args.scheduler, default_steps=own.steps),
                        guidance=own.guidance if args.guidance is None else args.guidance)  # fmt: skip
     result = runner.transfer(
         args.input, args.signer, output, settings=settings, poses=args.poses, save_poses=args.save_poses,

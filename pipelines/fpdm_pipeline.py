@@ -83,6 +83,18 @@ def check_settings(steps: int, guidance: float, scheduler: str, eta: float, num_
         raise InputError(f"eta must be >= 0, got {eta}")
 
 
+def check_interval(interval: tuple[float, float] | None) -> None:
+    """Raise :class:`InputError` unless ``interval`` is None or (lo, hi) with 0 <= lo < hi <= 1."""
+    if interval is None:
+        return
+    try:
+        lo, hi = (float(v) for v in interval)
+    except (TypeError, ValueError):
+        raise InputError(f"guidance interval must be two fractions (lo, hi) of the schedule, got {interval!r}") from None
+    if not 0.0 <= lo < hi <= 1.0:
+        raise InputError(f"guidance interval must satisfy 0 <= lo < hi <= 1, got ({lo:g}, {hi:g})")
+
+
 def fit_to_model(images: Tensor, canvas: tuple[int, int]) -> Tensor:
     """Images (B, 3, H', W') of the canvas's aspect resized to the canvas (B, 3, H, W) (bilinear, antialiased when shrinking)."""
     width, height = canvas
@@ -193,6 +205,7 @@ class FPDMPipeline:
         kv=None,
         shared_start: bool = False,
         reuse: Reuse = Reuse(),
+        guidance_interval: tuple[float, float] | None = None,
     ) -> Tensor:
         """Run the denoising loop from ``latents`` x_T (B, C, s, s) float32 to x_0; returns float32 latents.
 
@@ -204,7 +217,9 @@ class FPDMPipeline:
         runs once.
 
         What does not change between steps is computed once: the pose features of the frames.
-        ``reuse`` turns each saving off, to measure or check it.
+        ``reuse`` turns each saving off, to measure or check it. ``guidance_interval`` (lo, hi): guidance
+        only at the steps whose timestep t lies in [lo T, hi T] (T training timesteps), the f branch
+        alone elsewhere (Kynkäänniemi et al. 2024, "Applying guidance in a limited interval").
         """
         _, dtype = model_device_dtype(self.model)
         pose_feature = self.model.pose_features(pose_maps) if reuse.pose_feature else None  # (B, C0, h, w), every step
@@ -213,10 +228,13 @@ class FPDMPipeline:
         step = get_sampler(scheduler)
         previous_x0 = None
         timesteps = tqdm(schedule.timesteps.tolist(), desc="denoising", unit="step", disable=not progress, leave=False)
+        num_train = self.model.noise_schedule.num_train_timesteps
         for i, t in enumerate(timesteps):
+            guided = guidance_interval is None or guidance_interval[0] * num_train <= t <= guidance_interval[1] * num_train
             # 5a. Model output of the guidance branches in one call (2B or 3B rows), combined by the guidance rule
             model_output = guided_model_output(self.model, latents.to(dtype), t, None if reuse.pose_feature else pose_maps, context,
-                                               fused, guidance, guidance_source, pose_feature=pose_feature, kv=kv,
+                                               fused, guidance if guided else 1.0, guidance_source if guided else None,
+                                               pose_feature=pose_feature, kv=kv,
                                                same_latents=shared_start and i == 0, two_branches=reuse.two_branches)  # fmt: skip
             # 5b. Noise of this step (the same tensor for every row when the caller shares it)
             noise = step_noise(i)

@@ -38,6 +38,7 @@ from fpdm_video.data.synthetic_identity import sample_identity
 from fpdm_video.data.synthetic_motion import generate_motion
 from fpdm_video.geometry import CanvasFit
 from fpdm_video.metrics.image import moving_mask, psnr, ssim
+from fpdm_video.metrics.temporal import flicker
 from fpdm_video.models.checkpoint import load_model
 from fpdm_video.models.registry import build_model
 from fpdm_video.pose.render import render_pose_maps, style_for
@@ -51,7 +52,7 @@ logger = logging.getLogger(__name__)
 class HeldOutConfig:
     """Which held-out cases to draw and how to sample them."""
 
-    seed: int = 2  # base seed of identities and motions (the demo model trained on seed 1)
+    seed: int = 2  # base seed of identities and motions, --data-seed (the demo model trained on seed 1)
     cases: int = 8  # (identity, motion) cases
     frames: int = 24  # frames of each driving motion
     stride: int = 4  # evaluate every `stride`-th frame
@@ -62,6 +63,8 @@ class HeldOutConfig:
     scheduler: str = "ddpm"  # sampler
     sample_seed: int = 0  # noise seed
     batch_size: int = 6  # frames per sampling batch
+    guidance_interval: tuple[float, float] | None = None  # guidance only for timesteps in [lo T, hi T]; None: every step
+    dtype: str = "fp32"  # the model's number format: "fp32", "bf16" or "auto" (as the transfer picks it)
 
 
 @dataclass
@@ -93,7 +96,8 @@ def _sample(model, case: Case, config: HeldOutConfig) -> np.ndarray:
     source = source_tensor(case.reference, fit)
     chunks = sample_video(model, source, torch.from_numpy(case.pose_maps), batch_size=config.batch_size,
                           steps=config.steps, guidance=config.guidance, scheduler=config.scheduler,
-                          seed=config.sample_seed, output_fit=fit, progress=False)  # fmt: skip
+                          seed=config.sample_seed, output_fit=fit, progress=False,
+                          guidance_interval=config.guidance_interval)  # fmt: skip
     return np.concatenate(list(chunks))
 
 
@@ -102,7 +106,7 @@ def _vae_roundtrip(model, case: Case, config: HeldOutConfig) -> np.ndarray:
     fit = CanvasFit.of(config.width, config.height, model.config.resolution)
     squares = np.stack([fit.image_to_canvas(f) for f in case.truth])
     images = torch.from_numpy(squares).permute(0, 3, 1, 2).float() / 255.0
-    decoded = model.decode_latents(model.encode_images(images))
+    decoded = model.decode_latents(model.encode_images(images.to(next(model.parameters()).dtype))).float()
     out = (decoded.permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
     return np.stack([fit.image_from_canvas(o) for o in out])
 
@@ -122,8 +126,16 @@ def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
 
 def evaluate_heldout(checkpoint: str | os.PathLike, config: HeldOutConfig, *, random_seed: int = 0,
                      baselines: bool = True) -> tuple[dict, dict[str, list[np.ndarray]], list[Case]]:  # fmt: skip
-    """Metrics per method (means over all evaluated frames, and per case), the outputs, and the cases."""
+    """Metrics per method (means over all evaluated frames, and per case), the outputs, and the cases.
+
+    ``flicker`` is the mean absolute change between consecutive evaluated frames (``stride`` apart),
+    for each method and for the ground truth (``flicker_truth``), so their ratio can be read.
+    """
+    from pipelines.transfer.devices import pick_dtype
+
     model = load_model(checkpoint)
+    dtype = pick_dtype(config.dtype, torch.device("cpu"), sum(p.numel() for p in model.denoiser.unet.parameters()))
+    model = model.to(dtype)
     cases = make_cases(config, model.config.resolution, model.config.pose_map)
     methods = {"model": lambda c: _sample(model, c, config), "vae_ceiling": lambda c: _vae_roundtrip(model, c, config)}
     if baselines:
@@ -140,6 +152,8 @@ def evaluate_heldout(checkpoint: str | os.PathLike, config: HeldOutConfig, *, ra
         case_rows = [[frame_metrics(o, t, c.reference) for o, t in zip(out, c.truth, strict=True)]
                      for c, out in zip(cases, outputs[name], strict=True)]  # fmt: skip
         report[name] = _mean([row for rows in case_rows for row in rows])
+        report[name]["flicker"] = float(np.mean([flicker(out).mean() for out in outputs[name]]))
+        report[name]["flicker_truth"] = float(np.mean([flicker(c.truth).mean() for c in cases]))
         per_case[name] = [_mean(rows) for rows in case_rows]
     summary = {"config": asdict(config), "frames": sum(len(c.truth) for c in cases), "methods": report, "per_case": per_case}
     return summary, outputs, cases
@@ -162,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     from PIL import Image
 
     from fpdm_video.cli import run_guarded
+    from fpdm_video.errors import InputError
+    from pipelines.fpdm_pipeline import check_interval
     from fpdm_video.models.checkpoint import checkpoint_files
     from fpdm_video.run_paths import check_run_paths
     from fpdm_video.strict_json import dumps
@@ -170,18 +186,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", required=True, help="checkpoint folder to evaluate")
     parser.add_argument("--out", required=True, help="folder for heldout_eval.json and heldout_grid.png")
     parser.add_argument("--cases", type=int, default=8, help="held-out (identity, motion) cases (default 8)")
-    parser.add_argument("--steps", type=int, default=20, help="sampling steps (default 20)")
-    parser.add_argument("--scheduler", default="ddpm", choices=("ddpm", "ddim", "dpmpp_2m"), help="sampler (default ddpm)")
+    parser.add_argument("--steps", type=int, help="sampling steps (default 20, or the --speed preset's)")
+    parser.add_argument("--scheduler", choices=("ddpm", "ddim", "dpmpp_2m"), help="sampler (default ddpm, or the --speed preset's)")
     parser.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance scale (default 2)")
     parser.add_argument("--sample-seed", type=int, default=0, help="seed of the sampling noise (default 0)")
     parser.add_argument("--no-baselines", action="store_true", help="skip copy-reference and random weights")
+    parser.add_argument("--data-seed", type=int, default=2, help="seed of the held-out signers and motions (default 2; "
+                                                                  "the demo model trained on seed 1)")
+    parser.add_argument("--speed", choices=("paper", "balanced", "fast"), help="a transfer --speed preset; sets "
+                                                                              "--steps and --scheduler unless given")
+    parser.add_argument("--guidance-interval", type=float, nargs=2, metavar=("LO", "HI"),
+                        help="guidance only for timesteps in [LO T, HI T] (fractions of the schedule)")
+    parser.add_argument("--dtype", choices=("fp32", "bf16", "auto"), default="fp32", help="number format (default fp32)")
     args = parser.parse_args(argv)
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def body() -> int:
+        from pipelines.transfer.settings import SCHEDULERS
+        from pipelines.transfer.speed import speed_preset
+
+        preset = speed_preset(args.speed or "paper")
+        interval = tuple(args.guidance_interval) if args.guidance_interval else preset.guidance_interval
         config = HeldOutConfig(
-            cases=args.cases, steps=args.steps, scheduler=args.scheduler, guidance=args.guidance, sample_seed=args.sample_seed
-        )
+            cases=args.cases, steps=args.steps or preset.steps or 20, scheduler=args.scheduler or SCHEDULERS[preset.scheduler],
+            guidance=args.guidance, sample_seed=args.sample_seed, seed=args.data_seed, guidance_interval=interval,
+            dtype=args.dtype,
+        )  # fmt: skip
+        if config.cases < 1 or config.steps < 1:
+            raise InputError(f"--cases and --steps must be positive, got {config.cases} and {config.steps}")
+        check_interval(config.guidance_interval)
         out = Path(args.out)
         check_run_paths(checkpoint_files(args.checkpoint), {"--out (report)": out / "heldout_eval.json",
                                                             "--out (grid)": out / "heldout_grid.png"})  # fmt: skip

@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from fpdm_video.errors import InputError
 from fpdm_video.geometry import CanvasFit
-from pipelines.fpdm_pipeline import FPDMPipeline, check_images, check_settings, draw_noise, model_device_dtype
+from pipelines.fpdm_pipeline import FPDMPipeline, check_images, check_interval, check_settings, draw_noise, model_device_dtype
 from pipelines.reuse import Reuse
 from pipelines.samplers import SamplingSchedule, is_stochastic
 
@@ -124,6 +124,7 @@ def sample_video(
     progress: bool = True,
     timestep_spacing: str | None = None,
     reuse: Reuse = Reuse(),
+    guidance_interval: tuple[float, float] | None = None,
 ) -> Iterator[Tensor | np.ndarray]:
     """Generate the frames of a video of the source person performing the pose-map sequence.
 
@@ -137,6 +138,7 @@ def sample_video(
     canvas = pipeline.canvas
     check_images(source_image, "source_image", batched=False, size=canvas)
     check_settings(steps, guidance, scheduler, eta, model.noise_schedule.num_train_timesteps, guidance_source)
+    check_interval(guidance_interval)
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
     if noise not in NOISE_MODES:
@@ -151,7 +153,7 @@ def sample_video(
     )  # fmt: skip
     return _generate(
         pipeline, source_image, pose_maps, schedule, batch_size,
-        guidance, scheduler, seed, eta, noise, output_fit, progress, guidance_source, reuse,
+        guidance, scheduler, seed, eta, noise, output_fit, progress, guidance_source, reuse, guidance_interval,
     )  # fmt: skip
 
 
@@ -171,6 +173,7 @@ def _generate(
     progress: bool,
     guidance_source: float | None,
     reuse: Reuse,
+    guidance_interval: tuple[float, float] | None,
 ) -> Iterator[Tensor | np.ndarray]:
     """The generator behind :func:`sample_video` (arguments already checked)."""
     model = pipeline.model
@@ -208,7 +211,7 @@ def _generate(
             latents, pose, context, fused, schedule,
             guidance=guidance, guidance_source=guidance_source, scheduler=scheduler, eta=eta,
             step_noise=lambda i: None if per_step is None else per_step[i], progress=False,
-            kv=kv, shared_start=noise == "fixed", reuse=reuse,
+            kv=kv, shared_start=noise == "fixed", reuse=reuse, guidance_interval=guidance_interval,
         )  # fmt: skip
         images = pipeline.decode(latents)  # (b, 3, H, W)
         bar.update(b)

@@ -52,10 +52,26 @@ def test_bench_speed_smoke(real_data, tiny_checkpoint, tmp_path, monkeypatch):  
     monkeypatch.setattr(bench_speed, "SHARED", real_data)
     out = tmp_path / "speed.json"
     argv = ["--checkpoint", str(tiny_checkpoint), "--frames", "2", "--steps", "2", "--batch-size", "2", "--repeats", "1",
-            "--threads", "1", "--bf16", "--out", str(out)]  # fmt: skip
+            "--threads", "1", "--bf16", "--presets", "--out", str(out)]  # fmt: skip
     assert bench_speed.main(argv) == 0
     variants = json.loads(out.read_text())["variants"]
-    assert list(variants) == ["paper", "two_branches", "pose_feature", "context_kv", "shared_start", "exact", "exact_bf16"]
+    exact = ["paper", "two_branches", "pose_feature", "context_kv", "shared_start", "exact"]
+    assert list(variants) == [*exact, "exact_bf16", "balanced", "fast"]
     assert variants["paper"]["speedup_vs_paper"] == 1.0 and variants["paper"]["max_abs_difference_vs_paper"] == 0.0
-    assert all(v["max_abs_difference_vs_paper"] <= 1e-4 for k, v in variants.items() if k != "exact_bf16")
+    assert all(variants[k]["max_abs_difference_vs_paper"] <= 1e-4 for k in exact)
+    assert variants["fast"]["preset"]["steps"] == 6 and variants["fast"]["preset"]["dtype"] == "bf16"
     assert 10 < variants["exact_bf16"]["psnr_vs_fp32_exact_db"] < 100  # bf16 rounds: close to fp32, not equal
+
+
+def test_gpu_check_plumbing_on_the_cpu(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    sys.modules.pop("gpu_check", None)
+    import gpu_check
+
+    assert gpu_check.main([str(tmp_path), "--device", "cpu", "--size", "tiny", "--dtype", "fp32", "--budget", "0.5"]) == 0
+    result = json.loads((tmp_path / "gpu_check.json").read_text())
+    assert result["equality"]["max_abs_difference_exact_vs_paper"] <= 1e-4
+    runs, skipped = result["runs"], result["skipped"]
+    assert runs and len(runs) + len(skipped) == 4 * 4 + 4  # every batch x variant, and the compiled runs at B = 16
+    assert all(r["flops_per_frame"] > 0 and r["frames_per_second"] > 0 for r in runs)
+    assert {r["variant"] for r in runs} <= {"naive", "paper", "balanced", "fast"}

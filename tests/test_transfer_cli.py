@@ -80,5 +80,18 @@ def test_help_explains_every_option(capsys):
     text = capsys.readouterr().out
     for option in ("--signer", "--checkpoint", "--steps", "--guidance", "--seed", "--scheduler", "--batch-size", "--device",
                    "--dtype", "--start", "--end", "--max-frames", "--poses", "--save-poses", "--no-retarget",
-                   "--comparison", "--quiet", "--output"):  # fmt: skip
+                   "--comparison", "--quiet", "--output", "--speed", "--guidance-source"):  # fmt: skip
         assert option in text
+
+
+def test_a_speed_preset_sets_the_sampler_and_is_recorded(example_inputs, tiny_checkpoint, tmp_path):  # noqa: F811
+    out = tmp_path / "fast.mp4"
+    assert main([str(example_inputs.video), "--signer", str(example_inputs.signer_image), "--checkpoint", str(tiny_checkpoint),
+                 "-o", str(out), "--max-frames", "2", "--speed", "fast", "--quiet"]) == 0  # fmt: skip
+    settings = json.loads(out.with_suffix(".json").read_text())["settings"]
+    assert (settings["speed"], settings["sampler"], settings["steps"], settings["guidance_interval"]) == ("fast", "dpmpp_2m", 6, [0.3, 1.0])
+    out = tmp_path / "explicit.mp4"
+    assert main([str(example_inputs.video), "--signer", str(example_inputs.signer_image), "--checkpoint", str(tiny_checkpoint),
+                 "-o", str(out), "--max-frames", "2", "--speed", "fast", "--steps", "3", "--scheduler", "ddim", "--quiet"]) == 0  # fmt: skip
+    settings = json.loads(out.with_suffix(".json").read_text())["settings"]
+    assert (settings["sampler"], settings["steps"]) == ("ddim", 3)  # explicit settings win over the preset

@@ -3,7 +3,7 @@
 ``--dtype auto`` picks bfloat16 on a GPU, and on a CPU with native bfloat16 arithmetic (AVX512-BF16
 or AMX-BF16, read from /proc/cpuinfo) for models whose UNet is large enough to be bound by its
 matrix products. Measured on such a CPU (benchmarks/bench_speed.py, demo model, 2 threads): bf16
-sampled 1.29x as fast as fp32 with frames 53.9 dB from the fp32 ones. The tiny test model, whose
+sampled 1.19x to 1.29x as fast as fp32 (two runs) with frames 53.9 dB from the fp32 ones. The tiny test model, whose
 UNet has 0.2 M parameters, is slower in bf16 (benchmarks/README.md), so models under
 ``BF16_MIN_UNET_PARAMETERS`` stay in float32. Everywhere else auto means float32.
 """

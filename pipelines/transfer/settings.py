@@ -28,6 +28,8 @@ class TransferSettings:
     max_frames: int | None = None  # at most this many frames from `start`
     retarget: bool = True  # scale the driving poses to the reference signer's proportions
     chunk_frames: int = 32  # frames decoded and turned into pose maps at a time (memory stays flat)
+    speed: str = "paper"  # the preset the sampler settings came from (pipelines/transfer/speed.py)
+    guidance_interval: tuple[float, float] | None = None  # guidance only for timesteps in [lo T, hi T]; None: every step
 
     @property
     def sampler(self) -> str:
@@ -52,6 +54,11 @@ class TransferSettings:
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
                 raise InputError(f"{name.replace('_', '-')} must be a number from {low:g} (no guidance) to {high:g}, got {value!r}")
+        from pipelines.fpdm_pipeline import check_interval
+        from pipelines.transfer.speed import speed_preset
+
+        speed_preset(self.speed)
+        check_interval(self.guidance_interval)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= SEED_MAX:
             raise InputError(f"seed must be an integer from 0 to 2**64 - 1, got {self.seed!r}")
         if isinstance(self.start, bool) or not isinstance(self.start, int) or self.start < 0:
