@@ -28,7 +28,7 @@ class TransferSettings:
     max_frames: int | None = None  # at most this many frames from `start`
     retarget: bool = True  # scale the driving poses to the reference signer's proportions
     chunk_frames: int = 32  # frames decoded and turned into pose maps at a time (memory stays flat)
-    speed: str = "paper"  # the preset the sampler settings came from (pipelines/transfer/speed.py)
+    speed: str = "paper"  # the preset the sampler settings came from: set it with pipelines.transfer.speed.apply_speed
     guidance_interval: tuple[float, float] | None = None  # guidance only for timesteps in [lo T, hi T]; None: every step
 
     @property
