@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--driving", type=Path, help="the video that drove it")
     p.add_argument("--signer", type=Path, help="the reference photo it was made with")
     p.add_argument("--driving-poses", type=Path, help="poses of the driving video (.pose) instead of extracting them")
+    p.add_argument("--driving-range", help="START:END, the driving frames the output was made from (default: the "
+                                           "frame range in the output's record OUTPUT.json, else the whole video)")
     p.add_argument("--no-retarget", action="store_true", help="the output was made with --no-retarget")
     p.add_argument("--ground-truth", type=Path, help="ground-truth video (with --output), or ground-truth dataset root (with --dataset)")
     p.add_argument("--dataset", type=Path, help="a generated dataset root in the PHOENIX-2014T layout")
@@ -42,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _rows(report: dict) -> list[tuple[str, object]]:
     rows: list[tuple[str, object]] = []
+    if "driving_range" in report:
+        span = report["driving_range"]
+        rows.append(("driving frames", f"{span['start']}:{span['end']} ({span['from']})"))
     for section in ("image", "temporal", "identity", "overall"):
         for key, value in (report.get(section) or {}).items():
             if isinstance(value, dict) and "mean" in value:
@@ -89,13 +94,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             if missing:
                 raise InputError("give --output, --driving and --signer (or --dataset and --ground-truth); missing: "
                                  + ", ".join(f"--{m}" for m in missing))  # fmt: skip
+            from pipelines.evaluation.alignment import parse_range
             from pipelines.evaluation.video_eval import evaluate_video, load_checkpoint
 
+            frames = parse_range(args.driving_range) if args.driving_range is not None else None
             check_paths(args, plot_names=[args.output.stem])
             report, frame_series = evaluate_video(
                 args.output, args.driving, args.signer, model=load_checkpoint(args.checkpoint),
                 ground_truth=args.ground_truth, driving_poses_file=args.driving_poses,
-                retarget=not args.no_retarget, progress=not args.quiet,
+                retarget=not args.no_retarget, progress=not args.quiet, frames=frames,
             )  # fmt: skip
             series = {args.output.stem: frame_series}
         print(table(_rows(report)))

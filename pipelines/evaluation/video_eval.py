@@ -28,6 +28,7 @@ from fpdm_video.errors import PoseError
 from fpdm_video.pose.extract import extract_poses
 from fpdm_video.pose.sequence import HOLISTIC_COMPONENTS, PoseSequence
 from fpdm_video.video import read_video
+from pipelines.evaluation.alignment import driving_range
 from pipelines.evaluation.summary import summarise, unavailable
 from pipelines.transfer.settings import TransferSettings
 from pipelines.transfer.signer import load_signer
@@ -76,21 +77,30 @@ def identity_metrics(model, output: np.ndarray, driving: np.ndarray, reference: 
 
 def evaluate_video(output: str | os.PathLike, driving: str | os.PathLike, signer: str | os.PathLike, *,
                    model=None, ground_truth: str | os.PathLike | None = None, driving_poses_file=None,
-                   retarget: bool = True, progress: bool = False) -> tuple[dict, dict[str, list[float]]]:  # fmt: skip
-    """(report, per-frame series) of ``output`` against ``driving`` made with the photo ``signer``."""
+                   retarget: bool = True, progress: bool = False,
+                   frames: tuple[int, int] | None = None) -> tuple[dict, dict[str, list[float]]]:  # fmt: skip
+    """(report, per-frame series) of ``output`` against ``driving`` made with the photo ``signer``.
+
+    The output is lined up with the driving frames ``frames`` (START, END), else with those its
+    record names, else with the whole driving video (:mod:`pipelines.evaluation.alignment`).
+    """
     out = read_video(output).frames
-    drv = read_video(driving).frames
+    whole = read_video(driving)
+    span = driving_range(output, driving, len(out), len(whole.frames), whole.fps, frames)
+    drv = whole.frames[span.start:span.end]
     if out.shape != drv.shape:
         raise_shape(out.shape, drv.shape, output, driving)
     series: dict[str, list[float]] = {}
-    report: dict = {"output": str(output), "driving": str(driving), "signer": str(signer), "frames": len(out)}
+    report: dict = {"output": str(output), "driving": str(driving), "signer": str(signer), "frames": len(out),
+                    "driving_range": {"start": span.start, "end": span.end, "from": span.source}}  # fmt: skip
 
     series.update(temporal_metrics(out, drv))
     report["temporal"] = {k: summarise(v) for k, v in series.items() if k.startswith(("flicker", "warping"))}
 
-    spec = open_input(driving, TransferSettings())
+    selected = TransferSettings(start=span.start, end=span.end)
+    spec = open_input(driving, selected)
     fitted = load_signer(signer, spec.width, spec.height)
-    raw = driving_poses(spec, driving_poses_file, TransferSettings(), progress=progress)
+    raw = driving_poses(spec, driving_poses_file, selected, progress=progress)
     target, _ = prepare_poses(raw, fitted.pose if retarget else None)
     generated = extract_or_empty(out, spec.fps, progress)
     scores = region_scores(target, generated)
@@ -108,6 +118,8 @@ def evaluate_video(output: str | os.PathLike, driving: str | os.PathLike, signer
         report["identity"] = unavailable("no checkpoint given (--checkpoint) to embed frames with")
     if ground_truth is not None:
         truth = read_video(ground_truth).frames
+        if len(truth) == len(whole.frames) != len(out):  # a ground truth of the whole driving video: the same part
+            truth = truth[span.start:span.end]
         if truth.shape != out.shape:
             raise_shape(out.shape, truth.shape, output, ground_truth)
         img = image_metrics(out, truth)
