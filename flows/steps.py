@@ -21,7 +21,7 @@ from PIL import Image
 
 from fpdm_video.atomic import atomic_files, atomic_path
 from fpdm_video.geometry import CanvasFit
-from fpdm_video.models.checkpoint import checkpoint_hash, load_model
+from fpdm_video.models.checkpoint import checkpoint_hash
 from fpdm_video.pose import load_holistic, write_pose
 from fpdm_video.video import VideoWriter
 from flows.cache_keys import file_fingerprint, key_of
@@ -47,8 +47,10 @@ def _count(name: str) -> None:
 
 @functools.lru_cache(maxsize=2)
 def cached_model(checkpoint: str, sha: str):
-    """One loaded model per (checkpoint, hash) and process."""
-    return load_model(checkpoint).eval()
+    """One loaded model per (checkpoint, hash) and process: on the GPU if there is one, in ``--dtype auto``'s format."""
+    from pipelines.transfer.devices import load_for_inference
+
+    return load_for_inference(checkpoint)[0]
 
 
 def input_facts(video: str, settings: TransferSettings) -> dict:

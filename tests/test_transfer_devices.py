@@ -9,6 +9,8 @@ import pipelines.transfer.devices as devices
 from fpdm_video.errors import InputError
 from pipelines.transfer.devices import BF16_MIN_UNET_PARAMETERS, pick_dtype
 
+from factories_transfer import tiny_checkpoint  # noqa: F401 (fixture)
+
 
 @pytest.mark.parametrize(("native", "parameters", "expected"), [(True, BF16_MIN_UNET_PARAMETERS, torch.bfloat16),
                                                                 (True, BF16_MIN_UNET_PARAMETERS - 1, torch.float32),
@@ -29,3 +31,16 @@ def test_auto_on_a_gpu_and_explicit_choices():
 def test_the_cpu_flags_are_read_from_the_system():
     flags = open("/proc/cpuinfo").read() if __import__("os").path.exists("/proc/cpuinfo") else ""
     assert devices.cpu_has_bf16() == ("avx512_bf16" in flags or "amx_bf16" in flags)
+
+
+def test_the_api_and_the_flows_load_models_the_same_way(monkeypatch, tiny_checkpoint):  # noqa: F811
+    from flows.steps import cached_model
+    from pipelines.transfer import SignerTransfer
+
+    monkeypatch.setattr(devices, "cpu_has_bf16", lambda: True)
+    monkeypatch.setattr(devices, "BF16_MIN_UNET_PARAMETERS", 1)  # as if tiny were large
+    model = cached_model.__wrapped__(str(tiny_checkpoint), "sha")  # the flows' loader, without its cache
+    assert next(model.parameters()).dtype == torch.bfloat16 and not model.training
+    assert SignerTransfer.from_pretrained(tiny_checkpoint, device="cpu").dtype == torch.bfloat16
+    monkeypatch.setattr(devices, "BF16_MIN_UNET_PARAMETERS", 10**9)
+    assert next(cached_model.__wrapped__(str(tiny_checkpoint), "sha").parameters()).dtype == torch.float32

@@ -20,11 +20,11 @@ from tqdm import tqdm
 from fpdm_video.atomic import atomic_files
 from fpdm_video.errors import CheckpointError, InputError
 from fpdm_video.geometry import CanvasFit
-from fpdm_video.models.checkpoint import checkpoint_files, checkpoint_hash, load_model, resolve_checkpoint
+from fpdm_video.models.checkpoint import checkpoint_files, checkpoint_hash, resolve_checkpoint
 from fpdm_video.run_paths import RunPaths, check_run_paths
 from fpdm_video.pose import write_pose
 from fpdm_video.video import VideoWriter
-from pipelines.transfer.devices import pick_device, pick_dtype
+from pipelines.transfer.devices import load_for_inference
 from pipelines.transfer.record import package_versions, record_json, sha256_of, sidecar_path
 from pipelines.transfer.settings import TransferSettings
 from pipelines.transfer.signer import load_signer
@@ -88,10 +88,7 @@ class SignerTransfer:
         path = resolve_checkpoint(checkpoint) if checkpoint is not None else default_checkpoint()
         if checkpoint is None and not path.is_dir():
             raise CheckpointError(f"the embedded demo model is missing from this installation ({path}); pass --checkpoint DIR")
-        dev = pick_device(device)
-        model = load_model(path)
-        dt = pick_dtype(dtype, dev, sum(p.numel() for p in model.denoiser.unet.parameters()))
-        model = model.to(device=dev, dtype=dt).eval()
+        model, dev, dt = load_for_inference(path, device, dtype)
         logger.info("loaded %s (%s) on %s in %s", path, model.config.name, dev, str(dt).replace("torch.", ""))
         return cls(model, path, dev, dt)
 

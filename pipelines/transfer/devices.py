@@ -39,6 +39,16 @@ def cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def load_for_inference(path, device: str = "auto", dtype: str = "auto"):
+    """(model, device, dtype): the checkpoint at ``path`` loaded, moved and cast as ``--device`` / ``--dtype`` say, in eval mode."""
+    from fpdm_video.models.checkpoint import load_model
+
+    dev = pick_device(device)
+    model = load_model(path)
+    dt = pick_dtype(dtype, dev, sum(p.numel() for p in model.denoiser.unet.parameters()))
+    return model.to(device=dev, dtype=dt).eval(), dev, dt
+
+
 def pick_dtype(dtype: str, device: torch.device, unet_parameters: int | None = None) -> torch.dtype:
     """The number format for ``--dtype`` on ``device`` (auto: see the module's docstring)."""
     if dtype == "auto":
