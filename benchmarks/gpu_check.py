@@ -35,7 +35,7 @@ from pipelines.video_sampling import sample_video
 BATCHES = (1, 4, 16, 32)
 
 
-def frames_of(model, batch: int, device, dtype):
+def frames_of(model, batch: int):
     w, h = model.canvas
     generator = torch.Generator().manual_seed(0)
     pose = (torch.rand(batch, 3, h, w, generator=generator) > 0.97).float()
@@ -52,10 +52,10 @@ def sample(model, source, pose, variant: str, steps_default: int) -> torch.Tenso
                                        reuse=reuse, guidance_interval=preset.guidance_interval)))  # fmt: skip
 
 
-def flops_per_frame(model, variant: str, steps_default: int, device, dtype) -> int:
+def flops_per_frame(model, variant: str, steps_default: int) -> int:
     from torch.utils.flop_counter import FlopCounterMode
 
-    source, pose = frames_of(model, 1, device, dtype)
+    source, pose = frames_of(model, 1)
     counter = FlopCounterMode(display=False)
     with counter:
         sample(model, source, pose, variant, steps_default)
@@ -65,7 +65,7 @@ def flops_per_frame(model, variant: str, steps_default: int, device, dtype) -> i
 def equality(device) -> dict:
     torch.manual_seed(0)
     model = build_model("tiny", load_pretrained=False).to(device).eval()
-    source, pose = frames_of(model, 4, device, torch.float32)
+    source, pose = frames_of(model, 4)
     paper = sample(model, source, pose, "naive", 20)
     fast = sample(model, source, pose, "paper", 20)
     return {"max_abs_difference_exact_vs_paper": float((paper - fast).abs().max()), "frames": 4, "dtype": "fp32"}
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
     model = build_model(args.size, load_pretrained=False).to(device=device, dtype=dtype).eval()
     variants = ["naive", *SPEED_PRESETS]
-    flops = {v: flops_per_frame(model, v, 20, device, dtype) for v in variants}
+    flops = {v: flops_per_frame(model, v, 20) for v in variants}
     plans = [(b, v, False) for b in BATCHES for v in variants] + [(16, v, True) for v in variants]
     compiled = None
     runs_started = time.perf_counter()
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         if use_compile and compiled is None:
             model.denoiser.unet = torch.compile(model.denoiser.unet)
             compiled = True
-        source, pose = frames_of(model, batch, device, dtype)
+        source, pose = frames_of(model, batch)
         sample(model, source, pose[:1], variant, 20)  # warm-up (and compilation)
         if device.type == "cuda":
             torch.cuda.synchronize()

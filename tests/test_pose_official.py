@@ -22,10 +22,10 @@ B = {name: i for i, name in enumerate(BODY_POINTS)}
 
 def whole_canvas_reference(points, shown, draw_size, style, stick_width) -> np.ndarray:
     """The official drawing loop as its code states it: every limb blended over the whole canvas."""
-    _, limbs, point_colors, limb_colors, radius = skeleton_spec(style)
+    _, limbs, colors, radius = skeleton_spec(style)
     canvas = np.zeros((draw_size[1], draw_size[0], 3), np.uint8)
     for i in np.flatnonzero(shown):
-        cv2.circle(canvas, (int(points[i, 0]), int(points[i, 1])), radius, [int(c) for c in point_colors[i]], thickness=-1)
+        cv2.circle(canvas, (int(points[i, 0]), int(points[i, 1])), radius, [int(c) for c in colors[i]], thickness=-1)
     for i, limb in enumerate(limbs):
         if not shown[limb].all():
             continue
@@ -34,7 +34,7 @@ def whole_canvas_reference(points, shown, draw_size, style, stick_width) -> np.n
         angle = math.degrees(math.atan2(x[0] - x[1], y[0] - y[1]))
         polygon = cv2.ellipse2Poly((int(np.mean(y)), int(np.mean(x))), (int(length / 2), stick_width), int(angle), 0, 360, 1)
         current = canvas.copy()
-        cv2.fillConvexPoly(current, polygon, [int(c) for c in limb_colors[i]])
+        cv2.fillConvexPoly(current, polygon, [int(c) for c in colors[i]])
         canvas = cv2.addWeighted(canvas, 0.4, current, 0.6, 0)
     return cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB)
 

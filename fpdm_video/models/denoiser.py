@@ -130,7 +130,7 @@ class ConditionedUNet(nn.Module):
         context, row for row, and is used only for its shape).
         """
         if pose_feature is None:
-            pose_feature = self.pose_embedding(pose_map.to(latents.dtype))  # (B, C0, s, s)
+            pose_feature = self.pose_features(pose_map.to(latents.dtype))  # (B, C0, s, s)
         if pose_feature.shape[-2:] != latents.shape[-2:]:
             raise ValueError(
                 f"pose feature {tuple(pose_feature.shape[-2:])} does not match the latent grid "

@@ -74,15 +74,13 @@ def wholebody_colors() -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=2)
-def skeleton_spec(style: str) -> tuple[np.ndarray, tuple[np.ndarray, ...], np.ndarray, np.ndarray, int]:
-    """(holistic table, limbs, point colours, limb colours, circle radius) of an official style."""
+def skeleton_spec(style: str) -> tuple[np.ndarray, tuple[np.ndarray, ...], np.ndarray, int]:
+    """(holistic table, limbs, colours, circle radius) of an official style; colour i is point i's and limb i's."""
     if style == "openpose18":
-        colors = np.array(OPENPOSE_COLORS)
         limbs = _zero_based(_OPENPOSE_LIMBS_1[:OPENPOSE_DRAWN_LIMBS])
-        return OPENPOSE18_TABLE, limbs, colors, colors, OPENPOSE_RADIUS
+        return OPENPOSE18_TABLE, limbs, np.array(OPENPOSE_COLORS), OPENPOSE_RADIUS
     if style == "wholebody133":
-        colors = wholebody_colors()
-        return WHOLEBODY133_TABLE, _zero_based(_wholebody_limbs_1()), colors, colors, WHOLEBODY_RADIUS
+        return WHOLEBODY133_TABLE, _zero_based(_wholebody_limbs_1()), wholebody_colors(), WHOLEBODY_RADIUS
     raise ValueError(f"unknown official pose style {style!r}")
 
 
@@ -92,12 +90,12 @@ def _color(c) -> tuple[int, int, int]:
 
 def draw_keypoints(points: np.ndarray, shown: np.ndarray, draw_size: tuple[int, int], style: str, stick_width: int) -> np.ndarray:
     """Keypoints (N, 2) in drawing pixels and their mask (N,) -> uint8 (H, W, 3) RGB at ``draw_size`` (W, H)."""
-    _, limbs, point_colors, limb_colors, radius = skeleton_spec(style)
+    _, limbs, colors, radius = skeleton_spec(style)
     width, height = draw_size
     canvas = np.zeros((height, width, 3), dtype=np.uint8)  # BGR, as the official code draws
     for i in np.flatnonzero(shown):
         x, y = points[i]
-        cv2.circle(canvas, (int(x), int(y)), radius, _color(point_colors[i]), thickness=-1)
+        cv2.circle(canvas, (int(x), int(y)), radius, _color(colors[i]), thickness=-1)
     for i, limb in enumerate(limbs):
         if not shown[limb].all():
             continue
@@ -105,7 +103,7 @@ def draw_keypoints(points: np.ndarray, shown: np.ndarray, draw_size: tuple[int, 
         length = math.hypot(xs[0] - xs[1], ys[0] - ys[1])
         angle = math.degrees(math.atan2(ys[0] - ys[1], xs[0] - xs[1]))
         polygon = cv2.ellipse2Poly((int(np.mean(xs)), int(np.mean(ys))), (int(length / 2), stick_width), int(angle), 0, 360, 1)
-        _blend_polygon(canvas, polygon, _color(limb_colors[i]))
+        _blend_polygon(canvas, polygon, _color(colors[i]))
     return cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB)
 
 

@@ -27,7 +27,7 @@ from fpdm_video.metrics.temporal import flicker, warping_error
 from fpdm_video.errors import PoseError
 from fpdm_video.pose.extract import extract_poses
 from fpdm_video.pose.sequence import HOLISTIC_COMPONENTS, PoseSequence
-from fpdm_video.video import read_video
+from fpdm_video.video import probe, read_video
 from pipelines.evaluation.alignment import driving_range
 from pipelines.evaluation.summary import summarise, unavailable
 from pipelines.transfer.settings import TransferSettings
@@ -85,9 +85,9 @@ def evaluate_video(output: str | os.PathLike, driving: str | os.PathLike, signer
     record names, else with the whole driving video (:mod:`pipelines.evaluation.alignment`).
     """
     out = read_video(output).frames
-    whole = read_video(driving)
-    span = driving_range(output, driving, len(out), len(whole.frames), whole.fps, frames)
-    drv = whole.frames[span.start:span.end]
+    info = probe(driving)
+    span = driving_range(output, driving, len(out), info.num_frames, info.fps, frames)
+    drv = read_video(driving, span.start, span.end).frames  # only the frames the output was made from
     if out.shape != drv.shape:
         raise_shape(out.shape, drv.shape, output, driving)
     series: dict[str, list[float]] = {}
@@ -118,7 +118,7 @@ def evaluate_video(output: str | os.PathLike, driving: str | os.PathLike, signer
         report["identity"] = unavailable("no checkpoint given (--checkpoint) to embed frames with")
     if ground_truth is not None:
         truth = read_video(ground_truth).frames
-        if len(truth) == len(whole.frames) != len(out):  # a ground truth of the whole driving video: the same part
+        if len(truth) == info.num_frames != len(out):  # a ground truth of the whole driving video: the same part
             truth = truth[span.start:span.end]
         if truth.shape != out.shape:
             raise_shape(out.shape, truth.shape, output, ground_truth)
