@@ -66,6 +66,8 @@ def check_paths(args: argparse.Namespace, plot_names: list[str]):
 
     inputs = {"--output": args.output, "--driving": args.driving, "--signer": args.signer, "--driving-poses": args.driving_poses,
               "--ground-truth": args.ground_truth, "--dataset": args.dataset, **checkpoint_files(args.checkpoint)}  # fmt: skip
+    if args.output is not None and args.output.with_suffix(".json").is_file():  # the output's record, read for its frame range
+        inputs["--output's record"] = args.output.with_suffix(".json")
     plots = {} if args.plots is None else {f"--plots ({n}.png)": args.plots / f"{n}.png" for n in plot_names}
     return check_run_paths(inputs, {"--json": args.json, **plots})
 

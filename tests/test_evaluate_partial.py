@@ -66,3 +66,11 @@ def test_a_record_that_contradicts_the_driving_video(partial, example_inputs, tm
     with pytest.raises(InputError, match="no readable frame_range"):
         driving_range(copy, example_inputs.video, 3, 8, 25.0)
     assert parse_range("3:7") == (3, 7)
+
+
+def test_the_report_cannot_replace_the_record_it_reads(partial, example_inputs, capsys):  # noqa: F811
+    record = partial.with_suffix(".json")
+    before = record.read_bytes()
+    assert main(["--output", str(partial), "--driving", str(example_inputs.video), "--signer", str(example_inputs.signer_image),
+                 "--json", str(record), "--quiet"]) == 2  # fmt: skip
+    assert "--output's record" in capsys.readouterr().err and record.read_bytes() == before
