@@ -6,7 +6,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ENTRY_POINTS = {"fpdm_video/transfer.py", "fpdm_video/evaluate.py"}  # may import pipelines
+ENTRY_POINTS = {"fpdm_video/transfer.py", "fpdm_video/evaluate.py", "fpdm_video/app/runner.py"}  # may import pipelines
+GRADIO_MODULES = {"fpdm_video/app/ui.py"}  # the web app's page: the only module that imports Gradio
 
 
 def imported_roots(path: Path) -> set[str]:
@@ -40,3 +41,8 @@ def test_pipelines_do_not_import_flows():
 def test_only_flows_import_prefect():
     outside = [p for folder in ("fpdm_video", "pipelines", "benchmarks") for p in python_files(folder)]
     assert [p.relative_to(ROOT).as_posix() for p in outside if "prefect" in imported_roots(p)] == []
+
+
+def test_only_the_app_page_imports_gradio():
+    every = [p for folder in ("fpdm_video", "pipelines", "flows", "benchmarks") for p in python_files(folder)]
+    assert [p.relative_to(ROOT).as_posix() for p in every if "gradio" in imported_roots(p)] == sorted(GRADIO_MODULES)

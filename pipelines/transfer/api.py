@@ -10,6 +10,7 @@ import contextlib
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -104,6 +105,7 @@ class SignerTransfer:
         comparison: str | os.PathLike | None = None,
         progress: bool = True,
         argv: list[str] | None = None,
+        on_frames: Callable[[int, int], None] | None = None,
     ) -> TransferResult:
         """Render ``video``'s signing (a video, frame folder or .pose file) as the person in ``signer_image``.
 
@@ -111,6 +113,10 @@ class SignerTransfer:
         and the optional comparison and saved poses are written under temporary names and land
         together at the end (:func:`fpdm_video.atomic.atomic_files`: the video last), so an error
         or an interruption leaves none of them.
+
+        ``on_frames(done, total)``, when given, is called once the poses are ready (``done`` 0) and
+        after each rendered chunk of frames; an exception it raises stops the run the same way
+        (the web app cancels runs so).
         """
         settings = settings or TransferSettings()
         settings.check()
@@ -147,7 +153,7 @@ class SignerTransfer:
                 guidance_interval=settings.guidance_interval,
                 scheduler=settings.sampler, seed=settings.seed, output_fit=fit, progress=False,
             )  # fmt: skip
-            written = self._encode(chunks, output_tmp, spec, stamps, target, fit, comparison_tmp, progress, times)
+            written = self._encode(chunks, output_tmp, spec, stamps, target, fit, comparison_tmp, progress, times, on_frames)
             record = {
                 "input": {"path": str(spec.path), "sha256": sha256_of(spec.path), "kind": spec.kind},
                 "signer": {"path": str(signer_image), "sha256": sha256_of(signer_image), "crop": list(signer.crop),
@@ -173,7 +179,8 @@ class SignerTransfer:
         return TransferResult(output=output, record_path=record_path, record=record,
                               comparison=Path(comparison) if comparison else None)  # fmt: skip
 
-    def _encode(self, chunks, output: Path, spec, stamps, target, fit: CanvasFit, comparison, progress: bool, times: dict) -> int:
+    def _encode(self, chunks, output: Path, spec, stamps, target, fit: CanvasFit, comparison, progress: bool, times: dict,
+                on_frames: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
         """Write the output (and the comparison) chunk by chunk; returns the frame count."""
         started = time.perf_counter()
         written = 0
@@ -186,12 +193,16 @@ class SignerTransfer:
                 side = stack.enter_context(VideoWriter(comparison, fps=spec.fps, timestamps=stamps, atomic=False))
                 sources = _frames_of(spec, target, fit) if spec.kind != "pose" else None
             bar = stack.enter_context(tqdm(total=spec.num_frames, desc="frames", unit="frame", disable=not progress))
+            if on_frames is not None:
+                on_frames(0, spec.num_frames)
             for frames in chunks:  # (b, H, W, 3) uint8
                 writer.write(frames)
                 if side is not None:
                     side.write(_comparison_rows(frames, written, target, fit, sources, self.model.config.pose_map))
                 written += len(frames)
                 bar.update(len(frames))
+                if on_frames is not None:
+                    on_frames(written, spec.num_frames)
         times["sampling_encoding"] = round(time.perf_counter() - started, 3)
         return written
 

@@ -1,0 +1,192 @@
+"""The page: inputs, settings, examples, a run with live progress and cancel, results to download.
+
+Runs go through Gradio's queue one at a time (concurrency 1: one transfer per device); waiting
+visitors see their place in the queue. Each visitor's files live in their own folder
+(:mod:`fpdm_video.app.sessions`), removed when they leave (the page's unload event).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gradio as gr
+from PIL import Image
+
+from fpdm_video.app.config import AppConfig
+from fpdm_video.app.form import SPEEDS, public_message, request_fields
+from fpdm_video.app.runner import Progress, RunCancelled, RunRequest, TransferRunner
+from fpdm_video.app.sessions import Sessions
+from fpdm_video.errors import InputError
+
+logger = logging.getLogger("fpdm_video.app")
+
+STAGE_TEXT = {"waiting": "starting", "checking": "checking the inputs", "loading": "loading the model",
+              "poses": "finding the poses", "rendering": "rendering", "done": "writing the files"}  # fmt: skip
+POLL_S = 0.25  # how often a running transfer's progress is read
+CANCELLED = "cancelled: the run stopped and left no files"
+FONTS = ["ui-sans-serif", "system-ui", "sans-serif"]  # local fonts: the page loads nothing from the internet
+
+
+@dataclass
+class Active:
+    """The transfers running now, by visitor: how to cancel each and when it has ended."""
+
+    runs: dict[str, tuple[threading.Event, threading.Event]] = field(default_factory=dict)  # session -> (cancel, finished)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def begin(self, session: str) -> tuple[threading.Event, threading.Event]:
+        with self.lock:
+            events = self.runs[session] = (threading.Event(), threading.Event())
+            return events
+
+    def end(self, session: str, events: tuple[threading.Event, threading.Event]) -> None:
+        events[1].set()
+        with self.lock:
+            if self.runs.get(session) is events:
+                del self.runs[session]
+
+    def stop(self, session: str, timeout: float = 120.0) -> None:
+        """Cancel the visitor's transfer, if one runs, and wait until it has cleaned up."""
+        with self.lock:
+            events = self.runs.get(session)
+        if events is not None:
+            events[0].set()
+            events[1].wait(timeout)
+
+
+def page_theme() -> gr.themes.Base:
+    """Gradio's default look with local fonts (Gradio 6 takes the theme at launch)."""
+    return gr.themes.Default(font=FONTS, font_mono=["ui-monospace", "monospace"])
+
+
+def photo_preview(photo) -> str | None:
+    """The photo's path when it can be shown as an image (else no preview)."""
+    if not photo:
+        return None
+    path = str(getattr(photo, "path", None) or getattr(photo, "name", None) or photo)
+    try:
+        with Image.open(path) as im:
+            im.verify()
+    except Exception:  # noqa: BLE001 - any unreadable file simply has no preview; the run says what is wrong
+        return None
+    return path
+
+
+def build_app(config: AppConfig, checkpoints: dict[str, Path], runner: TransferRunner, sessions: Sessions,
+              examples: list[list[str]] | None = None) -> gr.Blocks:  # fmt: skip
+    """The Gradio page (not launched)."""
+    active = Active()
+    labels = list(checkpoints)
+
+    async def run(input_file, photo_file, poses_file, checkpoint, speed, steps, guidance, seed, start, end, max_frames, retarget,
+                  request: gr.Request, progress=gr.Progress()):  # fmt: skip
+        session = request.session_hash or "anonymous"
+        names = {str(getattr(f, "path", f)): Path(str(getattr(f, "path", f))).name for f in (input_file, photo_file, poses_file) if f}
+        try:
+            if checkpoint not in checkpoints:
+                raise InputError(f"checkpoint {checkpoint!r} is not one of those offered")
+            req = RunRequest(**request_fields(input_file=input_file, photo_file=photo_file, poses_file=poses_file,
+                                              checkpoint=checkpoints[checkpoint], speed=speed, steps=steps, guidance=guidance,
+                                              seed=seed, start=start, end=end, max_frames=max_frames, retarget=retarget,
+                                              batch_size=config.batch_size))  # fmt: skip
+        except InputError as exc:
+            yield public_message(str(exc), names), None, None, None
+            return
+        folder = sessions.new_run(session)
+        state = Progress()
+        events = active.begin(session)
+        loop = asyncio.get_running_loop()
+        job = loop.run_in_executor(None, lambda: runner.run(req, folder, cancelled=events[0], progress=state))
+        yield "starting", None, None, None
+        shown = None
+        try:
+            while not job.done():
+                await asyncio.wait({job}, timeout=POLL_S)
+                if state.stage == "rendering" and state.total:
+                    progress((state.done, state.total), desc="rendering frames", unit="frames")
+                else:
+                    progress(None, desc=STAGE_TEXT.get(state.stage, state.stage))
+                text = STAGE_TEXT.get(state.stage, state.stage) + (f": frame {state.done} of {state.total}" if state.stage == "rendering" else "")
+                if text != shown:
+                    shown = text
+                    yield text, gr.skip(), gr.skip(), gr.skip()
+            outputs, record = job.result()
+        except (asyncio.CancelledError, GeneratorExit):  # the cancel button, or the visitor left: stop and clean up first
+            events[0].set()
+            await asyncio.wait({job})
+            raise
+        except RunCancelled:
+            yield CANCELLED, None, None, None
+            return
+        except InputError as exc:
+            yield public_message(str(exc), names), None, None, None
+            return
+        except Exception as exc:  # noqa: BLE001 - a bug: the log has the traceback, the page one line
+            logger.exception("transfer failed")
+            yield f"error: the transfer failed ({type(exc).__name__}); the server's log has the details", None, None, None
+            return
+        finally:
+            active.end(session, events)
+        seconds = sum(record["stage_seconds"].values())
+        done = f"done: {record['frames']} frames at {round(record['fps'], 2)} fps in {seconds:.1f} s ({record['checkpoint']['name']}, {speed})"
+        yield done, str(outputs.video), str(outputs.comparison), [str(p) for p in outputs.all()]
+
+    def cancel(request: gr.Request):
+        active.stop(request.session_hash or "anonymous")
+        return CANCELLED
+
+    def leave(request: gr.Request):
+        session = request.session_hash or "anonymous"
+        active.stop(session)
+        sessions.remove(session)
+
+    with gr.Blocks(title="fpdm-video: signer transfer", analytics_enabled=False,
+                   delete_cache=(config.cache_sweep_s, config.cache_max_age_s)) as app:  # fmt: skip
+        gr.Markdown("## fpdm-video: signer transfer\nThe signing of a video, performed by the person in a photo "
+                    "(holistic poses with MediaPipe, rendered frame by frame with FPDM).")  # fmt: skip
+        with gr.Row():
+            with gr.Column():
+                input_file = gr.File(label="signing: a video or a .pose file", elem_id="input-file")
+                photo_file = gr.File(label="photo of the new signer", elem_id="photo-file")
+                preview = gr.Image(label="photo", interactive=False, height=200, elem_id="photo-preview", buttons=[])
+                with gr.Accordion("poses of the video (optional)", open=False):
+                    poses_file = gr.File(label="poses (.pose, the video's frame count) instead of extracting them", elem_id="poses-file")
+            with gr.Column():
+                checkpoint = gr.Dropdown(choices=labels, value=labels[0], label="checkpoint", elem_id="checkpoint")
+                speed = gr.Radio(choices=list(SPEEDS), value=config.default_speed, label="speed (docs/speed.md)", elem_id="speed")
+                with gr.Row():
+                    steps = gr.Number(label="steps (0: the preset's)", value=0, precision=0, minimum=0, elem_id="steps")
+                    guidance = gr.Number(label="guidance, 1 to 20 (0: the checkpoint's)", value=0, minimum=0, maximum=20,
+                                         elem_id="guidance")  # fmt: skip
+                    seed = gr.Number(label="seed", value=0, precision=0, minimum=0, elem_id="seed")
+                with gr.Row():
+                    start = gr.Number(label="start frame", value=0, precision=0, minimum=0, elem_id="start")
+                    end = gr.Number(label="end frame (0: the last)", value=0, precision=0, minimum=0, elem_id="end")
+                    max_frames = gr.Number(label=f"max frames (0: all; at most {config.max_frames})", value=0, precision=0,
+                                           minimum=0, elem_id="max-frames")  # fmt: skip
+                retarget = gr.Checkbox(value=True, label="retarget: the new signer's body proportions", elem_id="retarget")
+                with gr.Row():
+                    go = gr.Button("transfer", variant="primary", elem_id="run")
+                    stop = gr.Button("cancel", variant="stop", elem_id="cancel")
+                status = gr.Markdown("", elem_id="status")
+        if examples:
+            gr.Examples(examples=examples, inputs=[input_file, photo_file, poses_file], label="example inputs (generated)",
+                        examples_per_page=4)  # fmt: skip
+        with gr.Row():
+            video = gr.Video(label="output", elem_id="output-video", interactive=False, height=420)
+            comparison = gr.Video(label="comparison: driving | pose | output", elem_id="comparison-video", interactive=False, height=420)
+        downloads = gr.File(label="downloads: output, comparison, record (JSON), poses", file_count="multiple", interactive=False,
+                            elem_id="downloads")  # fmt: skip
+
+        photo_file.change(photo_preview, inputs=photo_file, outputs=preview, queue=False)
+        event = go.click(run, inputs=[input_file, photo_file, poses_file, checkpoint, speed, steps, guidance, seed, start, end,
+                                      max_frames, retarget], outputs=[status, video, comparison, downloads],
+                         concurrency_limit=1, concurrency_id="transfer")  # fmt: skip
+        stop.click(cancel, outputs=status, cancels=[event], queue=False)
+        app.unload(leave)
+    app.queue(max_size=config.queue_size, default_concurrency_limit=1)
+    return app
