@@ -40,10 +40,16 @@ def test_video_form_report(transferred, example_inputs, tiny_checkpoint, tmp_pat
     temporal = report["temporal"]
     assert temporal["flicker_output"]["count"] == 7 and temporal["warping_error_driving"]["count"] == 7
     assert set(report["pose_fidelity"]["regions"]) == {"body", "left_hand", "right_hand", "face"}
-    assert report["identity"]["to_reference"]["count"] == 8
-    assert report["lpips_fid"]["status"] == "unavailable"
+    assert report["identity"]["stage1"]["to_reference"]["count"] == 8 and "own view" in report["identity"]["stage1"]["view"]
+    face = report["identity"]["face"]  # cartoon frames: dlib may find no face, which must not fail
+    assert face["frames"] == 8 and 0 <= face["detection_rate"]["output"] <= 1 and set(face["share_under_threshold"]) == {
+        "to_reference", "to_driving_signer"}
+    for key in ("lpips", "fid"):
+        assert report[key]["reason"].startswith(f"not computed: give --{key}-weights")
     assert (tmp_path / "plots" / "out.png").stat().st_size > 0
-    assert "temporal.flicker_output (mean)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "temporal.flicker_output (mean)" in out and "not computed: give --lpips-weights / --fid-weights" in out
+    assert "face distance (<0.6 same) / stage-1 similarity" in out
 
 
 def test_video_form_without_ground_truth_says_so(transferred, example_inputs, tmp_path):  # noqa: F811
@@ -52,7 +58,7 @@ def test_video_form_without_ground_truth_says_so(transferred, example_inputs, tm
     report, _ = evaluate_video(transferred, example_inputs.video, example_inputs.signer_image,
                                driving_poses_file=example_inputs.poses)  # fmt: skip
     assert report["image"]["status"] == "unavailable" and "ground truth" in report["image"]["reason"]
-    assert report["identity"]["status"] == "unavailable"
+    assert report["identity"]["stage1"]["status"] == "unavailable"
 
 
 def test_dataset_form(tmp_path):
@@ -72,6 +78,8 @@ def test_dataset_form(tmp_path):
     psnr = [clip["psnr"]["min"] for clip in report["per_clip"].values()]
     assert sorted(psnr)[0] < 30 and sorted(psnr)[1] == PSNR_CAP
     assert report["overall"]["ssim_gauss"]["count"] == 8
+    assert report["identity"]["face"]["frames"] == 8 and "to_ground_truth" in report["identity"]["face"]
+    assert report["fid"]["status"] == "unavailable"
 
 
 def test_missing_arguments_exit_2(tmp_path, capsys):

@@ -5,11 +5,16 @@ Reported (see docs/evaluation.md):
   output with the driving video's optical flow (and of the driving video itself, for scale);
 - pose fidelity: holistic poses re-extracted from the output with MediaPipe against the target poses
   (the driving poses, repaired and retargeted to the reference signer, as the transfer made them);
-- identity: cosine similarity of the checkpoint's stage-1 embedding of each output frame to the
-  reference photo and to the driving frame (the original signer);
-- image metrics (SSIM in two variants, PSNR) only against a ground-truth video, which real
-  transfers do not have; LPIPS and FID are reported as unavailable (not implemented here: they need
-  pretrained networks that this project does not ship).
+- identity, two views side by side:
+  - face: dlib's pretrained face descriptor of each output frame against the reference photo's face
+    and the driving frame's (the original signer), with detection rates and the share of frames
+    under dlib's same-person threshold 0.6 (:mod:`pipelines.evaluation.face_identity`);
+  - stage 1, the model's own view: cosine similarity of the checkpoint's stage-1 embedding of each
+    output frame to the reference photo and to the driving frame;
+- image metrics (SSIM in two variants, PSNR, and LPIPS with ``--lpips-weights``) only against a
+  ground-truth video, which real transfers do not have;
+- FID with ``--fid-weights``: the output frames against the ground truth's, else the driving video's
+  (:mod:`pipelines.evaluation.perceptual`).
 """
 
 from __future__ import annotations
@@ -25,10 +30,13 @@ from fpdm_video.metrics.image import psnr, ssim
 from fpdm_video.metrics.pose_fidelity import missing_hand_fraction, region_scores
 from fpdm_video.metrics.temporal import flicker, warping_error
 from fpdm_video.errors import PoseError
-from fpdm_video.pose.extract import extract_poses
+from fpdm_video.metrics.face_identity import FaceIdentityConfig, describe, describe_all, detection_rate
+from fpdm_video.pose.extract import extract_poses, load_rgb_image
 from fpdm_video.pose.sequence import HOLISTIC_COMPONENTS, PoseSequence
 from fpdm_video.video import probe, read_video
 from pipelines.evaluation.alignment import driving_range
+from pipelines.evaluation.face_identity import face_section, pair_distances, photo_rate
+from pipelines.evaluation.perceptual import PerceptualNets, fid_features, fid_section, lpips_section, lpips_series
 from pipelines.evaluation.summary import summarise, unavailable
 from pipelines.transfer.settings import TransferSettings
 from pipelines.transfer.signer import load_signer
@@ -36,8 +44,8 @@ from pipelines.transfer.stages import driving_poses, open_input, prepare_poses
 
 logger = logging.getLogger(__name__)
 
-LPIPS_FID = unavailable("LPIPS and FID need pretrained networks (AlexNet/VGG, Inception) that are not part of "
-                        "this project; they are not computed")  # fmt: skip
+STAGE1_VIEW = ("the model's own view: cosine similarity (higher = closer) in the checkpoint's stage-1 encoder, "
+               "which the model was trained with, so it grades the model by itself; see identity.face for an independent measure")  # fmt: skip
 
 
 def image_metrics(output: np.ndarray, truth: np.ndarray) -> dict[str, list[float]]:
@@ -77,12 +85,15 @@ def identity_metrics(model, output: np.ndarray, driving: np.ndarray, reference: 
 
 def evaluate_video(output: str | os.PathLike, driving: str | os.PathLike, signer: str | os.PathLike, *,
                    model=None, ground_truth: str | os.PathLike | None = None, driving_poses_file=None,
-                   retarget: bool = True, progress: bool = False,
-                   frames: tuple[int, int] | None = None) -> tuple[dict, dict[str, list[float]]]:  # fmt: skip
+                   retarget: bool = True, progress: bool = False, frames: tuple[int, int] | None = None,
+                   face: FaceIdentityConfig | None = FaceIdentityConfig(),
+                   perceptual: PerceptualNets | None = None) -> tuple[dict, dict[str, list[float]]]:  # fmt: skip
     """(report, per-frame series) of ``output`` against ``driving`` made with the photo ``signer``.
 
     The output is lined up with the driving frames ``frames`` (START, END), else with those its
     record names, else with the whole driving video (:mod:`pipelines.evaluation.alignment`).
+    ``face`` None leaves out the face identity; ``perceptual`` (from
+    :func:`pipelines.evaluation.perceptual.load_perceptual`) adds LPIPS and FID.
     """
     out = read_video(output).frames
     info = probe(driving)
@@ -109,13 +120,20 @@ def evaluate_video(output: str | os.PathLike, driving: str | os.PathLike, signer
         "missing_hand_fraction": missing_hand_fraction(target, generated),
         "target": "driving poses, repaired" + (" and retargeted to the reference signer" if retarget else ""),
     }
+    report["identity"] = {}
+    if face is not None:
+        report["identity"]["face"], face_series = face_identity(out, drv, load_rgb_image(signer), face)
+        series.update(face_series)
+    else:
+        report["identity"]["face"] = unavailable("left out")
     if model is not None:
         ident = identity_metrics(model, out, drv, fitted.image)
         series.update({f"identity_{k}": v for k, v in ident.items()})
-        report["identity"] = {k: summarise(v) for k, v in ident.items()}
-        report["identity"]["encoder"] = f"stage-1 encoder E of {model.config.name}"
+        report["identity"]["stage1"] = {k: summarise(v) for k, v in ident.items()}
+        report["identity"]["stage1"].update(encoder=f"stage-1 encoder E of {model.config.name}", view=STAGE1_VIEW)
     else:
-        report["identity"] = unavailable("no checkpoint given (--checkpoint) to embed frames with")
+        report["identity"]["stage1"] = unavailable("no checkpoint given (--checkpoint) to embed frames with")
+    truth, lp = None, None
     if ground_truth is not None:
         truth = read_video(ground_truth).frames
         if len(truth) == info.num_frames != len(out):  # a ground truth of the whole driving video: the same part
@@ -123,12 +141,28 @@ def evaluate_video(output: str | os.PathLike, driving: str | os.PathLike, signer
         if truth.shape != out.shape:
             raise_shape(out.shape, truth.shape, output, ground_truth)
         img = image_metrics(out, truth)
+        lp = lpips_series(perceptual, out, truth)
+        if lp is not None:
+            img["lpips"] = lp
         series.update(img)
         report["image"] = {k: summarise(v) for k, v in img.items()}
     else:
         report["image"] = unavailable("no ground truth: a real transfer has none (give --ground-truth to compare)")
-    report["lpips_fid"] = LPIPS_FID
+    report["lpips"] = lpips_section(perceptual, lp, has_truth=truth is not None)
+    real = truth if truth is not None else drv
+    report["fid"] = fid_section(perceptual, [fid_features(perceptual, out)], [fid_features(perceptual, real)],
+                                against="ground-truth frames" if truth is not None else "driving video frames")  # fmt: skip
     return report, series
+
+
+def face_identity(output: np.ndarray, driving: np.ndarray, photo: np.ndarray,
+                  config: FaceIdentityConfig = FaceIdentityConfig()) -> tuple[dict, dict[str, list[float]]]:  # fmt: skip
+    """The face section: each output frame's face against the photo's and the driving frame's of the same index."""
+    out, drv, ref = describe_all(output, config), describe_all(driving, config), describe(photo, config)
+    section, series = face_section(out, {"reference": ref, "driving_signer": drv}, config,
+                                   others_detected={"driving": detection_rate(drv), "reference_photo": photo_rate(ref)})  # fmt: skip
+    section["reference_to_driving_signer"] = pair_distances(drv, ref)  # the two people apart, for scale
+    return section, series
 
 
 def extract_or_empty(frames: np.ndarray, fps: float, progress: bool = False) -> PoseSequence:

@@ -1,0 +1,80 @@
+"""The dlib face-identity metric on constructed cases: the same image, two different people, no face at all."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from fpdm_video.metrics.face_identity import (SAME_PERSON, FaceIdentityConfig, describe, describe_all, detection_rate, distance,
+                                              distances, share_under)  # fmt: skip
+from fpdm_video.pose.extract import load_rgb_image
+from fpdm_video.strict_json import dumps
+from fpdm_video.video import read_video
+from pipelines.evaluation.face_identity import face_section
+from pipelines.evaluation.video_eval import face_identity
+
+
+@pytest.fixture(scope="module")
+def signer_frames(real_data):
+    return read_video(real_data / "test_video.mp4", 0, 12).frames
+
+
+@pytest.fixture(scope="module")
+def photo(real_data):
+    return load_rgb_image(real_data / "fake_human.png")
+
+
+@pytest.mark.real_data
+def test_the_same_image_is_0_apart(signer_frames, photo):
+    for image in (signer_frames[0], photo):
+        a, b = describe(image), describe(image.copy())
+        assert a is not None and a.shape == (128,)
+        assert distance(a, b) == 0.0
+    assert distances([describe(photo)] * 3, describe(photo)).tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.real_data
+def test_the_real_signer_and_fake_human_are_different_people(signer_frames, photo):
+    frames = describe_all(signer_frames[::4])
+    assert all(d is not None for d in frames)
+    apart = distances(frames, describe(photo))
+    assert (apart > SAME_PERSON).all(), apart
+    same = distances(frames[1:], frames[0])  # the signer against herself in other frames
+    assert (same < SAME_PERSON).all(), same
+
+
+@pytest.mark.real_data
+def test_the_report_section_of_the_signer_against_the_photo(signer_frames, photo):
+    blank = np.zeros_like(signer_frames[:2])
+    output = np.concatenate([signer_frames[:3], blank])  # 3 frames of the signer, then 2 without a face
+    section, series = face_identity(output, np.concatenate([signer_frames[:3], signer_frames[3:5]]), photo)
+    assert section["frames"] == 5 and section["frames_with_face"] == 3
+    assert section["detection_rate"] == {"output": 0.6, "driving": 1.0, "reference_photo": 1.0}
+    assert section["to_driving_signer"]["max"] == 0.0 and section["to_driving_signer"]["count"] == 3  # the same frames
+    assert section["to_reference"]["min"] > SAME_PERSON
+    assert section["share_under_threshold"] == {"to_reference": 0.0, "to_driving_signer": 0.6}
+    assert section["reference_to_driving_signer"]["min"] > SAME_PERSON
+    assert math.isnan(series["face_to_reference"][4])
+
+
+def test_no_face_is_not_detected_and_does_not_crash():
+    rng = np.random.default_rng(0)
+    images = [np.full((120, 100, 3), 128, np.uint8), rng.integers(0, 256, (90, 160, 3), dtype=np.uint8),
+              np.zeros((1, 1, 3), np.uint8), rng.random((64, 64, 3))]  # fmt: skip
+    found = describe_all(images)
+    assert found == [None] * 4 and detection_rate(found) == 0.0
+    assert math.isnan(distance(found[0], found[1]))
+    assert share_under(distances(found, None)) == 0.0
+    section, series = face_section(found, {"reference": None, "driving_signer": found})
+    assert section["detection_rate"]["output"] == 0.0 and section["to_reference"]["count"] == 0
+    assert section["share_under_threshold"] == {"to_reference": 0.0, "to_driving_signer": 0.0}
+    assert '"mean": null' in dumps(section)  # NaN is written as null
+    section, _ = face_identity(np.zeros((2, 48, 48, 3), np.uint8), np.zeros((2, 48, 48, 3), np.uint8), np.zeros((48, 48, 3), np.uint8))
+    assert section["detection_rate"] == {"output": 0.0, "driving": 0.0, "reference_photo": 0.0}
+
+
+def test_config_is_checked():
+    with pytest.raises(ValueError, match="5 or 68"):
+        FaceIdentityConfig(landmarks=7)
