@@ -153,9 +153,9 @@ def test_a_file_that_is_not_a_video_shows_the_clis_error(app, browser, real_data
     fill(page, notes, real_data / "fake_human.png")
     page.click("#run")
     page.wait_for_selector("#status >> text=error:")
-    assert status(page).strip() == ("error: notes.txt cannot be opened as a video ([Errno 1094995529] Invalid data found when "
-                                    "processing input: 'notes.txt'); it may be truncated, corrupt or not a video at all: give a "
-                                    "video file (mp4, mov, mkv, avi, webm) or a folder of PNG/JPEG frames")  # fmt: skip
+    shown = status(page).strip()
+    assert shown.startswith("error: notes.txt cannot be opened as a video") and "give a video file" in shown
+    assert "\n" not in shown and str(work) not in shown  # one line, as the CLI prints it, naming the upload, not the server's path
     assert session_files(work) == [] and page.locator("#output-video video").count() == 0
     page.close()
 

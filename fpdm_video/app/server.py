@@ -50,6 +50,7 @@ def serve(config: AppConfig) -> None:
         runner.models.get(next(iter(checkpoints.values())))  # the default model, loaded before the first visitor waits for it
         app = build_app(config, checkpoints, runner, Sessions(sessions_root), examples)
         logger.info("checkpoints offered: %s", ", ".join(f"{k} ({v})" for k, v in checkpoints.items()))
+        logger.info("work folder: %s (%s on exit)", work, "removed" if made else "visitor folders removed")
         app.launch(server_name=config.host, server_port=config.port, share=config.share, max_file_size=config.max_upload_bytes,
                    allowed_paths=[str(sessions_root), str(work / "examples")], theme=page_theme(), footer_links=[],
                    show_error=False, quiet=False)  # fmt: skip
