@@ -6,7 +6,9 @@ Two forms:
     python -m fpdm_video.evaluate --dataset GEN_ROOT --ground-truth GT_ROOT [--split test] --json REPORT.json
 
 Both print a short table and write the full report as JSON; ``--plots DIR`` adds per-frame metric
-curves as PNG. See docs/evaluation.md for each metric.
+curves as PNG. Face identity comes from dlib's pretrained face descriptor, beside the stage-1
+similarity (the model's own view). LPIPS and FID are computed only from local weights files
+(``--lpips-weights``, ``--fid-weights``); nothing is downloaded. See docs/evaluation.md for each metric.
 """
 
 from __future__ import annotations

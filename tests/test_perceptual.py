@@ -154,3 +154,16 @@ def test_evaluate_refuses_bad_files_in_one_line_and_never_writes_them(datasets, 
     assert main(args + ["--fid-weights", str(inception_file), "--json", str(inception_file)]) == 2  # the input as an output
     assert "is the input --fid-weights" in capsys.readouterr().err
     assert inception_file.read_bytes() == before
+
+
+def test_report_sections_say_what_is_missing(alexnet_file):
+    from pipelines.evaluation.perceptual import PerceptualNets, PerceptualWeights, fid_section, load_perceptual, lpips_section
+
+    none = load_perceptual(PerceptualWeights())
+    assert lpips_section(none, None)["reason"].startswith("not computed: give --lpips-weights")
+    assert fid_section(none, [], [], "x")["reason"].startswith("not computed: give --fid-weights")
+    nets = load_perceptual(PerceptualWeights(lpips=alexnet_file))
+    assert "needs a ground truth" in lpips_section(nets, None, has_truth=False)["reason"]
+    assert lpips_section(nets, [0.5, 0.25])["lpips"]["mean"] == 0.375
+    few = PerceptualNets(weights=PerceptualWeights(), fid=object())
+    assert "at least 2 frames" in fid_section(few, [np.zeros((1, 2048))], [np.zeros((3, 2048))], "driving video frames")["reason"]
