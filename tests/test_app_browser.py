@@ -59,8 +59,9 @@ def app(tmp_path_factory, tiny_checkpoint):  # noqa: F811
     port = free_port()
     log = (work.parent / "app-server.log").open("w")
     env = {**os.environ, "OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2", "GRADIO_ANALYTICS_ENABLED": "False"}
+    env.pop("GRADIO_TEMP_DIR", None)  # Gradio's cache inside the work folder, where the tests look
     proc = subprocess.Popen([sys.executable, "-m", "fpdm_video.app", "--port", str(port), "--checkpoint", str(tiny_checkpoint),
-                             "--work-dir", str(work), "--batch-size", "2", "--max-frames", "60", "--device", "cpu"],
+                             "--work-dir", str(work), "--batch-size", "2", "--max-frames", "60", "--max-upload-mb", "3", "--device", "cpu"],
                             cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
 
@@ -174,4 +175,15 @@ def test_cancel_midway_leaves_no_files(app, browser, real_data):
     assert session_files(work) == []
     assert page.locator("#output-video video").count() == 0
     assert [p.name for p in set((work / "gradio").rglob("*")) - cached if "__" in p.name] == []  # nor Gradio's cache
+    page.close()
+
+
+def test_uploads_over_the_limit_are_refused(app, browser, tmp_path):
+    url, work = app
+    big = tmp_path / "big.mp4"
+    big.write_bytes(b"\0" * (4 * 1024 * 1024))  # the app was started with --max-upload-mb 3
+    page = open_page(browser, url)
+    page.locator("#input-file input[type=file]").set_input_files(str(big))
+    page.get_by_text('exceed the maximum allowed size of 3.0 Mb: "big.mp4"').wait_for()
+    assert not any(p.name == "big.mp4" for p in work.rglob("*"))
     page.close()

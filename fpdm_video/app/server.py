@@ -38,8 +38,10 @@ def serve(config: AppConfig) -> None:
     checkpoints = checkpoint_choices(config.checkpoints, config.checkpoint_dirs, include_demo=config.include_demo)
     work, made = prepare_work_dir(config)
     sessions_root = work / "sessions"
+    cache = None if os.environ.get("GRADIO_TEMP_DIR") else work / "gradio"  # Gradio's uploads and result copies, unless set already
     try:
-        os.environ.setdefault("GRADIO_TEMP_DIR", str(work / "gradio"))  # uploads and result copies, before Gradio builds components
+        if cache is not None:
+            os.environ["GRADIO_TEMP_DIR"] = str(cache)  # before Gradio builds its components
         os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
         from fpdm_video.app.runner import ModelCache, TransferRunner
         from fpdm_video.app.sessions import Sessions
@@ -50,9 +52,11 @@ def serve(config: AppConfig) -> None:
         runner.models.get(next(iter(checkpoints.values())))  # the default model, loaded before the first visitor waits for it
         app = build_app(config, checkpoints, runner, Sessions(sessions_root), examples)
         logger.info("checkpoints offered: %s", ", ".join(f"{k} ({v})" for k, v in checkpoints.items()))
-        logger.info("work folder: %s (%s on exit)", work, "removed" if made else "visitor folders removed")
+        logger.info("work folder: %s (%s on exit)", work, "removed" if made else "its visitor folders and Gradio cache removed")
         app.launch(server_name=config.host, server_port=config.port, share=config.share, max_file_size=config.max_upload_bytes,
                    allowed_paths=[str(sessions_root), str(work / "examples")], theme=page_theme(), footer_links=[],
                    show_error=False, quiet=False)  # fmt: skip
     finally:
-        shutil.rmtree(work if made else sessions_root, ignore_errors=True)
+        for folder in [work] if made else [sessions_root, cache]:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
