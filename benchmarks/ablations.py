@@ -21,8 +21,6 @@ markdown table on stdout.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +29,6 @@ import numpy as np
 import torch
 
 from bench_sampler import device_name, git_commit
-from fpdm_video.atomic import atomic_path
 from fpdm_video.data.synthetic_dataset import IDENTITY_STRIDE, render_clip, render_reference
 from fpdm_video.data.synthetic_identity import sample_identity
 from fpdm_video.data.synthetic_motion import generate_motion, reference_pose
@@ -44,6 +41,7 @@ from fpdm_video.pose import retarget
 from fpdm_video.pose.render import render_pose_maps, style_for
 from pipelines.transfer.stages import source_tensor
 from pipelines.video_sampling import sample_video
+from result_file import check_result, write_result
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -114,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name", default="demo")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
+    out = check_result(args.out or RESULTS_DIR / f"ablations_{args.name}_cpu.json", {"--checkpoint": args.checkpoint})
     model = load_model(args.checkpoint)
     cases = make_cases(args.cases, args.frames, args.width, args.height)
     results = {}
@@ -129,10 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {"checkpoint": str(args.checkpoint), "model": model.config.name, "cases": args.cases, "frames": args.frames,
               "size": [args.width, args.height], "device": device_name(torch.device("cpu")), "torch_threads": torch.get_num_threads(),
               "git_commit": git_commit(), "results": results}  # fmt: skip
-    out = args.out or RESULTS_DIR / f"ablations_{args.name}_cpu.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out) as tmp:
-        tmp.write_text(json.dumps(report, indent=2) + "\n")
+    write_result(out, report)
     print("| setting | PSNR | SSIM | moving PSNR | moving SSIM | flicker (truth) | warping error (truth) |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, r in results.items():
@@ -142,4 +138,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from fpdm_video.cli import run_guarded
+
+    raise SystemExit(run_guarded(main))

@@ -16,7 +16,6 @@ import argparse
 import json
 import logging
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,7 +24,6 @@ import numpy as np
 import torch
 
 from bench_sampler import device_name, git_commit
-from fpdm_video.atomic import atomic_path
 from fpdm_video.geometry import CanvasFit
 from fpdm_video.pose.extract import extract_poses
 from fpdm_video.video import VideoWriter
@@ -34,6 +32,7 @@ from pipelines.transfer.record import package_versions
 from pipelines.transfer.signer import load_signer
 from pipelines.transfer.stages import input_chunks, open_input, pose_map_chunks, prepare_poses, source_tensor
 from pipelines.video_sampling import sample_video
+from result_file import check_result, write_result
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -108,11 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="result JSON (default benchmarks/results/pipeline_<name>_<device>.json)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    if args.out:
+        check_result(args.out, {"input": args.input, "--signer": args.signer, "--checkpoint": args.checkpoint})
     result = run(args)
     out = args.out or RESULTS_DIR / f"pipeline_{args.name}_{result['device_type']}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out) as tmp:
-        tmp.write_text(json.dumps(result, indent=2) + "\n")
+    write_result(out, result)
     print(json.dumps({k: result[k] for k in ("frames", "total_seconds", "frames_per_s_overall", "peak_rss_mb")}))
     for name, s in result["stages"].items():
         print(f"{name:16s} {s['seconds']:8.2f} s  {s['share'] * 100:5.1f} %  {s['frames_per_s'] or 0:8.2f} frames/s")
@@ -120,4 +119,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from fpdm_video.cli import run_guarded
+
+    raise SystemExit(run_guarded(main))

@@ -30,12 +30,12 @@ import numpy as np
 import PIL
 from PIL import Image, ImageDraw
 
-from fpdm_video.atomic import atomic_path
 from fpdm_video.geometry import CanvasFit
 from fpdm_video.pose import load_holistic
 from fpdm_video.pose.render import RenderStyle, iter_pose_images, render_pose_maps
 from fpdm_video.pose.sequence import PoseSequence
 from fpdm_video.pose.skeleton import holistic_bones
+from result_file import check_result, write_result
 
 logger = logging.getLogger("bench_pose_render")
 
@@ -133,14 +133,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     if not args.pose.is_file():
         parser.error(f"pose file {args.pose} not found; pass --pose or set FPDM_SHARED_DATA")
+    check_result(args.out, {"--pose": args.pose})
     cv2.setNumThreads(1)
     record = run(args.pose, args.sizes, args.repeats)
-    with atomic_path(args.out) as tmp:
-        tmp.write_text(json.dumps(record, indent=2) + "\n")
+    write_result(args.out, record)
     json.dump(record["results"], sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from fpdm_video.cli import run_guarded
+
+    raise SystemExit(run_guarded(main))

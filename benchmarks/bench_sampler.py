@@ -36,8 +36,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from fpdm_video.atomic import atomic_path
 from pipelines import FPDMPipeline, sample_video
+from result_file import check_result, write_result
 
 logger = logging.getLogger("bench_sampler")
 
@@ -202,10 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    out = check_result(args.out or RESULTS_DIR / f"sampler_{args.size}_{torch.device(args.device).type}.json")
     result = run(args)
-    out = args.out or RESULTS_DIR / f"sampler_{args.size}_{torch.device(args.device).type}.json"
-    with atomic_path(out) as tmp:
-        tmp.write_text(json.dumps(result, indent=2) + "\n")
+    write_result(out, result)
     sys.stdout.write(json.dumps(result, indent=2) + "\n")
     logger.info("wrote %s", out)
     if result["output_check"]["passed"] is False:
@@ -216,4 +215,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from fpdm_video.cli import run_guarded
+
+    raise SystemExit(run_guarded(main))

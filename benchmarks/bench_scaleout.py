@@ -27,6 +27,7 @@ import numpy as np
 from PIL import Image
 
 from flows.services import free_port, server_healthy, start_process, stop_process, wait_until
+from result_file import check_result, write_result
 
 REPO = Path(__file__).resolve().parents[1]
 PREFECT = Path(sys.executable).with_name("prefect")
@@ -110,15 +111,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name", default="cpu")
     p.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     args = p.parse_args(argv)
+    out = check_result(RESULTS_DIR / f"scaleout_{args.name}.json")
     report = run(args)
     import torch
 
     report.update(device=device_name(torch.device("cpu")), cpu_count=os.cpu_count(), git_commit=git_commit())
-    RESULTS_DIR.mkdir(exist_ok=True)
-    (RESULTS_DIR / f"scaleout_{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_result(out, report)
     print(json.dumps(report, indent=2))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from fpdm_video.cli import run_guarded
+
+    raise SystemExit(run_guarded(main))

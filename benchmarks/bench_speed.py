@@ -44,6 +44,7 @@ from pipelines.transfer.settings import SCHEDULERS
 from pipelines.transfer.speed import SPEED_PRESETS
 from pipelines.transfer.stages import source_tensor
 from pipelines.video_sampling import sample_video
+from result_file import check_result, write_result
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
@@ -117,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     from fpdm_video.models.checkpoint import load_model
 
     checkpoint = args.checkpoint or default_checkpoint()
+    out = check_result(args.out or RESULTS_DIR / "speed_demo_cpu.json", {"--checkpoint": checkpoint})
     model = load_model(checkpoint).eval()
     source, maps = inputs(model, args.frames)
     variants = variants_of(model, args)
@@ -148,11 +150,12 @@ def main(argv: list[str] | None = None) -> int:
         "checkpoint": Path(str(checkpoint)).name, "frames": args.frames, "steps": args.steps, "guidance": args.guidance,
         "batch_size": args.batch_size, "repeats": args.repeats, "variants": rows,
     }  # fmt: skip
-    out = args.out or RESULTS_DIR / "speed_demo_cpu.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    write_result(out, result)
     print(json.dumps(result["variants"], indent=2))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from fpdm_video.cli import run_guarded
+
+    raise SystemExit(run_guarded(main))

@@ -13,7 +13,6 @@ written as JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import platform
@@ -34,6 +33,7 @@ from fpdm_video.data.synthetic import (
     sample_identity,
     write_synthetic_dataset,
 )
+from result_file import check_result, write_result
 
 logger = logging.getLogger("bench_synthetic")
 
@@ -126,6 +126,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per measurement (median)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/synthetic_cpu.json"))
     args = parser.parse_args()
+    check_result(args.out)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     logging.getLogger("fpdm_video").setLevel(logging.ERROR)  # no per-clip lines from the writer
     record = {
@@ -135,10 +136,11 @@ def main() -> None:
         "settings": {"frames": args.frames, "identities": args.identities, "repeats": args.repeats},
         "results": [bench_size(w, h, args.frames, args.identities, args.repeats) for w, h in SIZES],
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=2) + "\n")
+    write_result(args.out, record)
     logger.info("wrote %s", args.out)
 
 
 if __name__ == "__main__":
-    main()
+    from fpdm_video.cli import run_guarded
+
+    raise SystemExit(run_guarded(main))

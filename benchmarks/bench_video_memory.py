@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import psutil
+from result_file import check_result, write_result
 
 logger = logging.getLogger("bench_video_memory")
 
@@ -197,16 +198,17 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(json.dumps(measure(args.measure, args.video, args.chunk, args.end)) + "\n")
         return 0
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.out is not None:
+        check_result(args.out)
     record = run(args.frames, args.size, args.chunk, args.fps, args.modes)
     text = json.dumps(record, indent=2)
     if args.out is not None:
-        from fpdm_video.atomic import atomic_path
-
-        with atomic_path(args.out) as tmp:
-            tmp.write_text(text + "\n")
+        write_result(args.out, record)
     sys.stdout.write(text + "\n")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from fpdm_video.cli import run_guarded
+
+    raise SystemExit(run_guarded(main))

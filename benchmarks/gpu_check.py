@@ -31,6 +31,7 @@ from pipelines.reuse import Reuse
 from pipelines.transfer.settings import SCHEDULERS
 from pipelines.transfer.speed import SPEED_PRESETS
 from pipelines.video_sampling import sample_video
+from result_file import check_result, write_result
 
 BATCHES = (1, 4, 16, 32)
 
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     if device.type == "cuda" and not torch.cuda.is_available():
         print("error: no CUDA device here; run on a GPU machine or pass --device cpu", file=sys.stderr)
         return 2
-    args.out.mkdir(parents=True, exist_ok=True)
+    report = check_result(args.out / "gpu_check.json", label="OUT")
     started = time.perf_counter()
     dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[args.dtype]
     result = {"device": device_name(device), "commit": git_commit(), "size": args.size, "dtype": args.dtype,
@@ -118,12 +119,14 @@ def main(argv: list[str] | None = None) -> int:
                                "frames_per_second": batch / seconds, "flops_per_frame": flops[variant],
                                "achieved_tflops": tflops, "share_of_peak": tflops / args.peak_tflops,
                                "peak_memory_gb": torch.cuda.max_memory_allocated() / 2**30 if device.type == "cuda" else None})  # fmt: skip
-        (args.out / "gpu_check.json").write_text(json.dumps(result, indent=2) + "\n")  # what is done so far survives a kill
+        write_result(report, result)  # what is done so far survives a kill
     result["seconds"] = time.perf_counter() - started
-    (args.out / "gpu_check.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_result(report, result)
     print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=2))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from fpdm_video.cli import run_guarded
+
+    raise SystemExit(run_guarded(main))

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import torch
+from result_file import check_result, write_result
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -57,6 +58,8 @@ def main() -> None:
     parser.add_argument("--size", default="sd21-256")
     parser.add_argument("--out", type=Path, help="result JSON")
     args = parser.parse_args()
+    if args.out:
+        check_result(args.out, {"--work": args.work})
     args.work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     parts = save_random_parts(args.work, args.size)
@@ -88,8 +91,10 @@ def main() -> None:
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
-        args.out.write_text(text + "\n")
+        write_result(args.out, result)
 
 
 if __name__ == "__main__":
-    main()
+    from fpdm_video.cli import run_guarded
+
+    raise SystemExit(run_guarded(main))

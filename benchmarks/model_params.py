@@ -18,6 +18,7 @@ import torch
 
 from fpdm_video.models.params import part_counts
 from fpdm_video.models.registry import CONFIG_REGISTRY, build_model
+from result_file import check_result, write_result
 
 
 def sizes_counts(name: str) -> dict[str, int]:
@@ -29,6 +30,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, help="write the JSON here too")
     args = parser.parse_args()
+    if args.out:
+        check_result(args.out)
     result = {
         "torch": torch.__version__,
         "python": platform.python_version(),
@@ -37,8 +40,10 @@ def main() -> None:
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
-        args.out.write_text(text + "\n")
+        write_result(args.out, result)
 
 
 if __name__ == "__main__":
-    main()
+    from fpdm_video.cli import run_guarded
+
+    raise SystemExit(run_guarded(main))
