@@ -85,9 +85,7 @@ def augment_clip(job: ClipJob, dataset: str | os.PathLike, split: str, output: s
     model = cached_model(checkpoint, sha)
     fit = CanvasFit.of(driving.width, driving.height, model.config.resolution)
     chunks = sample_video(model, source_tensor(fitted.image, fit), pose_map_chunks(target, fit, settings.chunk_frames, model.config.pose_map),
-                          batch_size=settings.batch_size, steps=settings.steps, guidance=settings.guidance, guidance_source=settings.guidance_source,
-            guidance_interval=settings.guidance_interval,
-                          scheduler=settings.sampler, seed=settings.seed, output_fit=fit, progress=False)  # fmt: skip
+                          output_fit=fit, progress=False, **settings.sampling())  # fmt: skip
     out_sidecar = sidecar_path(output, split, job.name)
     out_sidecar.parent.mkdir(parents=True, exist_ok=True)
     write_pose(target, out_sidecar)

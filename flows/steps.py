@@ -113,9 +113,7 @@ def chunk_step(work: Path, target: Path, reference_image: Path, checkpoint: str,
         image = np.asarray(Image.open(reference_image).convert("RGB"))
         frames = np.concatenate(list(sample_video(
             model, source_tensor(image, fit), pose_map_chunks(pose, fit, settings.chunk_frames, model.config.pose_map),
-            batch_size=settings.batch_size, steps=settings.steps, guidance=settings.guidance, guidance_source=settings.guidance_source,
-            guidance_interval=settings.guidance_interval,
-            scheduler=settings.sampler, seed=settings.seed, output_fit=fit, progress=False)))  # fmt: skip
+            output_fit=fit, progress=False, **settings.sampling())))  # fmt: skip
         with atomic_path(path) as tmp, open(tmp, "wb") as f:
             np.save(f, frames)
     return path

@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--guidance-source", type=float,
                    help="a separate scale for the pose and source tokens, the fused embedding keeping --guidance "
                         "(dual guidance: three UNet branches instead of two; default: --guidance)")
+    g.add_argument("--deep-cache", type=int, metavar="N",
+                   help="run the whole UNet every N steps only, its shallow blocks in between (DeepCache; faster, "
+                        "approximate: see docs/speed.md); 1 = off (default: the --speed preset's)")
     g.add_argument("--seed", type=int, default=0, help="noise seed; the same seed gives the same video")
     g.add_argument("--scheduler", choices=("ddpm", "ddim", "dpm"), help="sampler (dpm = DPM-Solver++, good with fewer steps; default: the --speed preset's)")
     g.add_argument("--batch-size", type=int, default=4, help="frames rendered together (more is faster on a GPU, uses more memory)")
@@ -72,14 +75,15 @@ def run(argv: Sequence[str] | None = None):
         guidance=defaults.guidance if args.guidance is None else args.guidance, guidance_source=args.guidance_source,
         seed=args.seed, batch_size=args.batch_size, start=args.start, end=args.end, max_frames=args.max_frames,
         retarget=not args.no_retarget,
-    ), args.speed, steps=args.steps, scheduler=args.scheduler)  # fmt: skip
+    ), args.speed, steps=args.steps, scheduler=args.scheduler, deep_cache=args.deep_cache)  # fmt: skip
     settings.check()
     output = args.output or default_output(args.input, args.signer)
     check_paths(args.input, args.signer, output, checkpoint=args.checkpoint, poses=args.poses, save_poses=args.save_poses,
                 comparison=args.comparison)  # before the model loads; transfer() checks again, with the model's files  # fmt: skip
     runner = SignerTransfer.from_pretrained(args.checkpoint, device=args.device, dtype=args.dtype)
     own = runner.model.config.sampling  # what the checkpoint samples with unless told otherwise
-    settings = replace(apply_speed(settings, args.speed, steps=args.steps, scheduler=args.scheduler, default_steps=own.steps),
+    settings = replace(apply_speed(settings, args.speed, steps=args.steps, scheduler=args.scheduler, default_steps=own.steps,
+                                   deep_cache=args.deep_cache),
                        guidance=own.guidance if args.guidance is None else args.guidance)  # fmt: skip
     result = runner.transfer(
         args.input, args.signer, output, settings=settings, poses=args.poses, save_poses=args.save_poses,

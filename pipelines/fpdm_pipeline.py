@@ -26,7 +26,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from fpdm_video.errors import InputError
-from pipelines.guidance import guided_model_output
+from pipelines.guidance import guided_model_output, guided_model_output_deep
 from pipelines.reuse import Reuse
 from pipelines.samplers import SamplingSchedule, get_sampler, is_stochastic, make_schedule
 
@@ -93,6 +93,18 @@ def check_interval(interval: tuple[float, float] | None) -> None:
         raise InputError(f"guidance interval must be two fractions (lo, hi) of the schedule, got {interval!r}") from None
     if not 0.0 <= lo < hi <= 1.0:
         raise InputError(f"guidance interval must satisfy 0 <= lo < hi <= 1, got ({lo:g}, {hi:g})")
+
+
+def check_deep_cache(model, interval: int | None) -> None:
+    """Raise :class:`InputError` unless ``interval`` is None or a positive integer, and the model can cache (when it is > 1)."""
+    if interval is None:
+        return
+    if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
+        raise InputError(f"deep-cache must be a whole number of steps >= 1 (1: off), got {interval!r}")
+    problem_of = getattr(model, "deep_cache_problem", None)
+    problem = "the model has no deep/shallow split" if problem_of is None else problem_of()
+    if interval > 1 and problem is not None:
+        raise InputError(f"deep-cache {interval} cannot run on this model: {problem}")
 
 
 def fit_to_model(images: Tensor, canvas: tuple[int, int]) -> Tensor:
@@ -206,6 +218,7 @@ class FPDMPipeline:
         shared_start: bool = False,
         reuse: Reuse = Reuse(),
         guidance_interval: tuple[float, float] | None = None,
+        deep_cache: int | None = None,
     ) -> Tensor:
         """Run the denoising loop from ``latents`` x_T (B, C, s, s) float32 to x_0; returns float32 latents.
 
@@ -220,22 +233,29 @@ class FPDMPipeline:
         ``reuse`` turns each saving off, to measure or check it. ``guidance_interval`` (lo, hi): guidance
         only at the steps whose timestep t lies in [lo T, hi T] (T training timesteps), the f branch
         alone elsewhere (Kynkäänniemi et al. 2024, "Applying guidance in a limited interval").
+        ``deep_cache`` N > 1: the whole UNet at every N-th step (0, N, 2N, ...), only its shallow blocks
+        around the deep features of the last full step in between (``fpdm_video.models.deep_cache``).
         """
+        check_deep_cache(self.model, deep_cache)
         _, dtype = model_device_dtype(self.model)
         pose_feature = self.model.pose_features(pose_maps) if reuse.pose_feature else None  # (B, C0, h, w), every step
         kv = kv if reuse.context_kv else None
         shared_start = shared_start and reuse.shared_start
         step = get_sampler(scheduler)
-        previous_x0 = None
+        previous_x0 = deep = None
         timesteps = tqdm(schedule.timesteps.tolist(), desc="denoising", unit="step", disable=not progress, leave=False)
         num_train = self.model.noise_schedule.num_train_timesteps
         for i, t in enumerate(timesteps):
             guided = guidance_interval is None or guidance_interval[0] * num_train <= t <= guidance_interval[1] * num_train
             # 5a. Model output of the guidance branches in one call (2B or 3B rows), combined by the guidance rule
-            model_output = guided_model_output(self.model, latents.to(dtype), t, None if reuse.pose_feature else pose_maps, context,
-                                               fused, guidance if guided else 1.0, guidance_source if guided else None,
-                                               pose_feature=pose_feature, kv=kv,
-                                               same_latents=shared_start and i == 0, two_branches=reuse.two_branches)  # fmt: skip
+            args = (self.model, latents.to(dtype), t, None if reuse.pose_feature else pose_maps, context, fused,
+                    guidance if guided else 1.0, guidance_source if guided else None)
+            options = {"pose_feature": pose_feature, "kv": kv, "same_latents": shared_start and i == 0,
+                       "two_branches": reuse.two_branches}  # fmt: skip
+            if deep_cache is not None and deep_cache > 1:  # 5a'. with the deep features of the last full step, off the full steps
+                model_output, deep = guided_model_output_deep(*args, cached=None if i % deep_cache == 0 else deep, **options)
+            else:
+                model_output = guided_model_output(*args, **options)
             # 5b. Noise of this step (the same tensor for every row when the caller shares it)
             noise = step_noise(i)
             # 5c. Sampler step x_t -> x_t' in float32

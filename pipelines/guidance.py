@@ -104,36 +104,80 @@ def guided_model_output(
     of the pose maps and the context (``model.pose_features``, ``model.context_kv``); pose_map may
     then be None.
     """
-    batch = latents.shape[0]
-    branches = branches_for(guidance, guidance_source, two_branches)
-    counts = [1 if name == "u" and same_latents else batch for name in branches]  # rows per branch
-    stack = lambda x: torch.cat([x[:n] for n in counts])  # noqa: E731  rows branch by branch
-    if len(branches) == 1:  # the f branch alone: every condition on, as plain flags
-        use_pose = use_source = use_fused = True
-    else:
-        use_pose, use_source, use_fused = branch_flags(batch, latents.device, branches, counts)
-    extra = {}  # the reusable forms, only when given (stand-in models need not know them)
-    if pose_feature is not None:
-        extra["pose_feature"] = stack(pose_feature)
-    if kv is not None:
-        extra["kv"] = kv
-    output = model.denoise(
-        stack(latents),
-        torch.full((sum(counts),), timestep, device=latents.device, dtype=torch.long),
-        None if pose_map is None else stack(pose_map),
-        stack(context),
-        stack(fused),
-        use_pose=use_pose,
-        use_source=use_source,
-        use_fused=use_fused,
-        **extra,
-    ).float()  # (rows, C, h, w)
-    parts = dict(zip(branches, (p.expand(batch, *p.shape[1:]) for p in output.split(counts))))
-    if len(branches) == 1:
-        return parts["f"]
-    eps_u, eps_f = parts["u"], parts["f"]
-    if len(branches) == 2:
-        return eps_u + guidance * (eps_f - eps_u)
-    eps_s = parts["s"]
-    g_s = guidance if guidance_source is None else guidance_source
-    return guided_prediction(eps_u, eps_s, eps_f, max(guidance, 1.0), max(g_s, 1.0))
+    call = _BranchCall.of(latents, guidance, guidance_source, same_latents, two_branches)
+    args, kwargs = call.model_inputs(latents, timestep, pose_map, context, fused, pose_feature, kv)
+    return call.combine(model.denoise(*args, **kwargs).float(), guidance, guidance_source)
+
+
+DeepFeatures = dict[str, Tensor]  # guidance branch -> the deep feature (B, C0, h, w) of its rows at the last full step
+
+
+def guided_model_output_deep(model, latents: Tensor, timestep: int, pose_map: Tensor | None, context: Tensor, fused: Tensor,
+                             guidance: float, guidance_source: float | None = None, *, cached: DeepFeatures | None,
+                             pose_feature: Tensor | None = None, kv=None, same_latents: bool = False,
+                             two_branches: bool = True) -> tuple[Tensor, DeepFeatures]:  # fmt: skip
+    """:func:`guided_model_output` with step feature caching (``model.denoise_deep``): (output, deep features).
+
+    With ``cached`` holding every branch this step evaluates, only the UNet's shallow blocks run,
+    around those features, and ``cached`` is returned; otherwise (None, or a branch missing, as at
+    the first guided step after unguided ones) the whole UNet runs and its features are returned.
+    """
+    call = _BranchCall.of(latents, guidance, guidance_source, same_latents, two_branches)
+    args, kwargs = call.model_inputs(latents, timestep, pose_map, context, fused, pose_feature, kv)
+    shallow = cached is not None and all(name in cached for name in call.branches)
+    output, feature = model.denoise_deep(*args, deep_feature=_rows_of(cached, call) if shallow else None, **kwargs)
+    if not shallow:
+        cached = call.per_branch(feature)
+    return call.combine(output.float(), guidance, guidance_source), cached
+
+
+def _rows_of(cached: DeepFeatures, call: _BranchCall) -> Tensor:
+    """The cached features stacked in the rows of ``call`` (a u branch of one row takes the first of its B)."""
+    return torch.cat([cached[name][:n] for name, n in zip(call.branches, call.counts)])
+
+
+class _BranchCall:
+    """The rows of one guided UNet call: which branches, with how many rows each, for a batch of B."""
+
+    def __init__(self, batch: int, branches: tuple[str, ...], counts: list[int]) -> None:
+        self.batch, self.branches, self.counts = batch, branches, counts
+
+    @classmethod
+    def of(cls, latents: Tensor, guidance: float, guidance_source: float | None, same_latents: bool, two_branches: bool) -> _BranchCall:
+        batch = latents.shape[0]
+        branches = branches_for(guidance, guidance_source, two_branches)
+        return cls(batch, branches, [1 if name == "u" and same_latents else batch for name in branches])
+
+    def stack(self, x: Tensor) -> Tensor:
+        """(B, ...) per-frame values -> (rows, ...) stacked branch by branch."""
+        return torch.cat([x[:n] for n in self.counts])
+
+    def per_branch(self, rows: Tensor) -> DeepFeatures:
+        """(rows, ...) -> branch -> (B, ...) (a one-row branch, equal for every frame, expanded)."""
+        return {name: p.expand(self.batch, *p.shape[1:]) for name, p in zip(self.branches, rows.split(self.counts))}
+
+    def model_inputs(self, latents, timestep, pose_map, context, fused, pose_feature, kv) -> tuple[tuple, dict]:
+        """The positional and keyword arguments of ``model.denoise`` for these rows."""
+        if len(self.branches) == 1:  # the f branch alone: every condition on, as plain flags
+            use_pose = use_source = use_fused = True
+        else:
+            use_pose, use_source, use_fused = branch_flags(self.batch, latents.device, self.branches, self.counts)
+        kwargs = {"use_pose": use_pose, "use_source": use_source, "use_fused": use_fused}
+        if pose_feature is not None:  # the reusable forms, only when given (stand-in models need not know them)
+            kwargs["pose_feature"] = self.stack(pose_feature)
+        if kv is not None:
+            kwargs["kv"] = kv
+        timesteps = torch.full((sum(self.counts),), timestep, device=latents.device, dtype=torch.long)
+        args = (self.stack(latents), timesteps, None if pose_map is None else self.stack(pose_map), self.stack(context), self.stack(fused))
+        return args, kwargs
+
+    def combine(self, output: Tensor, guidance: float, guidance_source: float | None) -> Tensor:
+        """The guidance rule over the call's float32 output (rows, C, h, w) -> (B, C, h, w)."""
+        parts = self.per_branch(output)
+        if len(self.branches) == 1:
+            return parts["f"]
+        eps_u, eps_f = parts["u"], parts["f"]
+        if len(self.branches) == 2:
+            return eps_u + guidance * (eps_f - eps_u)
+        g_s = guidance if guidance_source is None else guidance_source
+        return guided_prediction(eps_u, parts["s"], eps_f, max(guidance, 1.0), max(g_s, 1.0))

@@ -64,6 +64,7 @@ class HeldOutConfig:
     sample_seed: int = 0  # noise seed
     batch_size: int = 6  # frames per sampling batch
     guidance_interval: tuple[float, float] | None = None  # guidance only for timesteps in [lo T, hi T]; None: every step
+    deep_cache: int = 1  # the whole UNet every N steps (step feature caching); 1: off
     dtype: str = "fp32"  # the model's number format: "fp32", "bf16" or "auto" (as the transfer picks it)
 
 
@@ -97,7 +98,7 @@ def _sample(model, case: Case, config: HeldOutConfig) -> np.ndarray:
     chunks = sample_video(model, source, torch.from_numpy(case.pose_maps), batch_size=config.batch_size,
                           steps=config.steps, guidance=config.guidance, scheduler=config.scheduler,
                           seed=config.sample_seed, output_fit=fit, progress=False,
-                          guidance_interval=config.guidance_interval)  # fmt: skip
+                          guidance_interval=config.guidance_interval, deep_cache=config.deep_cache)  # fmt: skip
     return np.concatenate(list(chunks))
 
 
@@ -197,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                                                                               "--steps and --scheduler unless given")
     parser.add_argument("--guidance-interval", type=float, nargs=2, metavar=("LO", "HI"),
                         help="guidance only for timesteps in [LO T, HI T] (fractions of the schedule)")
+    parser.add_argument("--deep-cache", type=int, metavar="N", help="the whole UNet every N steps (default: the --speed preset's)")
     parser.add_argument("--dtype", choices=("fp32", "bf16", "auto"), default="fp32", help="number format (default fp32)")
     args = parser.parse_args(argv)
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -210,11 +212,13 @@ def main(argv: list[str] | None = None) -> int:
         config = HeldOutConfig(
             cases=args.cases, steps=args.steps or preset.steps or 20, scheduler=args.scheduler or SCHEDULERS[preset.scheduler],
             guidance=args.guidance, sample_seed=args.sample_seed, seed=args.data_seed, guidance_interval=interval,
-            dtype=args.dtype,
+            dtype=args.dtype, deep_cache=preset.deep_cache if args.deep_cache is None else args.deep_cache,
         )  # fmt: skip
         if config.cases < 1 or config.steps < 1:
             raise InputError(f"--cases and --steps must be positive, got {config.cases} and {config.steps}")
         check_interval(config.guidance_interval)
+        if isinstance(config.deep_cache, bool) or config.deep_cache < 1:
+            raise InputError(f"--deep-cache must be a whole number of steps >= 1 (1: off), got {config.deep_cache}")
         out = Path(args.out)
         check_run_paths(checkpoint_files(args.checkpoint), {"--out (report)": out / "heldout_eval.json",
                                                             "--out (grid)": out / "heldout_grid.png"})  # fmt: skip

@@ -30,7 +30,15 @@ from tqdm.auto import tqdm
 
 from fpdm_video.errors import InputError
 from fpdm_video.geometry import CanvasFit
-from pipelines.fpdm_pipeline import FPDMPipeline, check_images, check_interval, check_settings, draw_noise, model_device_dtype
+from pipelines.fpdm_pipeline import (
+    FPDMPipeline,
+    check_deep_cache,
+    check_images,
+    check_interval,
+    check_settings,
+    draw_noise,
+    model_device_dtype,
+)
 from pipelines.reuse import Reuse
 from pipelines.samplers import SamplingSchedule, is_stochastic
 
@@ -125,6 +133,7 @@ def sample_video(
     timestep_spacing: str | None = None,
     reuse: Reuse = Reuse(),
     guidance_interval: tuple[float, float] | None = None,
+    deep_cache: int | None = None,
 ) -> Iterator[Tensor | np.ndarray]:
     """Generate the frames of a video of the source person performing the pose-map sequence.
 
@@ -132,13 +141,15 @@ def sample_video(
     pose_maps: (T, 3, H, W) float [0, 1], or an iterable of such chunks (a long video streams).
     Yields, in frame order, chunks of up to ``batch_size`` frames: (b, 3, H, W) float32 [0, 1] on
     the model's device, or, with ``output_fit``, (b, H, W, 3) uint8 numpy frames of the source size.
-    Settings are checked when this is called; pose-map chunks as they arrive.
+    Settings are checked when this is called; pose-map chunks as they arrive. ``reuse``,
+    ``guidance_interval`` and ``deep_cache``: as in ``FPDMPipeline.sample_latents``.
     """
     pipeline = FPDMPipeline(model, timestep_spacing=timestep_spacing)
     canvas = pipeline.canvas
     check_images(source_image, "source_image", batched=False, size=canvas)
     check_settings(steps, guidance, scheduler, eta, model.noise_schedule.num_train_timesteps, guidance_source)
     check_interval(guidance_interval)
+    check_deep_cache(model, deep_cache)
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
     if noise not in NOISE_MODES:
@@ -153,7 +164,7 @@ def sample_video(
     )  # fmt: skip
     return _generate(
         pipeline, source_image, pose_maps, schedule, batch_size,
-        guidance, scheduler, seed, eta, noise, output_fit, progress, guidance_source, reuse, guidance_interval,
+        guidance, scheduler, seed, eta, noise, output_fit, progress, guidance_source, reuse, guidance_interval, deep_cache,
     )  # fmt: skip
 
 
@@ -174,6 +185,7 @@ def _generate(
     guidance_source: float | None,
     reuse: Reuse,
     guidance_interval: tuple[float, float] | None,
+    deep_cache: int | None,
 ) -> Iterator[Tensor | np.ndarray]:
     """The generator behind :func:`sample_video` (arguments already checked)."""
     model = pipeline.model
@@ -212,6 +224,7 @@ def _generate(
             guidance=guidance, guidance_source=guidance_source, scheduler=scheduler, eta=eta,
             step_noise=lambda i: None if per_step is None else per_step[i], progress=False,
             kv=kv, shared_start=noise == "fixed", reuse=reuse, guidance_interval=guidance_interval,
+            deep_cache=deep_cache,
         )  # fmt: skip
         images = pipeline.decode(latents)  # (b, 3, H, W)
         bar.update(b)

@@ -80,7 +80,7 @@ def test_help_explains_every_option(capsys):
     text = capsys.readouterr().out
     for option in ("--signer", "--checkpoint", "--steps", "--guidance", "--seed", "--scheduler", "--batch-size", "--device",
                    "--dtype", "--start", "--end", "--max-frames", "--poses", "--save-poses", "--no-retarget",
-                   "--comparison", "--quiet", "--output", "--speed", "--guidance-source"):  # fmt: skip
+                   "--comparison", "--quiet", "--output", "--speed", "--guidance-source", "--deep-cache"):  # fmt: skip
         assert option in text
 
 
@@ -95,3 +95,17 @@ def test_a_speed_preset_sets_the_sampler_and_is_recorded(example_inputs, tiny_ch
                  "-o", str(out), "--max-frames", "2", "--speed", "fast", "--steps", "3", "--scheduler", "ddim", "--quiet"]) == 0  # fmt: skip
     settings = json.loads(out.with_suffix(".json").read_text())["settings"]
     assert (settings["sampler"], settings["steps"]) == ("ddim", 3)  # explicit settings win over the preset
+    out = tmp_path / "cached.mp4"
+    assert main([str(example_inputs.video), "--signer", str(example_inputs.signer_image), "--checkpoint", str(tiny_checkpoint),
+                 "-o", str(out), "--max-frames", "2", "--steps", "4", "--deep-cache", "2", "--quiet"]) == 0  # fmt: skip
+    assert json.loads(out.with_suffix(".json").read_text())["settings"]["deep_cache"] == 2
+
+
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_a_deep_cache_below_one_is_refused_before_any_work(example_inputs, tiny_checkpoint, tmp_path, capsys, value):  # noqa: F811
+    out = tmp_path / "x.mp4"
+    code = main([str(example_inputs.video), "--signer", str(example_inputs.signer_image), "--checkpoint", str(tiny_checkpoint),
+                 "-o", str(out), "--deep-cache", value])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("error: deep-cache must be a positive integer"), err
+    assert not any(tmp_path.iterdir())

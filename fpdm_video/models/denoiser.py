@@ -18,7 +18,8 @@ Sampling reuses what does not change between UNet calls: the pose feature of eac
 (:meth:`ConditionedUNet.pose_features`, once per frame for all steps and branches) and the
 cross-attention keys and values of the context (:meth:`ConditionedUNet.context_kv`, once per video,
 used by the :class:`~fpdm_video.models.context_cache.ContextAttnProcessor` set on every attention
-layer). Given neither, a call computes everything itself, as in training.
+layer). Given neither, a call computes everything itself, as in training. :meth:`ConditionedUNet.forward_deep`
+is the same call with step feature caching (:mod:`fpdm_video.models.deep_cache`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from torch import Tensor, nn
 
 from fpdm_video.config import PoseEmbeddingConfig, SourceProjectionConfig
 from fpdm_video.models.context_cache import ContextAttnProcessor, ContextKV, RowsKV, context_kv
+from fpdm_video.models.deep_cache import deep_cache_problem, full_forward_keeping_feature, shallow_forward
 
 
 class PoseConvIn(nn.Module):
@@ -129,6 +131,41 @@ class ConditionedUNet(nn.Module):
         given, holds the context's cross-attention keys and values (``context`` must then be that
         context, row for row, and is used only for its shape).
         """
+        return self._conditioned(lambda unet, kwargs: unet(latents, timesteps, **kwargs).sample, latents, pose_map, context, fused,
+                                 use_pose, use_source, use_fused, pose_feature, kv)  # fmt: skip
+
+    def forward_deep(
+        self,
+        latents: Tensor,
+        timesteps: Tensor,
+        pose_map: Tensor | None,
+        context: Tensor,
+        fused: Tensor,
+        *,
+        deep_feature: Tensor | None,
+        use_pose: bool | Tensor = True,
+        use_source: bool | Tensor = True,
+        use_fused: bool | Tensor = True,
+        pose_feature: Tensor | None = None,
+        kv: ContextKV | None = None,
+    ) -> tuple[Tensor, Tensor]:
+        """(model output, deep feature) with step feature caching (:mod:`fpdm_video.models.deep_cache`).
+
+        Without ``deep_feature`` the whole UNet runs and the feature it kept is returned; with it,
+        only the shallow blocks run around that feature, which is returned unchanged.
+        """
+        def run(unet, kwargs):
+            if deep_feature is None:
+                return full_forward_keeping_feature(unet, latents, timesteps, **kwargs)
+            return shallow_forward(unet, latents, timesteps, deep_feature, **kwargs), deep_feature
+
+        problem = deep_cache_problem(self.unet)
+        if problem is not None:
+            raise ValueError(f"step feature caching cannot run on this UNet: {problem}")
+        return self._conditioned(run, latents, pose_map, context, fused, use_pose, use_source, use_fused, pose_feature, kv)
+
+    def _conditioned(self, run, latents, pose_map, context, fused, use_pose, use_source, use_fused, pose_feature, kv):
+        """``run(unet, kwargs)`` with the conditions applied: the pose feature on conv_in, the UNet's keyword arguments."""
         if pose_feature is None:
             pose_feature = self.pose_features(pose_map.to(latents.dtype))  # (B, C0, s, s)
         if pose_feature.shape[-2:] != latents.shape[-2:]:
@@ -138,13 +175,12 @@ class ConditionedUNet(nn.Module):
             )
         conv_in: PoseConvIn = self.unet.conv_in  # type: ignore[assignment]
         conv_in.pose_feature = _apply(pose_feature, use_pose)
+        kwargs = {
+            "encoder_hidden_states": context if kv is not None else _apply(context, use_source),
+            "class_labels": _apply(fused, use_fused),
+            "cross_attention_kwargs": None if kv is None else {"context_kv": RowsKV(kv, use_source)},
+        }
         try:
-            return self.unet(
-                latents,
-                timesteps,
-                encoder_hidden_states=context if kv is not None else _apply(context, use_source),
-                class_labels=_apply(fused, use_fused),
-                cross_attention_kwargs=None if kv is None else {"context_kv": RowsKV(kv, use_source)},
-            ).sample
+            return run(self.unet, kwargs)
         finally:
             conv_in.pose_feature = None

@@ -18,6 +18,7 @@ from fpdm_video.config import FPDMConfig, NoiseScheduleConfig, canvas_of
 from fpdm_video.models.denoiser import ConditionedUNet
 from fpdm_video.models.encoders import SourceTokenEncoder
 from fpdm_video.models.fusion import FusionModel
+from fpdm_video.models.deep_cache import deep_cache_problem
 from fpdm_video.models.parts import build_unet, build_vae
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,13 @@ class SourceEncoding:
 
     context: Tensor  # (B, N, C_ctx) source patch tokens projected to cross_attention_dim
     image_embedding: Tensor  # (B, D) e_img: the fusion encoder's embedding of the source image
+
+
+def _row_timesteps(timesteps: Tensor | int, latents: Tensor) -> Tensor:
+    """The timestep of every row, (B,), from one int or tensor."""
+    if not torch.is_tensor(timesteps):
+        timesteps = torch.tensor(timesteps, device=latents.device)
+    return timesteps.expand(latents.shape[0]) if timesteps.ndim == 0 else timesteps
 
 
 def _as_built(config: FPDMConfig, fusion_encoder: nn.Module, source_encoder: nn.Module) -> FPDMConfig:
@@ -103,12 +111,18 @@ class FPDM(nn.Module):
         ``pose_feature`` (from :meth:`pose_features`) replaces ``pose_map``; ``kv`` (from
         :meth:`context_kv`) holds the context's keys and values.
         """
-        if not torch.is_tensor(timesteps):
-            timesteps = torch.tensor(timesteps, device=latents.device)
-        if timesteps.ndim == 0:
-            timesteps = timesteps.expand(latents.shape[0])
-        return self.denoiser(latents, timesteps, pose_map, context, fused, use_pose=use_pose, use_source=use_source,
-                             use_fused=use_fused, pose_feature=pose_feature, kv=kv)  # fmt: skip
+        return self.denoiser(latents, _row_timesteps(timesteps, latents), pose_map, context, fused, use_pose=use_pose,
+                             use_source=use_source, use_fused=use_fused, pose_feature=pose_feature, kv=kv)  # fmt: skip
+
+    def denoise_deep(self, latents: Tensor, timesteps: Tensor | int, pose_map: Tensor | None, context: Tensor, fused: Tensor, *,
+                     deep_feature: Tensor | None, **conditions) -> tuple[Tensor, Tensor]:  # fmt: skip
+        """:meth:`denoise` with step feature caching: (prediction, deep feature); see ``ConditionedUNet.forward_deep``."""
+        return self.denoiser.forward_deep(latents, _row_timesteps(timesteps, latents), pose_map, context, fused,
+                                          deep_feature=deep_feature, **conditions)  # fmt: skip
+
+    def deep_cache_problem(self) -> str | None:
+        """Why step feature caching cannot run on this model's UNet, or None."""
+        return deep_cache_problem(self.denoiser.unet)
 
     # ---- latents -----------------------------------------------------------------------------
     def encode_images(self, images: Tensor, generator: torch.Generator | None = None) -> Tensor:

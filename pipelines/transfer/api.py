@@ -149,9 +149,7 @@ class SignerTransfer:
             fit = CanvasFit.of(spec.width, spec.height, self.model.config.resolution)
             chunks = sample_video(
                 self.model, source_tensor(signer.image, fit), pose_map_chunks(target, fit, settings.chunk_frames, self.model.config.pose_map),
-                batch_size=settings.batch_size, steps=settings.steps, guidance=settings.guidance, guidance_source=settings.guidance_source,
-                guidance_interval=settings.guidance_interval,
-                scheduler=settings.sampler, seed=settings.seed, output_fit=fit, progress=False,
+                output_fit=fit, progress=False, **settings.sampling(),
             )  # fmt: skip
             written = self._encode(chunks, output_tmp, spec, stamps, target, fit, comparison_tmp, progress, times, on_frames)
             record = {

@@ -30,10 +30,17 @@ class TransferSettings:
     chunk_frames: int = 32  # frames decoded and turned into pose maps at a time (memory stays flat)
     speed: str = "paper"  # the preset the sampler settings came from: set it with pipelines.transfer.speed.apply_speed
     guidance_interval: tuple[float, float] | None = None  # guidance only for timesteps in [lo T, hi T]; None: every step
+    deep_cache: int = 1  # the whole UNet every N steps, its shallow blocks in between (step feature caching); 1: off
 
     @property
     def sampler(self) -> str:
         return SCHEDULERS[self.scheduler]
+
+    def sampling(self) -> dict:
+        """The keyword arguments of ``pipelines.video_sampling.sample_video`` these settings stand for."""
+        return {"batch_size": self.batch_size, "steps": self.steps, "guidance": self.guidance, "guidance_source": self.guidance_source,
+                "guidance_interval": self.guidance_interval, "deep_cache": self.deep_cache, "scheduler": self.sampler,
+                "seed": self.seed}  # fmt: skip
 
     def check(self) -> None:
         def positive(name: str) -> None:
@@ -41,7 +48,7 @@ class TransferSettings:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InputError(f"{name.replace('_', '-')} must be a positive integer, got {value!r}")
 
-        for name in ("steps", "batch_size", "chunk_frames"):
+        for name in ("steps", "batch_size", "chunk_frames", "deep_cache"):
             positive(name)
         if self.max_frames is not None:
             positive("max_frames")

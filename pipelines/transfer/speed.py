@@ -10,6 +10,9 @@ Their cost in quality is measured on held-out synthetic signers (docs/speed.md):
 seed 2, reported on seed 3.
 
 Explicit settings win over the preset: ``--speed fast --steps 10`` samples 10 steps.
+
+``--deep-cache N`` (any preset) runs the whole UNet at every N-th step only, and its shallow blocks
+around the deep features kept from that step in between (DeepCache; ``fpdm_video.models.deep_cache``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class SpeedPreset:
     scheduler: str  # transfer CLI sampler name: "ddpm", "ddim" or "dpm"
     steps: int | None  # None: the checkpoint's own (20 for the paper's and the demo)
     guidance_interval: tuple[float, float] | None  # guidance only for timesteps in [lo T, hi T]; None: every step
+    deep_cache: int = 1  # the whole UNet every N steps (step feature caching); 1: every step
 
 
 SPEED_PRESETS: dict[str, SpeedPreset] = {
@@ -41,8 +45,9 @@ def speed_preset(name: str) -> SpeedPreset:
     return SPEED_PRESETS[name]
 
 
-def apply_speed(settings, speed: str, *, steps: int | None = None, scheduler: str | None = None, default_steps: int = 20):
-    """``settings`` with the preset's sampler, where ``steps`` / ``scheduler`` were not given (None)."""
+def apply_speed(settings, speed: str, *, steps: int | None = None, scheduler: str | None = None, default_steps: int = 20,
+                deep_cache: int | None = None):  # fmt: skip
+    """``settings`` with the preset's sampler, where ``steps`` / ``scheduler`` / ``deep_cache`` were not given (None)."""
     preset = speed_preset(speed)
     return replace(
         settings,
@@ -50,4 +55,5 @@ def apply_speed(settings, speed: str, *, steps: int | None = None, scheduler: st
         steps=steps if steps is not None else (preset.steps or default_steps),
         scheduler=scheduler if scheduler is not None else preset.scheduler,
         guidance_interval=preset.guidance_interval,
+        deep_cache=deep_cache if deep_cache is not None else preset.deep_cache,
     )
