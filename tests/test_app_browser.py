@@ -2,8 +2,8 @@
 driven by headless Chromium (Debian's ``chromium``, installed by ``make install``) through Playwright.
 
 A transfer of the shared real video is downloaded and its frames counted; a file that is not a video
-shows the CLI's one-line error; a run cancelled midway leaves no files; a visitor who leaves takes
-their folder along. The page's screenshot is kept as a test artefact (in pytest's temporary folder,
+shows the CLI's one-line error; an upload over the limit is refused; a run cancelled midway leaves no
+files; a visitor who leaves (after a run, or during one) takes their folder along. The page's screenshot is kept as a test artefact (in pytest's temporary folder,
 or $FPDM_TEST_ARTEFACTS).
 """
 
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT
 from factories_transfer import tiny_checkpoint  # noqa: F401 (fixtures)
 from fpdm_video.video import probe
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.slow, pytest.mark.real_data, pytest.mark.timeout(600)]
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -187,3 +187,16 @@ def test_uploads_over_the_limit_are_refused(app, browser, tmp_path):
     page.get_by_text('exceed the maximum allowed size of 3.0 Mb: "big.mp4"').wait_for()
     assert not any(p.name == "big.mp4" for p in work.rglob("*"))
     page.close()
+
+
+def test_a_visitor_leaving_midway_stops_the_run_and_takes_the_folder(app, browser, real_data):
+    url, work = app
+    page = open_page(browser, url)
+    page.locator("#speed label", has_text="paper").click()
+    fill(page, real_data / "test_video.mp4", real_data / "fake_human.png")
+    page.click("#run")
+    wait_until(lambda: "rendering: frame" in status(page) and not status(page).endswith("frame 0 of 58"), TIMEOUT_MS / 1000,
+               "the first frames")  # fmt: skip
+    assert session_files(work) != []  # the run's temporary files
+    page.close()
+    wait_until(lambda: session_files(work) == [], 60, "the visitor's folder to be removed")  # after the run has stopped
