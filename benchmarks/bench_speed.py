@@ -14,8 +14,13 @@ Variants so far (``pipelines.reuse.Reuse`` turns each exact saving on or off):
 - ``exact``: all of them;
 - ``exact_bf16``: all of them with the model in bfloat16 (``--bf16``); its PSNR against the fp32
   ``exact`` frames is recorded;
+- ``deep_cache_2``, ``deep_cache_3``: all exact savings plus step feature caching (DeepCache: the whole
+  UNet every 2nd / 3rd step, its shallow blocks in between), fp32; an approximation, so its PSNR
+  against the ``exact`` frames is recorded beside the max abs difference;
 - ``balanced`` and ``fast`` (``--presets``): the ``--speed`` presets with the exact savings, in bf16
-  with ``--bf16``; their quality against ground truth is measured by ``pipelines.synthetic_eval``.
+  with ``--bf16``; their quality against ground truth is measured by ``pipelines.synthetic_eval``;
+- ``exact_compiled`` (``--compile``): all exact savings with the UNet through ``torch.compile``, fp32;
+  its compilation time (the warm-up) is recorded apart.
 
     python benchmarks/bench_speed.py --threads 2
 """
@@ -68,13 +73,14 @@ class Variant:
     steps: int
     scheduler: str = "ddpm"
     guidance_interval: tuple[float, float] | None = None
+    deep_cache: int = 1
 
 
 def run_variant(v: Variant, source, maps, args) -> tuple[float, torch.Tensor]:
     start = time.perf_counter()
     frames = torch.cat(list(sample_video(v.model, source, maps, batch_size=args.batch_size, steps=v.steps, scheduler=v.scheduler,
                                          guidance=args.guidance, seed=0, progress=False, reuse=v.reuse,
-                                         guidance_interval=v.guidance_interval)))  # fmt: skip
+                                         guidance_interval=v.guidance_interval, deep_cache=v.deep_cache)))  # fmt: skip
     return time.perf_counter() - start, frames.float()
 
 
@@ -88,13 +94,20 @@ def variants_of(model, args) -> dict[str, Variant]:
     out = {"paper": Variant(model, Reuse.none(), args.steps)}
     out.update({name: Variant(model, Reuse(**{**none, name: True}), args.steps) for name in none})
     out["exact"] = Variant(model, Reuse(), args.steps)
+    for n in (2, 3):
+        out[f"deep_cache_{n}"] = Variant(model, Reuse(), args.steps, deep_cache=n)
     fast_model = copy.deepcopy(model).to(torch.bfloat16) if args.bf16 else model
     if args.bf16:
         out["exact_bf16"] = Variant(fast_model, Reuse(), args.steps)
     if args.presets:  # the presets as the transfer runs them: with --bf16, in bf16 (what --dtype auto picks on such CPUs)
         for name in ("balanced", "fast"):
             preset = SPEED_PRESETS[name]
-            out[name] = Variant(fast_model, Reuse(), preset.steps, SCHEDULERS[preset.scheduler], preset.guidance_interval)
+            out[name] = Variant(fast_model, Reuse(), preset.steps or args.steps, SCHEDULERS[preset.scheduler], preset.guidance_interval,
+                                preset.deep_cache)  # fmt: skip
+    if args.compile:
+        compiled = copy.deepcopy(model)
+        compiled.denoiser.unet = torch.compile(compiled.denoiser.unet)
+        out["exact_compiled"] = Variant(compiled, Reuse(), args.steps)
     return out
 
 
@@ -109,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--bf16", action="store_true", help="also the exact savings with the model in bfloat16")
     p.add_argument("--presets", action="store_true", help="also the balanced and fast presets (their quality: docs/speed.md)")
+    p.add_argument("--compile", action="store_true", help="also the exact savings with the UNet through torch.compile")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
     if not SHARED.is_dir():
@@ -124,8 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     variants = variants_of(model, args)
     times = {name: [] for name in variants}
     outputs = {}
-    for name, v in variants.items():  # warm-up, one chunk each
-        run_variant(v, source, maps[: args.batch_size], args)
+    warm_up = {}
+    for name, v in variants.items():  # warm-up, one chunk each (and compilation)
+        warm_up[name] = run_variant(v, source, maps[: args.batch_size], args)[0]
     for _ in range(args.repeats):  # interleaved, so drifts of the machine hit every variant alike
         for name, v in variants.items():
             seconds, frames = run_variant(v, source, maps, args)
@@ -138,11 +153,18 @@ def main(argv: list[str] | None = None) -> int:
                "frames_per_second": args.frames / min(t), "speedup_vs_paper": base / min(t)}  # fmt: skip
         if name in ("balanced", "fast"):
             row["preset"] = vars(SPEED_PRESETS[name]) | {"dtype": "bf16" if args.bf16 else "fp32"}
+        elif name.startswith("deep_cache"):
+            row["psnr_vs_fp32_exact_db"] = psnr(outputs[name], outputs["exact"])
+            row["max_abs_difference_vs_fp32_exact"] = float((outputs[name] - outputs["exact"]).abs().max())
+            row["speedup_vs_exact"] = min(times["exact"]) / min(t)
         elif name.endswith("bf16"):
             row["psnr_vs_fp32_exact_db"] = psnr(outputs[name], outputs["exact"])
             row["max_abs_difference_vs_fp32_exact"] = float((outputs[name] - outputs["exact"]).abs().max())
         else:
             row["max_abs_difference_vs_paper"] = float((outputs[name] - outputs["paper"]).abs().max())
+        if name == "exact_compiled":
+            row["warm_up_seconds_with_compilation"] = warm_up[name]
+            row["speedup_vs_exact"] = min(times["exact"]) / min(t)
         rows[name] = row
     result = {
         "what": "frames/s of each sampling saving against the paper's sampler (three branches, nothing reused), same frames, one process",

@@ -50,7 +50,8 @@ def sample(model, source, pose, variant: str, steps_default: int) -> torch.Tenso
         preset, reuse = SPEED_PRESETS[variant], Reuse()
     return torch.cat(list(sample_video(model, source, pose, batch_size=pose.shape[0], steps=preset.steps or steps_default,
                                        scheduler=SCHEDULERS[preset.scheduler], guidance=2.0, seed=0, progress=False,
-                                       reuse=reuse, guidance_interval=preset.guidance_interval)))  # fmt: skip
+                                       reuse=reuse, guidance_interval=preset.guidance_interval,
+                                       deep_cache=preset.deep_cache)))  # fmt: skip
 
 
 def flops_per_frame(model, variant: str, steps_default: int) -> int:

@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", type=Path, help="FPDM checkpoint: a folder (config.yaml + model.safetensors) or a Hugging Face hub name owner/name; default: the embedded demo model")
     g = p.add_argument_group("sampling")
     g.add_argument("--speed", choices=("paper", "balanced", "fast"), default="paper",
-                   help="sampling preset: paper (DDPM, the checkpoint's steps), balanced (DPM-Solver++ 12 steps), "
+                   help="sampling preset: paper (DDPM, the checkpoint's steps), balanced (the same with --deep-cache 3), "
                         "fast (DPM-Solver++ 6 steps, guidance at the noisier ones); --steps and --scheduler override it (see docs/speed.md)")
     g.add_argument("--steps", type=int, help="denoising steps per frame: fewer is faster, more is cleaner (default: the checkpoint's, 20 for the paper's and the demo)")
     g.add_argument("--guidance", "--guidance-fused", dest="guidance", type=float,

@@ -56,11 +56,13 @@ def test_bench_speed_smoke(real_data, tiny_checkpoint, tmp_path, monkeypatch):  
     assert bench_speed.main(argv) == 0
     variants = json.loads(out.read_text())["variants"]
     exact = ["paper", "two_branches", "pose_feature", "context_kv", "shared_start", "exact"]
-    assert list(variants) == [*exact, "exact_bf16", "balanced", "fast"]
+    assert list(variants) == [*exact, "deep_cache_2", "deep_cache_3", "exact_bf16", "balanced", "fast"]
     assert variants["paper"]["speedup_vs_paper"] == 1.0 and variants["paper"]["max_abs_difference_vs_paper"] == 0.0
     assert all(variants[k]["max_abs_difference_vs_paper"] <= 1e-4 for k in exact)
     assert variants["fast"]["preset"]["steps"] == 6 and variants["fast"]["preset"]["dtype"] == "bf16"
     assert 10 < variants["exact_bf16"]["psnr_vs_fp32_exact_db"] < 100  # bf16 rounds: close to fp32, not equal
+    assert 10 < variants["deep_cache_2"]["psnr_vs_fp32_exact_db"] < 100  # an approximation: close, not equal
+    assert variants["balanced"]["preset"]["deep_cache"] == 3
 
 
 def test_gpu_check_plumbing_on_the_cpu(tmp_path, monkeypatch):

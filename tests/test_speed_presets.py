@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from factories_model import tiny_model
 from factories_pipeline import BranchProbe, FakeFPDM, random_pose_maps, random_source_image
 from fpdm_video.errors import InputError
 from pipelines.transfer import TransferSettings
@@ -19,6 +20,9 @@ def test_presets_fill_what_was_not_given():
     assert (fast.speed, fast.scheduler, fast.steps, fast.guidance_interval) == ("fast", "dpm", 6, (0.3, 1.0))
     assert apply_speed(TransferSettings(), "fast", steps=10).steps == 10
     assert apply_speed(TransferSettings(), "balanced", scheduler="ddim").scheduler == "ddim"
+    balanced = apply_speed(TransferSettings(), "balanced", default_steps=20)
+    assert (balanced.scheduler, balanced.steps, balanced.deep_cache) == ("ddpm", 20, 3)
+    assert apply_speed(TransferSettings(), "balanced", deep_cache=1).deep_cache == 1  # an explicit --deep-cache wins
     paper = apply_speed(TransferSettings(), "paper", default_steps=25)
     assert (paper.scheduler, paper.steps, paper.guidance_interval) == ("ddpm", 25, None)
     with pytest.raises(InputError, match="speed must be one of paper, balanced, fast"):
@@ -49,9 +53,11 @@ def test_each_preset_is_deterministic_for_a_seed(speed):
     preset = SPEED_PRESETS[speed]
     scheduler = {"ddpm": "ddpm", "ddim": "ddim", "dpm": "dpmpp_2m"}[preset.scheduler]
 
+    model = tiny_model() if preset.deep_cache > 1 else FakeFPDM()  # step feature caching needs a real UNet
+
     def run(seed: int) -> torch.Tensor:
-        return torch.cat(list(sample_video(FakeFPDM(), random_source_image(R), random_pose_maps(3, R), batch_size=2,
+        return torch.cat(list(sample_video(model, random_source_image(R), random_pose_maps(3, R), batch_size=2,
                                            steps=preset.steps or 20, scheduler=scheduler, seed=seed, progress=False,
-                                           guidance_interval=preset.guidance_interval)))  # fmt: skip
+                                           guidance_interval=preset.guidance_interval, deep_cache=preset.deep_cache)))  # fmt: skip
 
     assert torch.equal(run(3), run(3)) and not torch.equal(run(3), run(4))
