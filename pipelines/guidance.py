@@ -30,6 +30,11 @@ When every row starts from the same latents (step 0 of fixed-noise sampling: all
 the u branch, which sees no per-frame condition, is the same for every row: it is evaluated once
 (``same_latents``), so the call has B + 1 rows instead of 2B.
 
+:func:`guided_model_output_deep` is the same call with step feature caching (DeepCache,
+``fpdm_video.models.deep_cache``): each branch's deep feature is kept per branch, so a step that
+evaluates other branches than the last full step (the first guided step after unguided ones)
+runs the whole UNet again.
+
 As in diffusers' pipelines, scales ``<= 1`` (both) mean no guidance: only the f branch is evaluated
 (B rows), and values below 1 are treated as 1. The rule applies unchanged to v-predictions, since it
 is linear.
