@@ -219,6 +219,7 @@ class FPDMPipeline:
         reuse: Reuse = Reuse(),
         guidance_interval: tuple[float, float] | None = None,
         deep_cache: int | None = None,
+        temporal=None,
     ) -> Tensor:
         """Run the denoising loop from ``latents`` x_T (B, C, s, s) float32 to x_0; returns float32 latents.
 
@@ -235,6 +236,8 @@ class FPDMPipeline:
         alone elsewhere (Kynkäänniemi et al. 2024, "Applying guidance in a limited interval").
         ``deep_cache`` N > 1: the whole UNet at every N-th step (0, N, 2N, ...), only its shallow blocks
         around the deep features of the last full step in between (``fpdm_video.models.deep_cache``).
+        ``temporal``: the chunk's ``TemporalView`` (``fpdm_video.models.temporal_attention``) for
+        cross-frame attention; each step's calls get it with their step index.
         """
         check_deep_cache(self.model, deep_cache)
         _, dtype = model_device_dtype(self.model)
@@ -252,6 +255,8 @@ class FPDMPipeline:
                     guidance if guided else 1.0, guidance_source if guided else None)
             options = {"pose_feature": pose_feature, "kv": kv, "same_latents": shared_start and i == 0,
                        "two_branches": reuse.two_branches}  # fmt: skip
+            if temporal is not None:  # only when given: stand-in models need not know it
+                options["temporal"] = temporal.at_step(i)
             if deep_cache is not None and deep_cache > 1:  # 5a'. with the deep features of the last full step, off the full steps
                 model_output, deep = guided_model_output_deep(*args, cached=None if i % deep_cache == 0 else deep, **options)
             else:

@@ -99,6 +99,7 @@ def guided_model_output(
     kv=None,
     same_latents: bool = False,
     two_branches: bool = True,
+    temporal=None,
 ) -> Tensor:
     """The guided model output (B, C, h, w) in float32, from one ``model.denoise`` call.
 
@@ -107,10 +108,11 @@ def guided_model_output(
     latents (B, C, h, w), pose_map (B, 3, H, W), context (B, N, C_ctx), fused (B, D), all in the
     model's dtype and on its device. ``pose_feature`` (B, C0, h, w) and ``kv`` are the reusable forms
     of the pose maps and the context (``model.pose_features``, ``model.context_kv``); pose_map may
-    then be None.
+    then be None. ``temporal`` (a ``TemporalView`` of the chunk and step) adds cross-frame attention;
+    it is told the call's rows here.
     """
     call = _BranchCall.of(latents, guidance, guidance_source, same_latents, two_branches)
-    args, kwargs = call.model_inputs(latents, timestep, pose_map, context, fused, pose_feature, kv)
+    args, kwargs = call.model_inputs(latents, timestep, pose_map, context, fused, pose_feature, kv, temporal)
     return call.combine(model.denoise(*args, **kwargs).float(), guidance, guidance_source)
 
 
@@ -120,7 +122,7 @@ DeepFeatures = dict[str, Tensor]  # guidance branch -> the deep feature (B, C0, 
 def guided_model_output_deep(model, latents: Tensor, timestep: int, pose_map: Tensor | None, context: Tensor, fused: Tensor,
                              guidance: float, guidance_source: float | None = None, *, cached: DeepFeatures | None,
                              pose_feature: Tensor | None = None, kv=None, same_latents: bool = False,
-                             two_branches: bool = True) -> tuple[Tensor, DeepFeatures]:  # fmt: skip
+                             two_branches: bool = True, temporal=None) -> tuple[Tensor, DeepFeatures]:  # fmt: skip
     """:func:`guided_model_output` with step feature caching (``model.denoise_deep``): (output, deep features).
 
     With ``cached`` holding every branch this step evaluates, only the UNet's shallow blocks run,
@@ -128,7 +130,7 @@ def guided_model_output_deep(model, latents: Tensor, timestep: int, pose_map: Te
     the first guided step after unguided ones) the whole UNet runs and its features are returned.
     """
     call = _BranchCall.of(latents, guidance, guidance_source, same_latents, two_branches)
-    args, kwargs = call.model_inputs(latents, timestep, pose_map, context, fused, pose_feature, kv)
+    args, kwargs = call.model_inputs(latents, timestep, pose_map, context, fused, pose_feature, kv, temporal)
     shallow = cached is not None and all(name in cached for name in call.branches)
     output, feature = model.denoise_deep(*args, deep_feature=_rows_of(cached, call) if shallow else None, **kwargs)
     if not shallow:
@@ -161,7 +163,7 @@ class _BranchCall:
         """(rows, ...) -> branch -> (B, ...) (a one-row branch, equal for every frame, expanded)."""
         return {name: p.expand(self.batch, *p.shape[1:]) for name, p in zip(self.branches, rows.split(self.counts))}
 
-    def model_inputs(self, latents, timestep, pose_map, context, fused, pose_feature, kv) -> tuple[tuple, dict]:
+    def model_inputs(self, latents, timestep, pose_map, context, fused, pose_feature, kv, temporal=None) -> tuple[tuple, dict]:
         """The positional and keyword arguments of ``model.denoise`` for these rows."""
         if len(self.branches) == 1:  # the f branch alone: every condition on, as plain flags
             use_pose = use_source = use_fused = True
@@ -172,6 +174,8 @@ class _BranchCall:
             kwargs["pose_feature"] = self.stack(pose_feature)
         if kv is not None:
             kwargs["kv"] = kv
+        if temporal is not None:  # cross-frame attention: the view learns the call's rows
+            kwargs["temporal"] = temporal.with_rows(self.branches, self.counts, self.batch)
         timesteps = torch.full((sum(self.counts),), timestep, device=latents.device, dtype=torch.long)
         args = (self.stack(latents), timesteps, None if pose_map is None else self.stack(pose_map), self.stack(context), self.stack(fused))
         return args, kwargs

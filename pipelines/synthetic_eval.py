@@ -14,7 +14,10 @@ at the generator's frame size after un-letterboxing:
 
 Metrics per frame, over the whole frame and over the moving region (pixels where the ground truth
 differs from the reference image): PSNR, SSIM as the official FPDM evaluation computes it
-(``ssim_fpdm``: 51x51 window) and the standard Gaussian SSIM (``ssim_gauss``).
+(``ssim_fpdm``: 51x51 window) and the standard Gaussian SSIM (``ssim_gauss``). Over consecutive
+evaluated frames, for each method and for the ground truth: flicker and the warping error with the
+ground truth's flow (``fpdm_video.metrics.temporal``); and texture sticking, the output's optical
+flow against the ground truth's inside the clothing (``fpdm_video.metrics.texture``).
 
 ``python -m pipelines.synthetic_eval --checkpoint DIR --out DIR`` writes ``heldout_eval.json`` and
 ``heldout_grid.png`` (source | pose | ground truth | output, per case).
@@ -35,10 +38,12 @@ from fpdm_video.config import PoseMapConfig
 from fpdm_video.atomic import atomic_path
 from fpdm_video.data.synthetic_dataset import IDENTITY_STRIDE, render_clip, render_reference
 from fpdm_video.data.synthetic_identity import sample_identity
+from fpdm_video.data.synthetic_regions import clothing_masks
 from fpdm_video.data.synthetic_motion import generate_motion
 from fpdm_video.geometry import CanvasFit
 from fpdm_video.metrics.image import moving_mask, psnr, ssim
-from fpdm_video.metrics.temporal import flicker
+from fpdm_video.metrics.temporal import flicker, warping_error
+from fpdm_video.metrics.texture import clothing_flow
 from fpdm_video.models.checkpoint import load_model
 from fpdm_video.models.registry import build_model
 from fpdm_video.pose.render import render_pose_maps, style_for
@@ -65,6 +70,7 @@ class HeldOutConfig:
     batch_size: int = 6  # frames per sampling batch
     guidance_interval: tuple[float, float] | None = None  # guidance only for timesteps in [lo T, hi T]; None: every step
     deep_cache: int = 1  # the whole UNet every N steps (step feature caching); 1: off
+    temporal_attention: str = "off"  # cross-frame attention anchors: "off", "first", "previous" or "both"
     dtype: str = "fp32"  # the model's number format: "fp32", "bf16" or "auto" (as the transfer picks it)
 
 
@@ -73,6 +79,8 @@ class Case:
     reference: np.ndarray  # (H, W, 3) uint8 reference image of the identity
     truth: np.ndarray  # (T, H, W, 3) uint8 ground-truth frames
     pose_maps: np.ndarray  # (T, 3, R, R) float32 pose maps of the driving motion on the model canvas
+    clothing: np.ndarray | None = None  # (T, H, W) bool: the ground truth's clothing pixels
+    pattern: str = "solid"  # the identity's clothing pattern
 
 
 def make_cases(config: HeldOutConfig, resolution: int | tuple[int, int], pose_map: PoseMapConfig | None = None) -> list[Case]:
@@ -88,7 +96,8 @@ def make_cases(config: HeldOutConfig, resolution: int | tuple[int, int], pose_ma
         keep = list(range(0, config.frames, config.stride))
         truth = np.concatenate(list(chunks))[keep]
         maps = render_pose_maps(posed, resolution, fit=fit, style=style)[keep]
-        cases.append(Case(render_reference(identity, (config.width, config.height)), truth, maps))
+        clothing = clothing_masks(identity, posed, (config.width, config.height), keep)
+        cases.append(Case(render_reference(identity, (config.width, config.height)), truth, maps, clothing, identity.clothing_pattern))
     return cases
 
 
@@ -98,7 +107,8 @@ def _sample(model, case: Case, config: HeldOutConfig) -> np.ndarray:
     chunks = sample_video(model, source, torch.from_numpy(case.pose_maps), batch_size=config.batch_size,
                           steps=config.steps, guidance=config.guidance, scheduler=config.scheduler,
                           seed=config.sample_seed, output_fit=fit, progress=False,
-                          guidance_interval=config.guidance_interval, deep_cache=config.deep_cache)  # fmt: skip
+                          guidance_interval=config.guidance_interval, deep_cache=config.deep_cache,
+                          temporal_attention=config.temporal_attention)  # fmt: skip
     return np.concatenate(list(chunks))
 
 
@@ -130,7 +140,9 @@ def evaluate_heldout(checkpoint: str | os.PathLike, config: HeldOutConfig, *, ra
     """Metrics per method (means over all evaluated frames, and per case), the outputs, and the cases.
 
     ``flicker`` is the mean absolute change between consecutive evaluated frames (``stride`` apart),
-    for each method and for the ground truth (``flicker_truth``), so their ratio can be read.
+    for each method and for the ground truth (``flicker_truth``), so their ratio can be read; so is
+    ``warping_error`` (``warping_error_truth``: the ground truth's own, the floor), both with the
+    ground truth's flow. ``flow_epe`` / ``flow_ratio``: texture sticking (:func:`temporal_report`).
     """
     from pipelines.transfer.devices import pick_dtype
 
@@ -153,11 +165,32 @@ def evaluate_heldout(checkpoint: str | os.PathLike, config: HeldOutConfig, *, ra
         case_rows = [[frame_metrics(o, t, c.reference) for o, t in zip(out, c.truth, strict=True)]
                      for c, out in zip(cases, outputs[name], strict=True)]  # fmt: skip
         report[name] = _mean([row for rows in case_rows for row in rows])
-        report[name]["flicker"] = float(np.mean([flicker(out).mean() for out in outputs[name]]))
-        report[name]["flicker_truth"] = float(np.mean([flicker(c.truth).mean() for c in cases]))
+        report[name].update(temporal_report(outputs[name], cases))
         per_case[name] = [_mean(rows) for rows in case_rows]
     summary = {"config": asdict(config), "frames": sum(len(c.truth) for c in cases), "methods": report, "per_case": per_case}
     return summary, outputs, cases
+
+
+def temporal_report(outputs: list[np.ndarray], cases: list[Case]) -> dict[str, float]:
+    """Flicker and warping error of the outputs and of the ground truth, and texture sticking, means over the cases.
+
+    Texture sticking (``fpdm_video.metrics.texture``): the flow end-point error (px) and flow ratio
+    of the output against the ground truth inside the clothing, over all cases and over the cases
+    with a patterned shirt (``_patterned``; NaN without one).
+    """
+    report = {
+        "flicker": float(np.mean([flicker(out).mean() for out in outputs])),
+        "flicker_truth": float(np.mean([flicker(c.truth).mean() for c in cases])),
+        "warping_error": float(np.nanmean([warping_error(out, c.truth).mean() for out, c in zip(outputs, cases, strict=True)])),
+        "warping_error_truth": float(np.nanmean([warping_error(c.truth, c.truth).mean() for c in cases])),
+    }
+    flows = [(clothing_flow(out, c.truth, c.clothing), c.pattern != "solid") for out, c in zip(outputs, cases, strict=True)
+             if c.clothing is not None and len(c.truth) > 1]  # fmt: skip
+    for key in ("flow_epe", "flow_ratio"):
+        patterned = [f[key] for f, p in flows if p]
+        report[key] = float(np.nanmean([f[key] for f, _ in flows])) if flows else float("nan")
+        report[f"{key}_patterned"] = float(np.nanmean(patterned)) if patterned else float("nan")
+    return report
 
 
 def grid_image(cases: list[Case], outputs: list[np.ndarray], resolution: int | tuple[int, int], per_case: int = 2) -> np.ndarray:
@@ -200,11 +233,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="guidance only for timesteps in [LO T, HI T] (fractions of the schedule)")
     parser.add_argument("--deep-cache", type=int, metavar="N", help="the whole UNet every N steps (default: the --speed preset's)")
     parser.add_argument("--dtype", choices=("fp32", "bf16", "auto"), default="fp32", help="number format (default fp32)")
+    parser.add_argument("--temporal-attention", default="off", metavar="MODE",
+                        help="cross-frame attention anchors: off, first, previous or both (default off)")
     args = parser.parse_args(argv)
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def body() -> int:
         from pipelines.transfer.settings import SCHEDULERS
+        from fpdm_video.models.temporal_attention import TEMPORAL_MODES
         from pipelines.transfer.speed import speed_preset
 
         preset = speed_preset(args.speed or "paper")
@@ -213,12 +249,15 @@ def main(argv: list[str] | None = None) -> int:
             cases=args.cases, steps=args.steps or preset.steps or 20, scheduler=args.scheduler or SCHEDULERS[preset.scheduler],
             guidance=args.guidance, sample_seed=args.sample_seed, seed=args.data_seed, guidance_interval=interval,
             dtype=args.dtype, deep_cache=preset.deep_cache if args.deep_cache is None else args.deep_cache,
+            temporal_attention=args.temporal_attention,
         )  # fmt: skip
         if config.cases < 1 or config.steps < 1:
             raise InputError(f"--cases and --steps must be positive, got {config.cases} and {config.steps}")
         check_interval(config.guidance_interval)
         if isinstance(config.deep_cache, bool) or config.deep_cache < 1:
             raise InputError(f"--deep-cache must be a whole number of steps >= 1 (1: off), got {config.deep_cache}")
+        if config.temporal_attention not in TEMPORAL_MODES:
+            raise InputError(f"--temporal-attention must be one of {', '.join(TEMPORAL_MODES)}, got {config.temporal_attention!r}")
         out = Path(args.out)
         check_run_paths(checkpoint_files(args.checkpoint), {"--out (report)": out / "heldout_eval.json",
                                                             "--out (grid)": out / "heldout_grid.png"})  # fmt: skip

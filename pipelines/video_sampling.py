@@ -13,6 +13,11 @@ What makes it a video sampler rather than a loop over images:
 - ``noise="independent"`` gives each frame its own initial latent and per-step noise, drawn from a
   generator seeded by (seed, frame index), so the result does not depend on the batch size either.
 
+- ``temporal_attention`` (``first``, ``previous``, ``both``): each frame's self-attention also
+  attends to an anchor frame's keys and values (``fpdm_video.models.temporal_attention``); one
+  store per video carries the anchors from chunk to chunk, so the output does not depend on the
+  batch size.
+
 All noise is drawn on the CPU (so a seed means the same video on any device) in the order
 ``FPDMPipeline.__call__`` draws it for one image: the initial latent, then one draw per step.
 """
@@ -30,6 +35,7 @@ from tqdm.auto import tqdm
 
 from fpdm_video.errors import InputError
 from fpdm_video.geometry import CanvasFit
+from fpdm_video.models.temporal_attention import TEMPORAL_MODES, TemporalStore
 from pipelines.fpdm_pipeline import (
     FPDMPipeline,
     check_deep_cache,
@@ -134,6 +140,7 @@ def sample_video(
     reuse: Reuse = Reuse(),
     guidance_interval: tuple[float, float] | None = None,
     deep_cache: int | None = None,
+    temporal_attention: str = "off",
 ) -> Iterator[Tensor | np.ndarray]:
     """Generate the frames of a video of the source person performing the pose-map sequence.
 
@@ -142,7 +149,8 @@ def sample_video(
     Yields, in frame order, chunks of up to ``batch_size`` frames: (b, 3, H, W) float32 [0, 1] on
     the model's device, or, with ``output_fit``, (b, H, W, 3) uint8 numpy frames of the source size.
     Settings are checked when this is called; pose-map chunks as they arrive. ``reuse``,
-    ``guidance_interval`` and ``deep_cache``: as in ``FPDMPipeline.sample_latents``.
+    ``guidance_interval`` and ``deep_cache``: as in ``FPDMPipeline.sample_latents``. ``temporal_attention``:
+    one of ``TEMPORAL_MODES``, the anchor frames of cross-frame attention ("off": none).
     """
     pipeline = FPDMPipeline(model, timestep_spacing=timestep_spacing)
     canvas = pipeline.canvas
@@ -154,6 +162,8 @@ def sample_video(
         raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
     if noise not in NOISE_MODES:
         raise InputError(f"noise must be one of {', '.join(NOISE_MODES)}, got {noise!r}")
+    if temporal_attention not in TEMPORAL_MODES:
+        raise InputError(f"temporal-attention must be one of {', '.join(TEMPORAL_MODES)}, got {temporal_attention!r}")
     if output_fit is not None and output_fit.canvas != canvas:
         raise InputError(f"output_fit is for a {output_fit.canvas[0]}x{output_fit.canvas[1]} canvas but the model works on "
                          f"{canvas[0]}x{canvas[1]}")  # fmt: skip
@@ -165,6 +175,7 @@ def sample_video(
     return _generate(
         pipeline, source_image, pose_maps, schedule, batch_size,
         guidance, scheduler, seed, eta, noise, output_fit, progress, guidance_source, reuse, guidance_interval, deep_cache,
+        temporal_attention,
     )  # fmt: skip
 
 
@@ -186,6 +197,7 @@ def _generate(
     reuse: Reuse,
     guidance_interval: tuple[float, float] | None,
     deep_cache: int | None,
+    temporal_attention: str = "off",
 ) -> Iterator[Tensor | np.ndarray]:
     """The generator behind :func:`sample_video` (arguments already checked)."""
     model = pipeline.model
@@ -199,6 +211,8 @@ def _generate(
 
     # 2. Noise shared by every frame (fixed mode): x_T and the per-step draws, once from the seed
     shared = noise_draws(torch.Generator("cpu").manual_seed(seed), latent_one, schedule.num_steps, stochastic)
+    # 2'. Cross-frame attention: the anchors' keys and values, carried from chunk to chunk
+    store = None if temporal_attention == "off" else TemporalStore(temporal_attention)
 
     bar = tqdm(desc="frames", unit="frame", disable=not progress)
     for first, pose_chunk in rebatch(_pose_chunks(pose_maps, pipeline.canvas), batch_size):
@@ -224,7 +238,7 @@ def _generate(
             guidance=guidance, guidance_source=guidance_source, scheduler=scheduler, eta=eta,
             step_noise=lambda i: None if per_step is None else per_step[i], progress=False,
             kv=kv, shared_start=noise == "fixed", reuse=reuse, guidance_interval=guidance_interval,
-            deep_cache=deep_cache,
+            deep_cache=deep_cache, **({} if store is None else {"temporal": store.chunk(first)}),
         )  # fmt: skip
         images = pipeline.decode(latents)  # (b, 3, H, W)
         bar.update(b)

@@ -6,7 +6,9 @@ values are therefore one of two tensors per layer: those of the context, and tho
 :func:`context_kv` computes both once; :class:`ContextAttnProcessor`, set on every attention layer
 of the UNet through diffusers' attention processors, uses them in place of ``to_k`` / ``to_v`` when
 the call hands them over (``cross_attention_kwargs``). Without them, and on self-attention layers,
-it computes exactly what diffusers' ``AttnProcessor2_0`` computes.
+it computes exactly what diffusers' ``AttnProcessor2_0`` computes. Given a temporal view
+(``cross_attention_kwargs["temporal"]``), its self-attention layers also attend to anchor frames
+(:mod:`fpdm_video.models.temporal_attention`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from fpdm_video.models.temporal_attention import TemporalView, supports_temporal, temporal_self_attention
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,10 @@ def _rows(on: Tensor, off: Tensor, rows: bool | Tensor, batch: int) -> Tensor:
 
 
 class ContextAttnProcessor:
-    """diffusers' scaled-dot-product attention, taking cached context keys and values when given them."""
+    """diffusers' scaled-dot-product attention, taking cached context keys and values when given them.
+
+    With a ``temporal`` view, self-attention layers also attend to the anchor frames' keys and values.
+    """
 
     def __init__(self) -> None:
         from diffusers.models.attention_processor import AttnProcessor2_0
@@ -77,7 +84,11 @@ class ContextAttnProcessor:
         self.plain = AttnProcessor2_0()
 
     def __call__(self, attn, hidden_states: Tensor, encoder_hidden_states: Tensor | None = None,
-                 attention_mask: Tensor | None = None, temb: Tensor | None = None, context_kv: RowsKV | None = None) -> Tensor:  # fmt: skip
+                 attention_mask: Tensor | None = None, temb: Tensor | None = None, context_kv: RowsKV | None = None,
+                 temporal: TemporalView | None = None) -> Tensor:  # fmt: skip
+        if temporal is not None and encoder_hidden_states is None and attention_mask is None and hidden_states.ndim == 3 \
+                and supports_temporal(attn):  # fmt: skip
+            return temporal_self_attention(attn, hidden_states, temporal)
         cached = None if context_kv is None or encoder_hidden_states is None else context_kv.kv.on.get(attn)
         if cached is None:
             return self.plain(attn, hidden_states, encoder_hidden_states, attention_mask, temb)

@@ -29,6 +29,7 @@ from torch import Tensor, nn
 from fpdm_video.config import PoseEmbeddingConfig, SourceProjectionConfig
 from fpdm_video.models.context_cache import ContextAttnProcessor, ContextKV, RowsKV, context_kv
 from fpdm_video.models.deep_cache import deep_cache_problem, full_forward_keeping_feature, shallow_forward
+from fpdm_video.models.temporal_attention import TemporalView
 
 
 class PoseConvIn(nn.Module):
@@ -124,15 +125,17 @@ class ConditionedUNet(nn.Module):
         use_fused: bool | Tensor = True,
         pose_feature: Tensor | None = None,
         kv: ContextKV | None = None,
+        temporal: TemporalView | None = None,
     ) -> Tensor:
         """Model output (eps or v), (B, C, s, s). pose_map (B, 3, R, R) [0, 1]; context (B, N, C_ctx); fused (B, D).
 
         ``pose_feature`` (B, C0, h, w), when given, stands for the pose map's embedding; ``kv``, when
         given, holds the context's cross-attention keys and values (``context`` must then be that
-        context, row for row, and is used only for its shape).
+        context, row for row, and is used only for its shape); ``temporal``, when given, makes the
+        self-attention layers also attend to anchor frames (:mod:`fpdm_video.models.temporal_attention`).
         """
         return self._conditioned(lambda unet, kwargs: unet(latents, timesteps, **kwargs).sample, latents, pose_map, context, fused,
-                                 use_pose, use_source, use_fused, pose_feature, kv)  # fmt: skip
+                                 use_pose, use_source, use_fused, pose_feature, kv, temporal)  # fmt: skip
 
     def forward_deep(
         self,
@@ -148,6 +151,7 @@ class ConditionedUNet(nn.Module):
         use_fused: bool | Tensor = True,
         pose_feature: Tensor | None = None,
         kv: ContextKV | None = None,
+        temporal: TemporalView | None = None,
     ) -> tuple[Tensor, Tensor]:
         """(model output, deep feature) with step feature caching (:mod:`fpdm_video.models.deep_cache`).
 
@@ -162,9 +166,9 @@ class ConditionedUNet(nn.Module):
         problem = deep_cache_problem(self.unet)
         if problem is not None:
             raise ValueError(f"step feature caching cannot run on this UNet: {problem}")
-        return self._conditioned(run, latents, pose_map, context, fused, use_pose, use_source, use_fused, pose_feature, kv)
+        return self._conditioned(run, latents, pose_map, context, fused, use_pose, use_source, use_fused, pose_feature, kv, temporal)
 
-    def _conditioned(self, run, latents, pose_map, context, fused, use_pose, use_source, use_fused, pose_feature, kv):
+    def _conditioned(self, run, latents, pose_map, context, fused, use_pose, use_source, use_fused, pose_feature, kv, temporal=None):
         """``run(unet, kwargs)`` with the conditions applied: the pose feature on conv_in, the UNet's keyword arguments."""
         if pose_feature is None:
             pose_feature = self.pose_features(pose_map.to(latents.dtype))  # (B, C0, s, s)
@@ -175,10 +179,13 @@ class ConditionedUNet(nn.Module):
             )
         conv_in: PoseConvIn = self.unet.conv_in  # type: ignore[assignment]
         conv_in.pose_feature = _apply(pose_feature, use_pose)
+        attention = {} if kv is None else {"context_kv": RowsKV(kv, use_source)}
+        if temporal is not None:
+            attention["temporal"] = temporal
         kwargs = {
             "encoder_hidden_states": context if kv is not None else _apply(context, use_source),
             "class_labels": _apply(fused, use_fused),
-            "cross_attention_kwargs": None if kv is None else {"context_kv": RowsKV(kv, use_source)},
+            "cross_attention_kwargs": attention or None,
         }
         try:
             return run(self.unet, kwargs)

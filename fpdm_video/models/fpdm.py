@@ -105,14 +105,17 @@ class FPDM(nn.Module):
         use_fused: bool | Tensor = True,
         pose_feature: Tensor | None = None,
         kv=None,
+        temporal=None,
     ) -> Tensor:
         """The UNet's prediction (eps or v, per ``noise_schedule.prediction_type``), (B, C, s, s).
 
         ``pose_feature`` (from :meth:`pose_features`) replaces ``pose_map``; ``kv`` (from
-        :meth:`context_kv`) holds the context's keys and values.
+        :meth:`context_kv`) holds the context's keys and values; ``temporal`` (a
+        ``fpdm_video.models.temporal_attention.TemporalView``) adds cross-frame attention.
         """
         return self.denoiser(latents, _row_timesteps(timesteps, latents), pose_map, context, fused, use_pose=use_pose,
-                             use_source=use_source, use_fused=use_fused, pose_feature=pose_feature, kv=kv)  # fmt: skip
+                             use_source=use_source, use_fused=use_fused, pose_feature=pose_feature, kv=kv,
+                             temporal=temporal)  # fmt: skip
 
     def denoise_deep(self, latents: Tensor, timesteps: Tensor | int, pose_map: Tensor | None, context: Tensor, fused: Tensor, *,
                      deep_feature: Tensor | None, **conditions) -> tuple[Tensor, Tensor]:  # fmt: skip

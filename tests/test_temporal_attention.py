@@ -1,0 +1,83 @@
+"""Cross-frame attention: off is today's sampler, one frame is its own anchor, the store makes chunking irrelevant,
+and it works with step feature caching and the guidance interval."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from factories_model import tiny_model
+from factories_pipeline import random_pose_maps, random_source_image
+from fpdm_video.errors import InputError
+from fpdm_video.models.temporal_attention import TemporalStore
+from pipelines.video_sampling import sample_video
+
+R = 32
+MODES = ("first", "previous", "both")
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return tiny_model()
+
+
+def _video(model, frames: int = 5, batch_size: int = 2, **options) -> torch.Tensor:
+    return torch.cat(list(sample_video(model, random_source_image(R), random_pose_maps(frames, R, seed=2), batch_size=batch_size,
+                                       steps=4, guidance=2.0, seed=5, progress=False, **options)))  # fmt: skip
+
+
+def test_off_is_the_plain_sampler_bit_for_bit(tiny):
+    assert torch.equal(_video(tiny, temporal_attention="off"), _video(tiny))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_one_frame_video_attends_to_itself_only(tiny, mode):
+    plain = _video(tiny, frames=1, batch_size=1)
+    assert (_video(tiny, frames=1, batch_size=1, temporal_attention=mode) - plain).abs().max() <= 1e-5
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_output_does_not_depend_on_the_batch_size_and_is_deterministic(tiny, mode):
+    whole = _video(tiny, batch_size=5, temporal_attention=mode)
+    assert torch.equal(whole, _video(tiny, batch_size=5, temporal_attention=mode))
+    assert (whole - _video(tiny, temporal_attention="off")).abs().max() > 1e-4  # it changes the video
+    for batch_size in (1, 2, 3):
+        chunked = _video(tiny, batch_size=batch_size, temporal_attention=mode)
+        assert (chunked - whole).abs().max() <= 1e-4, batch_size
+
+
+@pytest.mark.parametrize("options", [{"deep_cache": 2}, {"guidance_interval": (0.3, 1.0)}, {"scheduler": "dpmpp_2m"},
+                                     {"guidance_source": 3.0}, {"noise": "independent"}])  # fmt: skip
+def test_it_runs_with_the_other_sampling_options_and_chunking_still_does_not_matter(tiny, options):
+    whole = _video(tiny, batch_size=5, temporal_attention="both", **options)
+    assert (_video(tiny, batch_size=2, temporal_attention="both", **options) - whole).abs().max() <= 1e-4
+
+
+def test_the_store_keeps_one_anchor_per_step_layer_and_branch(tiny):
+    stores = []
+
+    class Recording(TemporalStore):
+        def __post_init__(self):
+            super().__post_init__()
+            stores.append(self)
+
+    import pipelines.video_sampling as video_sampling
+
+    original = video_sampling.TemporalStore
+    video_sampling.TemporalStore = Recording
+    try:
+        _video(tiny, temporal_attention="both")
+    finally:
+        video_sampling.TemporalStore = original
+    from diffusers.models.attention_processor import Attention
+
+    layers = sum(isinstance(m, Attention) and not m.is_cross_attention for m in tiny.denoiser.unet.modules())
+    (store,) = stores
+    assert len(store.first) == len(store.last) == 4 * layers * 2  # steps x self-attention layers x branches (u, f)
+    assert store.nbytes() > 0
+
+
+@pytest.mark.parametrize("value", ["sideways", "", "OFF", None])
+def test_bad_modes_are_refused(tiny, value):
+    with pytest.raises(InputError, match="temporal-attention must be one of off, first, previous, both"):
+        sample_video(tiny, random_source_image(R), random_pose_maps(1, R), temporal_attention=value)
