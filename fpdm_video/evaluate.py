@@ -93,7 +93,7 @@ def _rows(report: dict) -> list[tuple[str, object]]:
     else:
         if lpips.get("status") == "unavailable":  # otherwise its mean is among the image (or overall) rows
             rows.append(("lpips", lpips["reason"]))
-        rows.append(("fid", fid.get("reason") or f"{fid['fid']:.2f} against {fid['against']} ({fid['generated_frames']} / "
+        rows.append(("fid", fid.get("reason") or f"{fid['fid']:.4g} against {fid['against']} ({fid['generated_frames']} / "
                      f"{fid['real_frames']} frames)"))  # fmt: skip
     pose = report.get("pose_fidelity", {})
     for region, v in pose.get("regions", {}).items():

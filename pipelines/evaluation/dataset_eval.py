@@ -25,8 +25,8 @@ from fpdm_video.errors import InputError
 from fpdm_video.metrics.face_identity import FaceIdentityConfig, describe, describe_all, detection_rate
 from fpdm_video.metrics.pose_fidelity import missing_hand_fraction, region_scores
 from fpdm_video.pose import load_holistic
-from fpdm_video.video.phoenix import PhoenixDataset, load_sample
 from fpdm_video.pose.extract import load_rgb_image
+from fpdm_video.video.phoenix import PhoenixDataset, load_sample
 from pipelines.evaluation.face_identity import face_section, photo_rate
 from pipelines.evaluation.perceptual import PerceptualNets, fid_features, fid_section, lpips_section, lpips_series
 from pipelines.evaluation.summary import summarise, unavailable
