@@ -41,11 +41,12 @@ def augment_clip_task(job: ClipJob, dataset: str, split: str, output: str, check
 @flow(name="augment-clip")
 def augment_clip_flow(dataset: str, split: str, source: str, signer: str, output: str, steps: int | None = None,
                       guidance: float = 2.0, seed: int = 0, scheduler: str | None = None, batch_size: int = 4,
-                      checkpoint: str | None = None, speed: str = "paper") -> dict:  # fmt: skip
+                      checkpoint: str | None = None, speed: str = "paper", temporal_attention: str = "off") -> dict:  # fmt: skip
     """One (clip, signer) job: what ``augment-dataset`` fans out onto a work pool."""
     out = confined(output)
     ckpt = str(existing_file(resolve_checkpoint(checkpoint), "checkpoint") if checkpoint else default_checkpoint())
-    settings = apply_speed(TransferSettings(guidance=guidance, seed=seed, batch_size=batch_size), speed, steps=steps, scheduler=scheduler)
+    settings = apply_speed(TransferSettings(guidance=guidance, seed=seed, batch_size=batch_size, temporal_attention=temporal_attention),
+                           speed, steps=steps, scheduler=scheduler)  # fmt: skip
     settings.check()
     check_dataset_paths(str(existing_file(dataset, "dataset root")), [str(existing_file(signer, "signer photo"))], out, ckpt)
     job = next((j for j in plan_jobs(dataset, split, [signer]) if j.source == source), None)
@@ -105,6 +106,7 @@ def augment_dataset(
     clip_deployment: str = "augment-clip/default",
     poll_seconds: float = 2.0,
     speed: str = "paper",
+    temporal_attention: str = "off",
 ) -> dict:
     """Augment ``dataset`` with ``signers``; returns the summary (one row per output clip)."""
     logger = get_run_logger()
@@ -116,7 +118,8 @@ def augment_dataset(
     if clips is not None and (not isinstance(clips, int) or clips < 1):
         raise InputError(f"clips must be a positive integer or None, got {clips!r}")
     ckpt = str(existing_file(resolve_checkpoint(checkpoint), "checkpoint") if checkpoint else default_checkpoint())
-    settings = apply_speed(TransferSettings(guidance=guidance, seed=seed, batch_size=batch_size), speed, steps=steps, scheduler=scheduler)
+    settings = apply_speed(TransferSettings(guidance=guidance, seed=seed, batch_size=batch_size, temporal_attention=temporal_attention),
+                           speed, steps=steps, scheduler=scheduler)  # fmt: skip
     settings.check()
     check_dataset_paths(root, photos, out, ckpt)
     jobs = plan_jobs(root, split, photos, clips)
@@ -125,7 +128,8 @@ def augment_dataset(
     started = time.perf_counter()
     if fan_out == "deployment":
         base = dict(dataset=root, split=split, output=output, steps=steps, guidance=guidance, seed=seed,
-                    scheduler=scheduler, batch_size=batch_size, checkpoint=checkpoint, speed=speed)  # fmt: skip
+                    scheduler=scheduler, batch_size=batch_size, checkpoint=checkpoint, speed=speed,
+                    temporal_attention=temporal_attention)  # fmt: skip
         rows = _fan_out_deployments(jobs, clip_deployment, base, poll_seconds, out, split)
     else:
         sha = model_sha(ckpt)

@@ -95,12 +95,14 @@ def transfer_video(
     checkpoint: str | None = None,
     poses: str | None = None,
     speed: str = "paper",
+    temporal_attention: str = "off",
 ) -> dict:
     """Render ``video``'s signing as the person in ``signer``; writes ``output`` under the output root."""
     logger = get_run_logger()
     started = time.perf_counter()
     settings = apply_speed(TransferSettings(guidance=guidance, seed=seed, batch_size=batch_size, max_frames=max_frames,
-                                            retarget=retarget, chunk_frames=chunk_frames), speed, steps=steps, scheduler=scheduler)  # fmt: skip
+                                            retarget=retarget, chunk_frames=chunk_frames, temporal_attention=temporal_attention), speed,
+                           steps=steps, scheduler=scheduler)  # fmt: skip
     settings.check()
     video_path = str(existing_file(video, "video"))
     signer_path = str(existing_file(signer, "signer photo"))

@@ -38,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--deep-cache", type=int, metavar="N",
                    help="run the whole UNet every N steps only, its shallow blocks in between (DeepCache; faster, "
                         "approximate: see docs/speed.md); 1 = off (default: the --speed preset's)")
+    g.add_argument("--temporal-attention", default="off", metavar="MODE",
+                   help="cross-frame attention: each frame's self-attention also sees the keys and values of the video's "
+                        "first frame (first), the previous frame (previous) or both (both); off, first, previous or both "
+                        "(measured in docs/evaluation.md)")
     g.add_argument("--seed", type=int, default=0, help="noise seed; the same seed gives the same video")
     g.add_argument("--scheduler", choices=("ddpm", "ddim", "dpm"), help="sampler (dpm = DPM-Solver++, good with fewer steps; default: the --speed preset's)")
     g.add_argument("--batch-size", type=int, default=4, help="frames rendered together (more is faster on a GPU, uses more memory)")
@@ -74,7 +78,7 @@ def run(argv: Sequence[str] | None = None):
     settings = apply_speed(TransferSettings(
         guidance=defaults.guidance if args.guidance is None else args.guidance, guidance_source=args.guidance_source,
         seed=args.seed, batch_size=args.batch_size, start=args.start, end=args.end, max_frames=args.max_frames,
-        retarget=not args.no_retarget,
+        retarget=not args.no_retarget, temporal_attention=args.temporal_attention,
     ), args.speed, steps=args.steps, scheduler=args.scheduler, deep_cache=args.deep_cache)  # fmt: skip
     settings.check()
     output = args.output or default_output(args.input, args.signer)

@@ -31,6 +31,7 @@ class TransferSettings:
     speed: str = "paper"  # the preset the sampler settings came from: set it with pipelines.transfer.speed.apply_speed
     guidance_interval: tuple[float, float] | None = None  # guidance only for timesteps in [lo T, hi T]; None: every step
     deep_cache: int = 1  # the whole UNet every N steps, its shallow blocks in between (step feature caching); 1: off
+    temporal_attention: str = "off"  # cross-frame attention anchors: "off", "first", "previous" or "both" (docs/evaluation.md)
 
     @property
     def sampler(self) -> str:
@@ -40,7 +41,7 @@ class TransferSettings:
         """The keyword arguments of ``pipelines.video_sampling.sample_video`` these settings stand for."""
         return {"batch_size": self.batch_size, "steps": self.steps, "guidance": self.guidance, "guidance_source": self.guidance_source,
                 "guidance_interval": self.guidance_interval, "deep_cache": self.deep_cache, "scheduler": self.sampler,
-                "seed": self.seed}  # fmt: skip
+                "seed": self.seed, "temporal_attention": self.temporal_attention}  # fmt: skip
 
     def check(self) -> None:
         def positive(name: str) -> None:
@@ -64,7 +65,11 @@ class TransferSettings:
         from pipelines.fpdm_pipeline import check_interval
         from pipelines.transfer.speed import speed_preset
 
+        from fpdm_video.models.temporal_attention import TEMPORAL_MODES
+
         speed_preset(self.speed)
+        if self.temporal_attention not in TEMPORAL_MODES:
+            raise InputError(f"temporal-attention must be one of {', '.join(TEMPORAL_MODES)}, got {self.temporal_attention!r}")
         check_interval(self.guidance_interval)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= SEED_MAX:
             raise InputError(f"seed must be an integer from 0 to 2**64 - 1, got {self.seed!r}")
