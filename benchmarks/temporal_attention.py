@@ -50,6 +50,22 @@ def summarise(outputs: dict[str, list[np.ndarray]], seconds: dict[str, list[floa
     return results
 
 
+def time_modes(model, case, config: HeldOutConfig, modes: list[str], rounds: int) -> dict[str, dict[str, float]]:
+    """Seconds per frame of each mode on one case: a warm-up, then ``rounds`` rounds, modes interleaved (rotated each round)."""
+    _sample(model, case, config)  # warm-up
+    seconds = {mode: [] for mode in modes}
+    for r in range(rounds):
+        for mode in modes[r % len(modes):] + modes[: r % len(modes)]:
+            started = time.perf_counter()
+            _sample(model, case, replace(config, temporal_attention=mode))
+            seconds[mode].append((time.perf_counter() - started) / len(case.truth))
+    timing = {mode: {"seconds_per_frame_median": float(np.median(s)), "seconds_per_frame": s} for mode, s in seconds.items()}
+    if "off" in timing:
+        for t in timing.values():
+            t["speed_cost"] = t["seconds_per_frame_median"] / timing["off"]["seconds_per_frame_median"]
+    return timing
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", type=Path, required=True)
@@ -60,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-size", type=int, default=4, help="frames per chunk (the transfer CLI's default)")
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--modes", nargs="*", default=list(TEMPORAL_MODES), choices=TEMPORAL_MODES)
+    p.add_argument("--timing-rounds", type=int, default=0,
+                   help="only time the modes: this many interleaved rounds on the first case (after a warm-up)")
     p.add_argument("--note", default="", help="a note stored with the result (e.g. what shared the CPU)")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
@@ -68,6 +86,15 @@ def main(argv: list[str] | None = None) -> int:
     config = HeldOutConfig(seed=args.data_seed, cases=args.cases, frames=args.frames, stride=args.stride, steps=args.steps,
                            batch_size=args.batch_size)  # fmt: skip
     cases = make_cases(config, model.config.resolution, model.config.pose_map)
+    if args.timing_rounds:
+        timing = time_modes(model, cases[0], config, args.modes, args.timing_rounds)
+        write_result(out, {"checkpoint": str(args.checkpoint), "model": model.config.name, "data_seed": args.data_seed,
+                           "config": {**vars(config)}, "frames": len(cases[0].truth), "rounds": args.timing_rounds,
+                           "device": device_name(torch.device("cpu")), "torch_threads": torch.get_num_threads(),
+                           "git_commit": git_commit(), "note": args.note, "timing": timing})  # fmt: skip
+        for mode, t in timing.items():
+            print(f"{mode}: {t['seconds_per_frame_median']:.2f} s/frame, {t.get('speed_cost', float('nan')):.2f}x off")
+        return 0
     outputs = {mode: [] for mode in args.modes}
     seconds = {mode: [] for mode in args.modes}
     for k, case in enumerate(cases):
