@@ -1,0 +1,29 @@
+"""pipelines.synthetic_eval's temporal report (flicker and warping error of the output and of the ground truth, texture
+sticking) on constructed outputs, and its --temporal-attention option."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipelines.synthetic_eval import HeldOutConfig, main, make_cases, temporal_report
+
+
+@pytest.fixture(scope="module")
+def cases():
+    return make_cases(HeldOutConfig(cases=2, frames=6, stride=1), 32)
+
+
+def test_the_ground_truth_scores_as_its_own_floor_and_a_still_output_does_not(cases):
+    truth = temporal_report([c.truth for c in cases], cases)
+    assert truth["flicker"] == pytest.approx(truth["flicker_truth"]) and truth["warping_error"] == pytest.approx(truth["warping_error_truth"])
+    assert truth["flow_epe"] == 0.0 and truth["flow_ratio"] == pytest.approx(1.0)
+    still = temporal_report([np.repeat(c.truth[:1], len(c.truth), axis=0) for c in cases], cases)
+    assert still["flicker"] == 0.0 and still["flow_ratio"] < 0.05 and still["flow_epe"] > 0.05
+    assert all(c.clothing is not None and c.clothing.shape == c.truth.shape[:3] and c.clothing.any() for c in cases)
+
+
+def test_a_bad_mode_is_refused_in_one_line(tmp_path, capsys):
+    code = main(["--checkpoint", str(tmp_path), "--out", str(tmp_path / "o"), "--temporal-attention", "sideways"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err == ["error: --temporal-attention must be one of off, first, previous, both, got 'sideways'"], err
