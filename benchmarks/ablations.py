@@ -9,6 +9,7 @@ noise, retargeting on):
 - retargeting on against off (off: D's proportions are drawn as they are)
 - scheduler: DDPM 20, DDIM 20, DPM-Solver++ 10 and 20
 - guidance scale 1, 2 and 3
+- cross-frame attention (``temporal_attention``) to the first frame, and to the first and previous
 
 Metrics over consecutive frames: PSNR and SSIM (official FPDM variant) on the whole frame and the
 moving region, flicker of the output against the ground truth's, and the warping error with the
@@ -54,6 +55,8 @@ SETTINGS = {
     "DPM-Solver++ 20": {"scheduler": "dpmpp_2m"},
     "guidance 1": {"guidance": 1.0},
     "guidance 3": {"guidance": 3.0},
+    "cross-frame attention: first": {"temporal_attention": "first"},
+    "cross-frame attention: both": {"temporal_attention": "both"},
 }
 
 
@@ -77,14 +80,15 @@ def make_cases(count: int, frames: int, width: int, height: int, seed: int = 2) 
     return cases
 
 
-def run_setting(model, case: Case, *, steps=20, guidance=2.0, scheduler="ddpm", noise="fixed", retarget_on=True) -> np.ndarray:
+def run_setting(model, case: Case, *, steps=20, guidance=2.0, scheduler="ddpm", noise="fixed", retarget_on=True,
+                temporal_attention="off") -> np.ndarray:  # fmt: skip
     h, w = case.truth.shape[1:3]
     fit = CanvasFit.of(w, h, model.config.resolution)
     pose = retarget(case.driving_pose, case.reference_pose) if retarget_on else case.driving_pose
     source = source_tensor(case.reference, fit)
     maps = torch.from_numpy(render_pose_maps(pose, model.config.resolution, fit=fit, style=style_for(model.config.pose_map)))
     chunks = sample_video(model, source, maps, batch_size=4, steps=steps, guidance=guidance, scheduler=scheduler,
-                          noise=noise, seed=0, output_fit=fit, progress=False)  # fmt: skip
+                          noise=noise, seed=0, output_fit=fit, progress=False, temporal_attention=temporal_attention)  # fmt: skip
     return np.concatenate(list(chunks))
 
 
