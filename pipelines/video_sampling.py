@@ -12,7 +12,6 @@ What makes it a video sampler rather than a loop over images:
   output equals what frame-by-frame sampling with the same seed gives (up to float error).
 - ``noise="independent"`` gives each frame its own initial latent and per-step noise, drawn from a
   generator seeded by (seed, frame index), so the result does not depend on the batch size either.
-
 - ``temporal_attention`` (``first``, ``previous``, ``both``): each frame's self-attention also
   attends to an anchor frame's keys and values (``fpdm_video.models.temporal_attention``); one
   store per video carries the anchors from chunk to chunk, so the output does not depend on the
