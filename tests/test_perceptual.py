@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import warnings
 
 import numpy as np
@@ -22,18 +21,10 @@ from fpdm_video.metrics import fid_local
 from fpdm_video.metrics.fid_local import build_fid, frechet_distance, inception_features
 from fpdm_video.metrics.lpips_local import build_lpips, lpips_distances
 
+from factories_offline import no_network  # noqa: F401 (fixture)
 
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    """Any attempt to reach the network or torch's hub fails the test."""
 
-    def refuse(*args, **kwargs):
-        raise AssertionError("a download was attempted")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", refuse)
-    monkeypatch.setattr(torch.hub, "download_url_to_file", refuse)
+pytestmark = pytest.mark.usefixtures("no_network")  # every test here runs with the network refused
 
 
 @pytest.fixture(scope="module")

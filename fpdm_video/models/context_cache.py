@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
+from fpdm_video.models.attention_heads import attend
 from fpdm_video.models.temporal_attention import TemporalView, supports_temporal, temporal_self_attention
 
 
@@ -103,11 +103,4 @@ class ContextAttnProcessor:
         off = context_kv.kv.off[attn]
         key = _rows(cached[0], off[0], context_kv.rows, batch).to(hidden_states.dtype)
         value = _rows(cached[1], off[1], context_kv.rows, batch).to(hidden_states.dtype)
-        query = attn.to_q(hidden_states)
-        head_dim = key.shape[-1] // attn.heads
-        query, key, value = (x.view(batch, -1, attn.heads, head_dim).transpose(1, 2) for x in (query, key, value))
-        if attn.norm_q is not None:
-            query = attn.norm_q(query)
-        out = F.scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False)
-        out = out.transpose(1, 2).reshape(batch, -1, attn.heads * head_dim).to(query.dtype)
-        return attn.to_out[1](attn.to_out[0](out))
+        return attend(attn, attn.to_q(hidden_states), key, value)

@@ -135,24 +135,11 @@ class ConditionedUNet(nn.Module):
         self-attention layers also attend to anchor frames (:mod:`fpdm_video.models.temporal_attention`).
         """
         return self._conditioned(lambda unet, kwargs: unet(latents, timesteps, **kwargs).sample, latents, pose_map, context, fused,
-                                 use_pose, use_source, use_fused, pose_feature, kv, temporal)  # fmt: skip
+                                 use_pose=use_pose, use_source=use_source, use_fused=use_fused, pose_feature=pose_feature, kv=kv,
+                                 temporal=temporal)  # fmt: skip
 
-    def forward_deep(
-        self,
-        latents: Tensor,
-        timesteps: Tensor,
-        pose_map: Tensor | None,
-        context: Tensor,
-        fused: Tensor,
-        *,
-        deep_feature: Tensor | None,
-        use_pose: bool | Tensor = True,
-        use_source: bool | Tensor = True,
-        use_fused: bool | Tensor = True,
-        pose_feature: Tensor | None = None,
-        kv: ContextKV | None = None,
-        temporal: TemporalView | None = None,
-    ) -> tuple[Tensor, Tensor]:
+    def forward_deep(self, latents: Tensor, timesteps: Tensor, pose_map: Tensor | None, context: Tensor, fused: Tensor, *,
+                     deep_feature: Tensor | None, **conditions) -> tuple[Tensor, Tensor]:  # fmt: skip
         """(model output, deep feature) with step feature caching (:mod:`fpdm_video.models.deep_cache`).
 
         Without ``deep_feature`` the whole UNet runs and the feature it kept is returned; with it,
@@ -166,9 +153,11 @@ class ConditionedUNet(nn.Module):
         problem = deep_cache_problem(self.unet)
         if problem is not None:
             raise ValueError(f"step feature caching cannot run on this UNet: {problem}")
-        return self._conditioned(run, latents, pose_map, context, fused, use_pose, use_source, use_fused, pose_feature, kv, temporal)
+        return self._conditioned(run, latents, pose_map, context, fused, **conditions)
 
-    def _conditioned(self, run, latents, pose_map, context, fused, use_pose, use_source, use_fused, pose_feature, kv, temporal=None):
+    def _conditioned(self, run, latents: Tensor, pose_map: Tensor | None, context: Tensor, fused: Tensor, *,
+                     use_pose: bool | Tensor = True, use_source: bool | Tensor = True, use_fused: bool | Tensor = True,
+                     pose_feature: Tensor | None = None, kv: ContextKV | None = None, temporal: TemporalView | None = None):  # fmt: skip
         """``run(unet, kwargs)`` with the conditions applied: the pose feature on conv_in, the UNet's keyword arguments."""
         if pose_feature is None:
             pose_feature = self.pose_features(pose_map.to(latents.dtype))  # (B, C0, s, s)

@@ -33,8 +33,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
+
+from fpdm_video.models.attention_heads import attend
 
 TEMPORAL_MODES = ("off", "first", "previous", "both")  # the anchors each frame's self-attention also sees
 
@@ -144,15 +145,5 @@ def supports_temporal(attn: nn.Module) -> bool:
 
 def temporal_self_attention(attn: nn.Module, hidden_states: Tensor, view: TemporalView) -> Tensor:
     """diffusers' scaled-dot-product self-attention (B, N, C) -> (B, N, C), keys and values extended by ``view``'s anchors."""
-    batch = hidden_states.shape[0]
-    query, key, value = attn.to_q(hidden_states), attn.to_k(hidden_states), attn.to_v(hidden_states)  # (B, N, inner)
-    key, value = view.keys_values(attn, key, value)  # (B, N (1 + anchors), inner)
-    head_dim = key.shape[-1] // attn.heads
-    query, key, value = (x.view(batch, -1, attn.heads, head_dim).transpose(1, 2) for x in (query, key, value))
-    if attn.norm_q is not None:
-        query = attn.norm_q(query)
-    if attn.norm_k is not None:
-        key = attn.norm_k(key)
-    out = F.scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False)
-    out = out.transpose(1, 2).reshape(batch, -1, attn.heads * head_dim).to(query.dtype)
-    return attn.to_out[1](attn.to_out[0](out))
+    key, value = view.keys_values(attn, attn.to_k(hidden_states), attn.to_v(hidden_states))  # (B, N (1 + anchors), inner)
+    return attend(attn, attn.to_q(hidden_states), key, value)
