@@ -117,8 +117,14 @@ def status(page) -> str:
 
 
 def session_files(work: Path) -> list[Path]:
+    """The files under the visitors' folders; a folder the app removes while this walks it counts as gone (asked again)."""
     root = work / "sessions"
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+    for _ in range(10):
+        try:
+            return sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+        except FileNotFoundError:  # removed between listing and reading: look again
+            continue
+    raise AssertionError(f"{root} kept changing while it was listed")
 
 
 def test_transfer_downloads_a_video_of_the_asked_frames(app, browser, real_data, tmp_path):
