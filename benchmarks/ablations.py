@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +40,7 @@ from fpdm_video.metrics.temporal import flicker, warping_error
 from fpdm_video.models.checkpoint import load_model
 from fpdm_video.pose import retarget
 from fpdm_video.pose.render import render_pose_maps, style_for
+from pipelines.settings import SamplingRequest, SamplingSettings, resolve_sampling
 from pipelines.transfer.stages import source_tensor
 from pipelines.video_sampling import sample_video
 from result_file import check_result, write_result
@@ -80,16 +81,13 @@ def make_cases(count: int, frames: int, width: int, height: int, seed: int = 2) 
     return cases
 
 
-def run_setting(model, case: Case, *, steps=20, guidance=2.0, scheduler="ddpm", noise="fixed", retarget_on=True,
-                temporal_attention="off") -> np.ndarray:  # fmt: skip
+def run_setting(model, case: Case, settings: SamplingSettings, *, retarget_on=True) -> np.ndarray:
     h, w = case.truth.shape[1:3]
     fit = CanvasFit.of(w, h, model.config.resolution)
     pose = retarget(case.driving_pose, case.reference_pose) if retarget_on else case.driving_pose
     source = source_tensor(case.reference, fit)
     maps = torch.from_numpy(render_pose_maps(pose, model.config.resolution, fit=fit, style=style_for(model.config.pose_map)))
-    chunks = sample_video(model, source, maps, batch_size=4, steps=steps, guidance=guidance, scheduler=scheduler,
-                          noise=noise, seed=0, output_fit=fit, progress=False, temporal_attention=temporal_attention)  # fmt: skip
-    return np.concatenate(list(chunks))
+    return np.concatenate(list(sample_video(model, source, maps, settings, output_fit=fit, progress=False)))
 
 
 def metrics(out: np.ndarray, case: Case) -> dict[str, float]:
@@ -123,12 +121,15 @@ def main(argv: list[str] | None = None) -> int:
     for name, setting in SETTINGS.items():
         if args.only and name not in args.only:
             continue
-        kw = {"steps": 20, **{k: v for k, v in setting.items() if k != "retarget"}}
-        kw["steps"] = max(1, round(kw["steps"] * args.steps_scale))
+        request = SamplingRequest(**{k: v for k, v in setting.items() if k != "retarget"}, seed=0, batch_size=4)
+        settings = resolve_sampling(request, model.config)
+        if args.steps_scale != 1.0:  # the resolved step count (the setting's, else the checkpoint's), scaled
+            settings = resolve_sampling(replace(request, steps=max(1, round(settings.steps * args.steps_scale))), model.config)
         started = time.perf_counter()
-        per_case = [metrics(run_setting(model, c, retarget_on=setting.get("retarget", True), **kw), c) for c in cases]
+        per_case = [metrics(run_setting(model, c, settings, retarget_on=setting.get("retarget", True)), c) for c in cases]
         results[name] = {k: float(np.mean([m[k] for m in per_case])) for k in per_case[0]}
         results[name]["seconds"] = round(time.perf_counter() - started, 2)
+        results[name]["settings"] = asdict(settings)
     report = {"checkpoint": str(args.checkpoint), "model": model.config.name, "cases": args.cases, "frames": args.frames,
               "size": [args.width, args.height], "device": device_name(torch.device("cpu")), "torch_threads": torch.get_num_threads(),
               "git_commit": git_commit(), "results": results}  # fmt: skip

@@ -18,6 +18,7 @@ import logging
 import resource
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,9 @@ from bench_sampler import device_name, git_commit
 from fpdm_video.geometry import CanvasFit
 from fpdm_video.pose.extract import extract_poses
 from fpdm_video.video import VideoWriter
-from pipelines.transfer import SignerTransfer, TransferSettings
+from pipelines.samplers import SAMPLERS
+from pipelines.settings import SamplingRequest
+from pipelines.transfer import SignerTransfer, TransferRequest
 from pipelines.transfer.record import package_versions
 from pipelines.transfer.signer import load_signer
 from pipelines.transfer.stages import input_chunks, open_input, pose_map_chunks, prepare_poses, source_tensor
@@ -45,7 +48,8 @@ def run(args: argparse.Namespace) -> dict:
     runner = SignerTransfer.from_pretrained(args.checkpoint, device=args.device, dtype=args.dtype)
     if runner.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    settings = TransferSettings(steps=args.steps, batch_size=args.batch_size, max_frames=args.max_frames, scheduler=args.scheduler)
+    sampling = SamplingRequest(steps=args.steps, scheduler=args.scheduler, batch_size=args.batch_size, seed=0)
+    settings = runner.settings(TransferRequest(sampling=sampling, max_frames=args.max_frames))
     spec = open_input(args.input, settings)
     seconds: dict[str, float] = {}
 
@@ -66,8 +70,7 @@ def run(args: argparse.Namespace) -> dict:
     fit = CanvasFit.of(spec.width, spec.height, runner.model.config.resolution)
     maps = timed("pose_maps", lambda: torch.cat(list(pose_map_chunks(target, fit, settings.chunk_frames, runner.model.config.pose_map))))
     outputs = timed("sampling", lambda: np.concatenate(list(sample_video(
-        runner.model, source_tensor(signer.image, fit), maps, batch_size=settings.batch_size, steps=settings.steps,
-        guidance=settings.guidance, scheduler=settings.sampler, seed=0, output_fit=fit, progress=False))))  # fmt: skip
+        runner.model, source_tensor(signer.image, fit), maps, settings.sampling, output_fit=fit, progress=False))))  # fmt: skip
 
     def encode() -> None:
         with tempfile.TemporaryDirectory() as tmp, VideoWriter(Path(tmp) / "out.mp4", fps=spec.fps) as writer:
@@ -78,8 +81,8 @@ def run(args: argparse.Namespace) -> dict:
     total = sum(seconds.values())
     return {
         "input": str(args.input), "frames": n, "size": [spec.width, spec.height],
-        "checkpoint": runner.model.config.name, "steps": args.steps, "scheduler": settings.sampler,
-        "guidance": settings.guidance, "batch_size": args.batch_size,
+        "checkpoint": runner.model.config.name, "steps": settings.sampling.steps, "scheduler": settings.sampling.scheduler,
+        "guidance": settings.sampling.guidance, "batch_size": settings.sampling.batch_size, "settings": asdict(settings.sampling),
         "device": device_name(runner.device), "device_type": runner.device.type, "dtype": str(runner.dtype).replace("torch.", ""),
         "torch_threads": torch.get_num_threads(),
         "stages": {k: {"seconds": round(v, 3), "frames_per_s": round(n / v, 3) if v > 0 else None,
@@ -99,8 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--checkpoint", type=Path, help="default: the embedded demo model")
     p.add_argument("--device", default="auto")
     p.add_argument("--dtype", default="auto")
-    p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--scheduler", default="ddpm", choices=("ddpm", "ddim", "dpm"))
+    p.add_argument("--steps", type=int, help="denoising steps (default: the checkpoint's, 20)")
+    p.add_argument("--scheduler", choices=tuple(SAMPLERS), help="sampler (default: the paper's, ddpm)")
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--max-frames", type=int)
     p.add_argument("--name", default="demo", help="result file name part (default demo)")

@@ -31,12 +31,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from pipelines import FPDMPipeline, sample_video
+from pipelines.samplers import SAMPLERS
+from pipelines.settings import SamplingRequest, SamplingSettings, resolve_sampling
 from result_file import check_result, write_result
 
 logger = logging.getLogger("bench_sampler")
@@ -74,23 +77,19 @@ def timed(run: Callable[[], torch.Tensor], device: torch.device) -> tuple[torch.
     return out, time.perf_counter() - start
 
 
-def reference_frames(model, source, pose, *, steps, guidance, scheduler, seed) -> torch.Tensor:
+def reference_frames(model, source, pose, settings: SamplingSettings) -> torch.Tensor:
     """Frame by frame, encoders recomputed per frame, 3 rows per UNet call: (T, 3, R, R) on the CPU."""
     pipe = FPDMPipeline(model)
     frames = []
     for k in range(pose.shape[0]):
-        generator = torch.Generator().manual_seed(seed)  # the same x_T and step noise for every frame
-        out = pipe(source[None], pose[k : k + 1], steps=steps, guidance=guidance, scheduler=scheduler,
-                   generator=generator, progress=False)  # fmt: skip
-        frames.append(out.cpu())
+        generator = torch.Generator().manual_seed(settings.seed)  # the same x_T and step noise for every frame
+        frames.append(pipe(source[None], pose[k : k + 1], settings, generator=generator, progress=False).cpu())
     return torch.cat(frames)
 
 
-def batched_frames(model, source, pose, *, batch_size, steps, guidance, scheduler, seed) -> torch.Tensor:
-    """``sample_video`` with B frames per chunk: (T, 3, R, R) on the CPU."""
-    chunks = sample_video(model, source, pose, batch_size=batch_size, steps=steps, guidance=guidance,
-                          scheduler=scheduler, seed=seed, progress=False)  # fmt: skip
-    return torch.cat([chunk.cpu() for chunk in chunks])
+def batched_frames(model, source, pose, settings: SamplingSettings) -> torch.Tensor:
+    """``sample_video`` with ``settings.batch_size`` frames per chunk: (T, 3, R, R) on the CPU."""
+    return torch.cat([chunk.cpu() for chunk in sample_video(model, source, pose, settings, progress=False)])
 
 
 def device_name(device: torch.device) -> str:
@@ -129,9 +128,10 @@ def build(size: str, device: torch.device, dtype: torch.dtype, seed: int):
 def run(args: argparse.Namespace) -> dict:
     device = torch.device(args.device)
     dtype = DTYPES[args.dtype]
-    settings = dict(steps=args.steps, guidance=args.guidance, scheduler=args.scheduler, seed=args.seed)
     reference_model = build(args.size, device, torch.float32, args.seed)
     model = reference_model if dtype == torch.float32 else build(args.size, device, dtype, args.seed)
+    request = SamplingRequest(steps=args.steps, guidance=args.guidance, scheduler=args.scheduler, seed=args.seed)
+    settings = resolve_sampling(request, model.config)  # batch_size: each run's B
     resolution = int(model.config.resolution)  # this benchmark's sizes are square
     source, pose = synthetic_inputs(args.frames, resolution, args.seed)
     logger.info("model %s (%d px), %d frames, %s on %s", args.size, resolution, args.frames, args.dtype, device)
@@ -139,16 +139,17 @@ def run(args: argparse.Namespace) -> dict:
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 
     # Warm-up (kernel selection, allocator): one frame, one step, both paths
-    warm = dict(settings, steps=1)
-    reference_frames(reference_model, source, pose[:1], **warm)
-    batched_frames(model, source, pose[:1], batch_size=1, **warm)
+    warm = resolve_sampling(replace(request, steps=1, batch_size=1), model.config)
+    reference_frames(reference_model, source, pose[:1], warm)
+    batched_frames(model, source, pose[:1], warm)
 
-    reference, reference_s = timed(lambda: reference_frames(reference_model, source, pose, **settings), device)
+    reference, reference_s = timed(lambda: reference_frames(reference_model, source, pose, settings), device)
     reference_fps = args.frames / reference_s
     logger.info("reference: %.2f s, %.3f frames/s", reference_s, reference_fps)
     results = []
     for batch_size in args.batch_size:
-        frames, seconds = timed(lambda: batched_frames(model, source, pose, batch_size=batch_size, **settings), device)
+        batched = resolve_sampling(replace(request, batch_size=batch_size), model.config)
+        frames, seconds = timed(lambda: batched_frames(model, source, pose, batched), device)
         max_diff = float((frames - reference).abs().max())
         fps = args.frames / seconds
         results.append(dict(batch_size=batch_size, seconds=round(seconds, 3), frames_per_s=round(fps, 4),
@@ -163,8 +164,10 @@ def run(args: argparse.Namespace) -> dict:
         benchmark="sampler",
         model_size=args.size,
         resolution=resolution,
-        settings=dict(settings, frames=args.frames, batch_sizes=args.batch_size, dtype=args.dtype,
-                      reference_dtype="fp32", noise="fixed", tolerance=args.tolerance),  # fmt: skip
+        settings=dict(steps=settings.steps, guidance=settings.guidance, scheduler=settings.scheduler, seed=settings.seed,
+                      frames=args.frames, batch_sizes=args.batch_size, dtype=args.dtype, reference_dtype="fp32",
+                      noise=settings.noise, tolerance=args.tolerance),  # fmt: skip
+        sampling=asdict(settings),
         reference=dict(seconds=round(reference_s, 3), frames_per_s=round(reference_fps, 4),
                        method="frame by frame, encoders per frame, 3 rows per UNet call, fp32"),  # fmt: skip
         batched=results,
@@ -182,9 +185,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("size", choices=SIZES, help="model size (random weights)")
     parser.add_argument("--frames", type=int, default=8, help="frames to sample (both paths)")
     parser.add_argument("--batch-size", type=int, nargs="+", default=[4], help="frames per chunk; several for a sweep")
-    parser.add_argument("--steps", type=int, default=20, help="denoising steps")
-    parser.add_argument("--guidance", type=float, default=2.0, help="guidance scale g (> 1: three branches)")
-    parser.add_argument("--scheduler", default="ddpm", choices=("ddpm", "ddim", "dpmpp_2m"), help="sampler")
+    parser.add_argument("--steps", type=int, help="denoising steps (default: the checkpoint's, 20)")
+    parser.add_argument("--guidance", type=float, help="guidance scale g (default: the checkpoint's, 2)")
+    parser.add_argument("--scheduler", choices=tuple(SAMPLERS), help="sampler (default: the paper's, ddpm)")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     parser.add_argument("--dtype", default="fp32", choices=tuple(DTYPES), help="dtype of the batched path")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights, inputs and noise")
@@ -192,7 +195,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--out", type=Path, default=None, help="JSON path (results/sampler_<size>_<device>.json)")
     args = parser.parse_args(argv)
-    if args.frames < 1 or args.steps < 1 or min(args.batch_size) < 1:
+    if args.frames < 1 or (args.steps is not None and args.steps < 1) or min(args.batch_size) < 1:
         parser.error("--frames, --steps and --batch-size must be positive")
     return args
 

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> dict:
             time.sleep(5)
             started = time.perf_counter()
             result = augment_dataset(dataset=str(source), signers=[str(s) for s in signers], output=f"scale{n}",
-                                     split="train", steps=args.steps, checkpoint=str(args.checkpoint.resolve()),
+                                     split="train", sampling={"steps": args.steps}, checkpoint=str(args.checkpoint.resolve()),
                                      fan_out="deployment", poll_seconds=1.0)  # fmt: skip
             wall = time.perf_counter() - started
             per_worker: dict[str, int] = {}

@@ -5,7 +5,10 @@ One run, one JSON, device named: every variant samples the same frames (real pos
 same process, interleaved, and records frames/s, its ratio to the paper's three-branch baseline and,
 for exact changes, the max abs difference of the frames (images in [0, 1]).
 
-Variants so far (``pipelines.reuse.Reuse`` turns each exact saving on or off):
+Every variant's settings are resolved as the transfer resolves them (``pipelines.settings.resolve_sampling``:
+the options given here, over the ``--speed`` preset, over the checkpoint's own steps and guidance) and
+recorded with its row (``settings``). Variants so far (``pipelines.settings.Reuse`` turns each exact
+saving on or off):
 - ``paper``: the paper's three UNet branches u, s, f and every row computed from scratch, as main
   sampled before these savings and as the official sampler does;
 - each exact saving alone: ``two_branches`` (one scale: the s branch cancels), ``pose_feature``
@@ -20,9 +23,15 @@ Variants so far (``pipelines.reuse.Reuse`` turns each exact saving on or off):
 - ``balanced`` and ``fast`` (``--presets``): the ``--speed`` presets with the exact savings, in bf16
   with ``--bf16``; their quality against ground truth is measured by ``pipelines.synthetic_eval``;
 - ``exact_compiled`` (``--compile``): all exact savings with the UNet through ``torch.compile``, fp32,
-  measured after all the others (see ``compiled_rows``); its compilation time (the warm-up) is recorded apart.
+  measured after all the others (see ``compiled_rows``); its compilation time (the warm-up) is recorded apart;
+- ``--variant NAME:FIELD=VALUE[,FIELD=VALUE...]`` (repeatable): the ``exact`` settings with those
+  ``SamplingSettings`` fields replaced (VALUE read as an int, else a float, else a string), fp32,
+  timed with the others; like the deep-cache variants, its speedup over ``exact`` and its PSNR and
+  max abs difference against the ``exact`` frames are recorded. Fields are replaced as given, after
+  resolution: ``speed=fast`` only renames the settings' preset (give its fields instead).
 
     python benchmarks/bench_speed.py --threads 2
+    python benchmarks/bench_speed.py --variant deep_cache_4:deep_cache=4 --variant g3:guidance=3.0
 """
 
 from __future__ import annotations
@@ -33,27 +42,26 @@ import json
 import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from bench_sampler import device_name, git_commit
+from fpdm_video.errors import InputError
 from fpdm_video.geometry import CanvasFit
 from fpdm_video.pose import load_holistic, render_pose_maps, style_for
-from pipelines.reuse import Reuse
+from pipelines.settings import SPEED_PRESETS, Reuse, SamplingRequest, SamplingSettings, resolve_sampling
 from pipelines.transfer import default_checkpoint
 from pipelines.transfer.devices import cpu_has_bf16
-from pipelines.transfer.settings import SCHEDULERS
-from pipelines.transfer.speed import SPEED_PRESETS
 from pipelines.transfer.stages import source_tensor
 from pipelines.video_sampling import sample_video
 from result_file import check_result, write_result
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
-
+SETTINGS_FIELDS = tuple(f.name for f in fields(SamplingSettings) if f.name != "reuse")  # what --variant may replace
 
 
 def inputs(model, frames: int):
@@ -69,19 +77,53 @@ def inputs(model, frames: int):
 @dataclass(frozen=True)
 class Variant:
     model: object
-    reuse: Reuse
-    steps: int
-    scheduler: str = "ddpm"
-    guidance_interval: tuple[float, float] | None = None
-    deep_cache: int = 1
+    settings: SamplingSettings
 
 
 def run_variant(v: Variant, source, maps, args) -> tuple[float, torch.Tensor]:
     start = time.perf_counter()
-    frames = torch.cat(list(sample_video(v.model, source, maps, batch_size=args.batch_size, steps=v.steps, scheduler=v.scheduler,
-                                         guidance=args.guidance, seed=0, progress=False, reuse=v.reuse,
-                                         guidance_interval=v.guidance_interval, deep_cache=v.deep_cache)))  # fmt: skip
+    frames = torch.cat(list(sample_video(v.model, source, maps, v.settings, progress=False)))
     return time.perf_counter() - start, frames.float()
+
+
+def parse_value(text: str) -> int | float | str:
+    """A ``--variant`` value: an int, else a float, else the string itself."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_variant(text: str) -> tuple[str, dict[str, int | float | str]]:
+    """``NAME:FIELD=VALUE[,FIELD=VALUE...]`` -> (NAME, {FIELD: VALUE}); what is malformed is an argparse error."""
+    name, sep, rest = text.partition(":")
+    if not sep or not name.strip() or not rest.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME:FIELD=VALUE[,FIELD=VALUE...], got {text!r}")
+    changes: dict[str, int | float | str] = {}
+    for item in rest.split(","):
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise argparse.ArgumentTypeError(f"expected FIELD=VALUE in {text!r}, got {item!r}")
+        if key not in SETTINGS_FIELDS:
+            raise argparse.ArgumentTypeError(f"{key!r} in {text!r} is not a sampling settings field --variant can set; "
+                                             f"fields: {', '.join(SETTINGS_FIELDS)}")  # fmt: skip
+        changes[key] = parse_value(value.strip())
+    return name.strip(), changes
+
+
+def custom_settings(name: str, exact: SamplingSettings, changes: dict) -> SamplingSettings:
+    """The ``exact`` settings with ``changes`` (a ``--variant``), or a one-line SystemExit naming what is wrong."""
+    try:
+        return replace(exact, **changes)
+    except TypeError as exc:  # a field SamplingSettings does not have
+        unknown = ", ".join(repr(k) for k in changes if k not in {f.name for f in fields(SamplingSettings)}) or str(exc)
+        fields_text = ", ".join(SETTINGS_FIELDS)
+        raise SystemExit(f"error: --variant {name}: SamplingSettings has no field {unknown}; fields: {fields_text}") from None
+    except InputError as exc:  # a value its own check refuses
+        raise SystemExit(f"error: --variant {name}: {' '.join(str(exc).split())}") from None
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -89,21 +131,27 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     return float("inf") if mse == 0 else 10 * math.log10(1.0 / mse)
 
 
+def request_of(args, **given) -> SamplingRequest:
+    """The sampling options this benchmark was given (None: the preset's, then the checkpoint's), with ``given``."""
+    return SamplingRequest(steps=args.steps, guidance=args.guidance, batch_size=args.batch_size, seed=0, **given)
+
+
 def variants_of(model, args) -> dict[str, Variant]:
-    none = vars(Reuse.none())
-    out = {"paper": Variant(model, Reuse.none(), args.steps)}
-    out.update({name: Variant(model, Reuse(**{**none, name: True}), args.steps) for name in none})
-    out["exact"] = Variant(model, Reuse(), args.steps)
+    config = model.config
+    none = asdict(Reuse.none())
+    out = {"paper": Variant(model, resolve_sampling(request_of(args), config, reuse=Reuse.none()))}
+    out.update({name: Variant(model, resolve_sampling(request_of(args), config, reuse=Reuse(**{**none, name: True}))) for name in none})
+    out["exact"] = Variant(model, resolve_sampling(request_of(args), config))
     for n in (2, 3):
-        out[f"deep_cache_{n}"] = Variant(model, Reuse(), args.steps, deep_cache=n)
+        out[f"deep_cache_{n}"] = Variant(model, resolve_sampling(request_of(args, deep_cache=n), config))
     fast_model = copy.deepcopy(model).to(torch.bfloat16) if args.bf16 else model
     if args.bf16:
-        out["exact_bf16"] = Variant(fast_model, Reuse(), args.steps)
+        out["exact_bf16"] = Variant(fast_model, out["exact"].settings)
     if args.presets:  # the presets as the transfer runs them: with --bf16, in bf16 (what --dtype auto picks on such CPUs)
         for name in ("balanced", "fast"):
-            preset = SPEED_PRESETS[name]
-            out[name] = Variant(fast_model, Reuse(), preset.steps or args.steps, SCHEDULERS[preset.scheduler], preset.guidance_interval,
-                                preset.deep_cache)  # fmt: skip
+            out[name] = Variant(fast_model, resolve_sampling(request_of(args, speed=name), config))
+    for name, changes in args.variant:  # the exact settings with some fields replaced, fp32
+        out[name] = Variant(model, custom_settings(name, out["exact"].settings, changes))
     return out
 
 
@@ -116,7 +164,8 @@ def compiled_rows(model, source, maps, args, paper_seconds: float, exact_frames:
     """
     compiled = copy.deepcopy(model)
     compiled.denoiser.unet = torch.compile(compiled.denoiser.unet)
-    eager_v, compiled_v = Variant(model, Reuse(), args.steps), Variant(compiled, Reuse(), args.steps)
+    settings = resolve_sampling(request_of(args), model.config)
+    eager_v, compiled_v = Variant(model, settings), Variant(compiled, settings)
     warm_up = run_variant(compiled_v, source, maps[: args.batch_size], args)[0]
     eager, timed = [], []
     for _ in range(args.repeats):
@@ -127,23 +176,35 @@ def compiled_rows(model, source, maps, args, paper_seconds: float, exact_frames:
             "frames_per_second": args.frames / min(timed), "speedup_vs_paper": paper_seconds / min(timed),
             "speedup_vs_exact_interleaved": min(eager) / min(timed), "exact_seconds_interleaved": min(eager),
             "warm_up_seconds_with_compilation": warm_up,
-            "max_abs_difference_vs_fp32_exact": float((frames - exact_frames).abs().max())}  # fmt: skip
+            "max_abs_difference_vs_fp32_exact": float((frames - exact_frames).abs().max()), "settings": asdict(settings)}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", type=Path, help="default: the embedded demo model")
     p.add_argument("--frames", type=int, default=8)
-    p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--guidance", type=float, default=2.0)
+    p.add_argument("--steps", type=int, help="denoising steps of every variant, the presets' too (default: the preset's, else "
+                                               "the checkpoint's, 20)")
+    p.add_argument("--guidance", type=float, help="guidance scale (default: the checkpoint's, 2)")
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--bf16", action="store_true", help="also the exact savings with the model in bfloat16")
     p.add_argument("--presets", action="store_true", help="also the balanced and fast presets (their quality: docs/speed.md)")
     p.add_argument("--compile", action="store_true", help="also the exact savings with the UNet through torch.compile")
+    p.add_argument("--variant", type=parse_variant, action="append", default=[], metavar="NAME:FIELD=VALUE[,FIELD=VALUE...]",
+                   help="also the exact settings with these SamplingSettings fields replaced (VALUE: int, else float, else "
+                        "string), timed and compared with exact like the deep-cache variants; repeatable, e.g. "
+                        "--variant token_merge_0.3:token_merge=0.3")  # fmt: skip
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
+    builtin = {"paper", *asdict(Reuse.none()), "exact", "deep_cache_2", "deep_cache_3", "exact_bf16", "balanced", "fast", "exact_compiled"}
+    names = [name for name, _ in args.variant]
+    for name in names:
+        if name in builtin:
+            p.error(f"--variant {name}: the name of a built-in variant ({', '.join(sorted(builtin))}); choose another")
+        if names.count(name) > 1:
+            p.error(f"--variant {name}: given more than once; each variant needs its own name")
     if not SHARED.is_dir():
         print(f"error: the shared real data is not at {SHARED}", file=sys.stderr)
         return 2
@@ -165,13 +226,14 @@ def main(argv: list[str] | None = None) -> int:
             times[name].append(seconds)
             outputs[name] = frames
     base = min(times["paper"])
+    custom = {name for name, _ in args.variant}
     rows = {}
     for name, t in times.items():
         row = {"seconds_min": min(t), "seconds_median": float(np.median(t)), "seconds_max": max(t),
                "frames_per_second": args.frames / min(t), "speedup_vs_paper": base / min(t)}  # fmt: skip
         if name in ("balanced", "fast"):
-            row["preset"] = vars(SPEED_PRESETS[name]) | {"dtype": "bf16" if args.bf16 else "fp32"}
-        elif name.startswith("deep_cache"):
+            row["preset"] = dict(SPEED_PRESETS[name]) | {"dtype": "bf16" if args.bf16 else "fp32"}
+        elif name.startswith("deep_cache") or name in custom:
             row["psnr_vs_fp32_exact_db"] = psnr(outputs[name], outputs["exact"])
             row["max_abs_difference_vs_fp32_exact"] = float((outputs[name] - outputs["exact"]).abs().max())
             row["speedup_vs_exact"] = min(times["exact"]) / min(t)
@@ -180,13 +242,17 @@ def main(argv: list[str] | None = None) -> int:
             row["max_abs_difference_vs_fp32_exact"] = float((outputs[name] - outputs["exact"]).abs().max())
         else:
             row["max_abs_difference_vs_paper"] = float((outputs[name] - outputs["paper"]).abs().max())
+        if name in custom:
+            row["replaced"] = dict(dict(args.variant)[name])
+        row["settings"] = asdict(variants[name].settings)
         rows[name] = row
+    exact = variants["exact"].settings
     if args.compile:
         rows["exact_compiled"] = compiled_rows(model, source, maps, args, base, outputs["exact"])
     result = {
         "what": "frames/s of each sampling saving against the paper's sampler (three branches, nothing reused), same frames, one process",
         "device": device_name(torch.device("cpu")), "cpu_bf16": cpu_has_bf16(), "threads": args.threads, "commit": git_commit(),
-        "checkpoint": Path(str(checkpoint)).name, "frames": args.frames, "steps": args.steps, "guidance": args.guidance,
+        "checkpoint": Path(str(checkpoint)).name, "frames": args.frames, "steps": exact.steps, "guidance": exact.guidance,
         "batch_size": args.batch_size, "repeats": args.repeats, "variants": rows,
     }  # fmt: skip
     write_result(out, result)

@@ -21,15 +21,14 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
 from bench_sampler import device_name, git_commit
 from fpdm_video.models.registry import build_model
-from pipelines.reuse import Reuse
-from pipelines.transfer.settings import SCHEDULERS
-from pipelines.transfer.speed import SPEED_PRESETS
+from pipelines.settings import SPEED_PRESETS, Reuse, SamplingRequest, SamplingSettings, resolve_sampling
 from pipelines.video_sampling import sample_video
 from result_file import check_result, write_result
 
@@ -43,24 +42,24 @@ def frames_of(model, batch: int):
     return torch.rand(3, h, w, generator=generator), pose
 
 
-def sample(model, source, pose, variant: str, steps_default: int) -> torch.Tensor:
-    if variant == "naive":
-        preset, reuse = SPEED_PRESETS["paper"], Reuse.none()
-    else:
-        preset, reuse = SPEED_PRESETS[variant], Reuse()
-    return torch.cat(list(sample_video(model, source, pose, batch_size=pose.shape[0], steps=preset.steps or steps_default,
-                                       scheduler=SCHEDULERS[preset.scheduler], guidance=2.0, seed=0, progress=False,
-                                       reuse=reuse, guidance_interval=preset.guidance_interval,
-                                       deep_cache=preset.deep_cache)))  # fmt: skip
+def settings_of(model, variant: str, batch: int) -> SamplingSettings:
+    """The settings of ``variant`` ("naive": the paper's preset with nothing reused; else a ``--speed`` preset), g 2, seed 0."""
+    speed, reuse = ("paper", Reuse.none()) if variant == "naive" else (variant, Reuse())
+    return resolve_sampling(SamplingRequest(speed=speed, guidance=2.0, seed=0, batch_size=batch), model.config, reuse=reuse)
 
 
-def flops_per_frame(model, variant: str, steps_default: int) -> int:
+def sample(model, source, pose, variant: str) -> torch.Tensor:
+    settings = settings_of(model, variant, pose.shape[0])
+    return torch.cat(list(sample_video(model, source, pose, settings, progress=False)))
+
+
+def flops_per_frame(model, variant: str) -> int:
     from torch.utils.flop_counter import FlopCounterMode
 
     source, pose = frames_of(model, 1)
     counter = FlopCounterMode(display=False)
     with counter:
-        sample(model, source, pose, variant, steps_default)
+        sample(model, source, pose, variant)
     return int(counter.get_total_flops())
 
 
@@ -68,8 +67,8 @@ def equality(device) -> dict:
     torch.manual_seed(0)
     model = build_model("tiny", load_pretrained=False).to(device).eval()
     source, pose = frames_of(model, 4)
-    paper = sample(model, source, pose, "naive", 20)
-    fast = sample(model, source, pose, "paper", 20)
+    paper = sample(model, source, pose, "naive")
+    fast = sample(model, source, pose, "paper")
     return {"max_abs_difference_exact_vs_paper": float((paper - fast).abs().max()), "frames": 4, "dtype": "fp32"}
 
 
@@ -94,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
     model = build_model(args.size, load_pretrained=False).to(device=device, dtype=dtype).eval()
     variants = ["naive", *SPEED_PRESETS]
-    flops = {v: flops_per_frame(model, v, 20) for v in variants}
+    result["settings"] = {v: asdict(settings_of(model, v, 1)) for v in variants}  # each variant's (batch_size: each run's B)
+    flops = {v: flops_per_frame(model, v) for v in variants}
     plans = [(b, v, False) for b in BATCHES for v in variants] + [(16, v, True) for v in variants]
     compiled = None
     runs_started = time.perf_counter()
@@ -106,12 +106,12 @@ def main(argv: list[str] | None = None) -> int:
             model.denoiser.unet = torch.compile(model.denoiser.unet)
             compiled = True
         source, pose = frames_of(model, batch)
-        sample(model, source, pose[:1], variant, 20)  # warm-up (and compilation)
+        sample(model, source, pose[:1], variant)  # warm-up (and compilation)
         if device.type == "cuda":
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
         t0 = time.perf_counter()
-        sample(model, source, pose, variant, 20)
+        sample(model, source, pose, variant)
         if device.type == "cuda":
             torch.cuda.synchronize()
         seconds = time.perf_counter() - t0
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         write_result(report, result)  # what is done so far survives a kill
     result["seconds"] = time.perf_counter() - started
     write_result(report, result)
-    print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=2))
+    print(json.dumps({k: v for k, v in result.items() if k not in ("runs", "settings")}, indent=2))
     return 0
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,8 @@ import torch
 
 from bench_sampler import device_name, git_commit
 from fpdm_video.models.checkpoint import load_model
-from fpdm_video.models.temporal_attention import TEMPORAL_MODES
+from fpdm_video.models.hooks.cross_frame import TEMPORAL_MODES
+from pipelines.settings import SamplingRequest, SamplingSettings, resolve_sampling
 from pipelines.synthetic_eval import HeldOutConfig, _sample, frame_metrics, make_cases, temporal_report
 from result_file import check_result, write_result
 
@@ -50,14 +51,20 @@ def summarise(outputs: dict[str, list[np.ndarray]], seconds: dict[str, list[floa
     return results
 
 
-def time_modes(model, case, config: HeldOutConfig, modes: list[str], rounds: int) -> dict[str, dict[str, float]]:
+def mode_settings(model, config: HeldOutConfig, modes: list[str]) -> dict[str, SamplingSettings]:
+    """Each mode's settings: the config's sampling request with that cross-frame attention, resolved on the checkpoint."""
+    return {mode: resolve_sampling(replace(config.sampling, temporal_attention=mode), model.config) for mode in modes}
+
+
+def time_modes(model, case, config: HeldOutConfig, settings: dict[str, SamplingSettings], rounds: int) -> dict[str, dict[str, float]]:
     """Seconds per frame of each mode on one case: a warm-up, then ``rounds`` rounds, modes interleaved (rotated each round)."""
-    _sample(model, case, config)  # warm-up
+    modes = list(settings)
+    _sample(model, case, config, resolve_sampling(config.sampling, model.config))  # warm-up
     seconds = {mode: [] for mode in modes}
     for r in range(rounds):
         for mode in modes[r % len(modes):] + modes[: r % len(modes)]:
             started = time.perf_counter()
-            _sample(model, case, replace(config, temporal_attention=mode))
+            _sample(model, case, config, settings[mode])
             seconds[mode].append((time.perf_counter() - started) / len(case.truth))
     timing = {mode: {"seconds_per_frame_median": float(np.median(s)), "seconds_per_frame": s} for mode, s in seconds.items()}
     if "off" in timing:  # the cost: the median over rounds of the ratio to off within the round (load changes between rounds)
@@ -75,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--frames", type=int, default=12, help="frames of each driving motion")
     p.add_argument("--stride", type=int, default=2, help="sample every stride-th frame")
     p.add_argument("--batch-size", type=int, default=4, help="frames per chunk (the transfer CLI's default)")
-    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--steps", type=int, help="denoising steps (default: the checkpoint's, 20)")
     p.add_argument("--modes", nargs="*", default=list(TEMPORAL_MODES), choices=TEMPORAL_MODES)
     p.add_argument("--timing-rounds", type=int, default=0,
                    help="only time the modes: this many interleaved rounds on the first case (after a warm-up)")
@@ -84,13 +91,15 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     out = check_result(args.out or RESULTS_DIR / f"temporal_attention_seed{args.data_seed}_cpu.json", {"--checkpoint": args.checkpoint})
     model = load_model(args.checkpoint).float().eval()
-    config = HeldOutConfig(seed=args.data_seed, cases=args.cases, frames=args.frames, stride=args.stride, steps=args.steps,
-                           batch_size=args.batch_size)  # fmt: skip
+    config = HeldOutConfig(seed=args.data_seed, cases=args.cases, frames=args.frames, stride=args.stride,
+                           sampling=SamplingRequest(steps=args.steps, batch_size=args.batch_size))  # fmt: skip
+    settings = mode_settings(model, config, args.modes)
+    recorded = {"config": asdict(config), "settings": {mode: asdict(s) for mode, s in settings.items()}}
     cases = make_cases(config, model.config.resolution, model.config.pose_map)
     if args.timing_rounds:
-        timing = time_modes(model, cases[0], config, args.modes, args.timing_rounds)
+        timing = time_modes(model, cases[0], config, settings, args.timing_rounds)
         write_result(out, {"checkpoint": str(args.checkpoint), "model": model.config.name, "data_seed": args.data_seed,
-                           "config": {**vars(config)}, "frames": len(cases[0].truth), "rounds": args.timing_rounds,
+                           **recorded, "frames": len(cases[0].truth), "rounds": args.timing_rounds,
                            "device": device_name(torch.device("cpu")), "torch_threads": torch.get_num_threads(),
                            "git_commit": git_commit(), "note": args.note, "timing": timing})  # fmt: skip
         for mode, t in timing.items():
@@ -102,11 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         order = args.modes[k % len(args.modes):] + args.modes[: k % len(args.modes)]  # rotated: no mode always runs first
         for mode in order:
             started = time.perf_counter()
-            outputs[mode].append(_sample(model, case, replace(config, temporal_attention=mode)))
+            outputs[mode].append(_sample(model, case, config, settings[mode]))
             seconds[mode].append(time.perf_counter() - started)
         results = summarise(outputs, seconds, cases)
         report = {"checkpoint": str(args.checkpoint), "model": model.config.name, "data_seed": args.data_seed, "cases_done": k + 1,
-                  "patterned_cases": sum(c.pattern != "solid" for c in cases[: k + 1]), "config": {**vars(config)},
+                  "patterned_cases": sum(c.pattern != "solid" for c in cases[: k + 1]), **recorded,
                   "device": device_name(torch.device("cpu")), "torch_threads": torch.get_num_threads(), "git_commit": git_commit(),
                   "note": args.note, "results": results}  # fmt: skip
         write_result(out, report)

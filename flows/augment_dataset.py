@@ -1,8 +1,9 @@
 """Flow ``augment-dataset``: a PHOENIX-layout dataset performed again by new signers, one output clip per (clip, signer).
 
 Parameters: the source ``dataset`` root and ``split``, ``signers`` (photo paths), ``clips`` (how
-many source clips; all if None), ``output`` (the new dataset root, relative to the output root), the
-sampler settings and ``checkpoint``. It resumes: complete clips are skipped, half-written ones are
+many source clips; all if None), ``output`` (the new dataset root, relative to the output root),
+``sampling`` (the CLI's sampling options as a mapping; what is left out takes the preset's, then the
+checkpoint's value), ``retarget`` and ``checkpoint``. It resumes: complete clips are skipped, half-written ones are
 cleaned up (``PhoenixWriter.recover``) and written again. A failing clip is listed in the summary
 artifact and does not stop the others.
 
@@ -24,13 +25,13 @@ from prefect.artifacts import create_table_artifact
 from flows.augment_steps import ClipJob, augment_clip, plan_jobs, run_record_path
 from flows.paths import confined, existing_file
 from flows.retry import retries
-from flows.steps import model_sha
+from flows.steps import flow_settings, model_sha
 from fpdm_video.errors import InputError
 from fpdm_video.models.checkpoint import checkpoint_files, resolve_checkpoint
 from fpdm_video.run_paths import check_run_paths
 from fpdm_video.video.phoenix_writer import PhoenixWriter
+from pipelines.settings.sampling import SamplingRequest
 from pipelines.transfer import TransferSettings, default_checkpoint
-from pipelines.transfer.speed import apply_speed
 
 
 @task(name="augment-clip", **retries(1))
@@ -39,15 +40,12 @@ def augment_clip_task(job: ClipJob, dataset: str, split: str, output: str, check
 
 
 @flow(name="augment-clip")
-def augment_clip_flow(dataset: str, split: str, source: str, signer: str, output: str, steps: int | None = None,
-                      guidance: float = 2.0, seed: int = 0, scheduler: str | None = None, batch_size: int = 4,
-                      checkpoint: str | None = None, speed: str = "paper", temporal_attention: str = "off") -> dict:  # fmt: skip
+def augment_clip_flow(dataset: str, split: str, source: str, signer: str, output: str, sampling: SamplingRequest | None = None,
+                      retarget: bool = True, checkpoint: str | None = None) -> dict:  # fmt: skip
     """One (clip, signer) job: what ``augment-dataset`` fans out onto a work pool."""
-    out = confined(output)
     ckpt = str(existing_file(resolve_checkpoint(checkpoint), "checkpoint") if checkpoint else default_checkpoint())
-    settings = apply_speed(TransferSettings(guidance=guidance, seed=seed, batch_size=batch_size, temporal_attention=temporal_attention),
-                           speed, steps=steps, scheduler=scheduler)  # fmt: skip
-    settings.check()
+    _, settings = flow_settings(sampling, ckpt, retarget=retarget)
+    out = confined(output)  # (makes the output root: after every check that needs none)
     check_dataset_paths(str(existing_file(dataset, "dataset root")), [str(existing_file(signer, "signer photo"))], out, ckpt)
     job = next((j for j in plan_jobs(dataset, split, [signer]) if j.source == source), None)
     if job is None:
@@ -96,40 +94,32 @@ def augment_dataset(
     output: str,
     split: str = "train",
     clips: int | None = None,
-    steps: int | None = None,
-    guidance: float = 2.0,
-    seed: int = 0,
-    scheduler: str | None = None,
-    batch_size: int = 4,
+    sampling: SamplingRequest | None = None,
+    retarget: bool = True,
     checkpoint: str | None = None,
     fan_out: str = "local",
     clip_deployment: str = "augment-clip/default",
     poll_seconds: float = 2.0,
-    speed: str = "paper",
-    temporal_attention: str = "off",
 ) -> dict:
     """Augment ``dataset`` with ``signers``; returns the summary (one row per output clip)."""
     logger = get_run_logger()
     root = str(existing_file(dataset, "dataset root"))
     photos = [str(existing_file(s, "signer photo")) for s in signers]
-    out = confined(output)
     if fan_out not in ("local", "deployment"):
         raise InputError(f"fan_out must be 'local' or 'deployment', got {fan_out!r}")
     if clips is not None and (not isinstance(clips, int) or clips < 1):
         raise InputError(f"clips must be a positive integer or None, got {clips!r}")
     ckpt = str(existing_file(resolve_checkpoint(checkpoint), "checkpoint") if checkpoint else default_checkpoint())
-    settings = apply_speed(TransferSettings(guidance=guidance, seed=seed, batch_size=batch_size, temporal_attention=temporal_attention),
-                           speed, steps=steps, scheduler=scheduler)  # fmt: skip
-    settings.check()
+    _, settings = flow_settings(sampling, ckpt, retarget=retarget)
+    out = confined(output)  # (makes the output root: after every check that needs none)
     check_dataset_paths(root, photos, out, ckpt)
     jobs = plan_jobs(root, split, photos, clips)
     out.mkdir(parents=True, exist_ok=True)
     PhoenixWriter(out, split).recover(remove_orphans=True)  # half-written clips of an interrupted run (only ours)
     started = time.perf_counter()
     if fan_out == "deployment":
-        base = dict(dataset=root, split=split, output=output, steps=steps, guidance=guidance, seed=seed,
-                    scheduler=scheduler, batch_size=batch_size, checkpoint=checkpoint, speed=speed,
-                    temporal_attention=temporal_attention)  # fmt: skip
+        given = None if sampling is None else (sampling if isinstance(sampling, dict) else sampling.given())
+        base = dict(dataset=root, split=split, output=output, sampling=given, retarget=retarget, checkpoint=checkpoint)
         rows = _fan_out_deployments(jobs, clip_deployment, base, poll_seconds, out, split)
     else:
         sha = model_sha(ckpt)

@@ -15,7 +15,7 @@ import os
 import re
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from fpdm_video.atomic import atomic_path
@@ -29,8 +29,7 @@ from fpdm_video.video.phoenix_writer import PhoenixWriter
 from flows.steps import CALLS, cached_model
 from pipelines.transfer.settings import TransferSettings
 from pipelines.transfer.signer import load_signer
-from pipelines.transfer.stages import pose_map_chunks, prepare_poses, source_tensor
-from pipelines.video_sampling import sample_video
+from pipelines.transfer.stages import prepare_poses, render_frames
 
 PHOENIX_FPS = 25.0
 
@@ -84,15 +83,14 @@ def augment_clip(job: ClipJob, dataset: str | os.PathLike, split: str, output: s
     target, _ = prepare_poses(driving, fitted.pose if settings.retarget else None)
     model = cached_model(checkpoint, sha)
     fit = CanvasFit.of(driving.width, driving.height, model.config.resolution)
-    chunks = sample_video(model, source_tensor(fitted.image, fit), pose_map_chunks(target, fit, settings.chunk_frames, model.config.pose_map),
-                          output_fit=fit, progress=False, **settings.sampling())  # fmt: skip
+    chunks = render_frames(model, fitted.image, target, fit, settings)  # the stage the CLI renders with
     out_sidecar = sidecar_path(output, split, job.name)
     out_sidecar.parent.mkdir(parents=True, exist_ok=True)
     write_pose(target, out_sidecar)
     writer.add_clip(job.name, chunks, speaker=job.signer_id, orth=source.orth, translation=source.translation)
     result = {"clip": job.name, "status": "written", "frames": frames, "seconds": round(time.perf_counter() - started, 2),
               "worker": os.environ.get("FPDM_WORKER_NAME") or os.environ.get("CUDA_VISIBLE_DEVICES") or "local",
-              "host": socket.gethostname(), "pid": os.getpid()}  # fmt: skip
+              "host": socket.gethostname(), "pid": os.getpid(), "settings": asdict(settings)}  # fmt: skip
     path = run_record_path(output, split, job.name)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:

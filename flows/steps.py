@@ -5,6 +5,11 @@ inputs (file fingerprints, parameters, the checkpoint hash). A step whose result
 it without recomputing: that is how a rerun after a crash reuses finished stages and finished frame
 chunks, with or without Prefect's own cache. Large data (poses, frames) moves as files; steps
 return paths.
+
+Chunks render with the same stage the CLI runs (``pipelines.transfer.stages.render_chunk``). What a
+chunk leaves for the next (the cross-frame attention anchors) is saved beside its frames as a
+carry file, and the next chunk's sampler starts from it, so a flow run, a resumed flow run and the
+CLI write the same frames.
 """
 
 from __future__ import annotations
@@ -26,17 +31,12 @@ from fpdm_video.pose import load_holistic, write_pose
 from fpdm_video.video import VideoWriter
 from flows.cache_keys import file_fingerprint, key_of
 from pipelines.transfer.record import record_json, sidecar_path
-from pipelines.transfer.settings import TransferSettings
+from fpdm_video.models.checkpoint import load_config
+from pipelines.settings.sampling import SamplingRequest
+from pipelines.transfer.settings import TransferRequest, TransferSettings, resolve_settings
 from pipelines.transfer.signer import load_signer
-from pipelines.transfer.stages import (
-    driving_poses,
-    open_input,
-    output_timestamps,
-    pose_map_chunks,
-    prepare_poses,
-    source_tensor,
-)
-from pipelines.video_sampling import sample_video
+from pipelines.transfer.stages import driving_poses, open_input, output_timestamps, prepare_poses, render_chunk, source_tensor
+from pipelines.video_sampling import VideoSampler, load_carry, save_carry
 
 CALLS: dict[str, int] = {}  # step name -> times it did real work in this process (tests count recomputation)
 
@@ -101,22 +101,33 @@ def target_step(work: Path, driving: Path, reference_pose: Path, retarget: bool)
 
 
 def chunk_step(work: Path, target: Path, reference_image: Path, checkpoint: str, sha: str, settings: TransferSettings,
-               start: int, stop: int) -> Path:  # fmt: skip
-    """Frames [start, stop) of the output, rendered, as ``<work>/chunk-<key>.npy`` (T, H, W, 3) uint8."""
+               span: tuple[int, int], carry: Path | None = None) -> tuple[Path, Path | None]:  # fmt: skip
+    """Frames ``span`` = [start, stop) of the output, rendered, as ``<work>/chunk-<key>.npy`` (T, H, W, 3) uint8, and the
+    carry they leave for the next chunk (``<work>/carry-<key>.safetensors``; None when the settings carry nothing).
+
+    ``carry``: the file the chunk before this one left (None for the first chunk); it is removed once this
+    chunk's frames and carry are written, so the work folder holds one carry at a time.
+    """
+    start, stop = span
     key = key_of("chunk", file_fingerprint(target), file_fingerprint(reference_image), sha, asdict(settings), start, stop)
-    path = work / f"chunk-{start:06d}-{key}.npy"
-    if not path.is_file():
-        _count("chunk")
-        model = cached_model(checkpoint, sha)
-        pose = load_holistic(target).frames(start, stop)
-        fit = CanvasFit.of(pose.width, pose.height, model.config.resolution)
-        image = np.asarray(Image.open(reference_image).convert("RGB"))
-        frames = np.concatenate(list(sample_video(
-            model, source_tensor(image, fit), pose_map_chunks(pose, fit, settings.chunk_frames, model.config.pose_map),
-            output_fit=fit, progress=False, **settings.sampling())))  # fmt: skip
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.save(f, frames)
-    return path
+    path, carry_out = work / f"chunk-{start:06d}-{key}.npy", work / f"carry-{start:06d}-{key}.safetensors"
+    if path.is_file():  # the carry is written first: a chunk's frames imply its carry
+        return path, carry_out if carry_out.is_file() else None
+    _count("chunk")
+    model = cached_model(checkpoint, sha)
+    pose = load_holistic(target)
+    fit = CanvasFit.of(pose.width, pose.height, model.config.resolution)
+    image = np.asarray(Image.open(reference_image).convert("RGB"))
+    with VideoSampler(model, source_tensor(image, fit), settings.sampling, None if carry is None else load_carry(carry)) as sampler:
+        frames = np.concatenate(list(render_chunk(sampler, pose, fit, start, stop, model.config.pose_map)))
+        left = sampler.carry()
+    if left:
+        save_carry(carry_out, left)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.save(f, frames)
+    if carry is not None and carry != carry_out:  # only the latest carry is needed to go on (tens of MB and more each)
+        carry.unlink(missing_ok=True)
+    return path, carry_out if left else None
 
 
 def publish_step(output: Path, chunks: list[Path], fps: float, timestamps: list[float] | None, record: dict) -> dict:
@@ -142,9 +153,14 @@ def timestamps_for(video: str, driving: Path, settings: TransferSettings) -> lis
     return None if times is None else [float(t) for t in times]
 
 
-def chunk_ranges(frames: int, chunk: int) -> list[tuple[int, int]]:
-    return [(s, min(s + chunk, frames)) for s in range(0, frames, chunk)]
-
-
 def model_sha(checkpoint: str | os.PathLike) -> str:
     return checkpoint_hash(checkpoint)
+
+
+def flow_settings(sampling: SamplingRequest | dict | None, checkpoint: str, *, max_frames: int | None = None,
+                  retarget: bool = True, chunk_frames: int = 16) -> tuple[TransferRequest, TransferSettings]:  # fmt: skip
+    """The flow's request and its settings on ``checkpoint``, resolved as the CLI resolves them."""
+    if isinstance(sampling, dict):
+        sampling = SamplingRequest(**sampling)
+    request = TransferRequest(sampling or SamplingRequest(), max_frames=max_frames, retarget=retarget, chunk_frames=chunk_frames)
+    return request, resolve_settings(request, load_config(checkpoint))

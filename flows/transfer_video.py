@@ -1,8 +1,12 @@
 """Flow ``transfer-video``: one signer transfer as Prefect tasks over the resumable steps of :mod:`flows.steps`.
 
 Parameters: ``video`` and ``signer`` (existing files), ``output`` (relative to the output root,
-``$FPDM_OUTPUT_ROOT``), ``max_frames``, the sampler settings, ``checkpoint`` (default: the
-embedded demo model) and ``poses`` (a .pose file to use instead of extracting the video's poses). Each stage is a thin task; file-reading stages retry (a network share can
+``$FPDM_OUTPUT_ROOT``), ``max_frames``, ``sampling`` (the CLI's sampling options as a mapping, e.g.
+``{"speed": "fast", "temporal_attention": "both"}``; what is left out takes the preset's, then the
+checkpoint's value, as in the CLI), ``checkpoint`` (default: the embedded demo model) and ``poses``
+(a .pose file to use instead of extracting the video's poses). Frames render in chunks of
+``chunk_frames`` rounded up to whole sampling batches, each chunk a task that starts from the
+carry the chunk before left, so the frames equal the CLI's. Each stage is a thin task; file-reading stages retry (a network share can
 hiccup); every stage's result is a file under ``<output root>/.work/<run key>/`` named after a key of
 its inputs, so a rerun after a crash reuses finished stages and finished frame chunks. The flow
 returns the output path and the sidecar record; artifacts in the UI: frame progress, a table of
@@ -15,6 +19,7 @@ import base64
 import io
 import json
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +32,12 @@ from flows.cache_keys import file_fingerprint, key_of
 from flows.paths import confined, existing_file, output_root
 from flows.retry import retries
 from fpdm_video.errors import InputError
-from fpdm_video.models.checkpoint import checkpoint_files, resolve_checkpoint, load_config
+from fpdm_video.models.checkpoint import checkpoint_files, load_config, resolve_checkpoint
 from fpdm_video.run_paths import check_run_paths
-from pipelines.transfer import TransferSettings, default_checkpoint
-from pipelines.transfer.record import package_versions, sha256_of, sidecar_path
-from pipelines.transfer.speed import apply_speed
+from pipelines.fpdm_pipeline import model_device_dtype
+from pipelines.settings.sampling import SamplingRequest, request_argv
+from pipelines.transfer import TransferRequest, default_checkpoint
+from pipelines.transfer.record import TransferRecord, pose_fix_fields, sha256_of, sidecar_path
 
 RETRIES = retries(2)  # file-reading stages: a network share can hiccup; bad input is not retried
 
@@ -57,8 +63,11 @@ def target_task(work: str, driving: str, reference_pose: str, retarget: bool) ->
 
 
 @task(name="render-chunk")
-def chunk_task(work: str, target: str, image: str, checkpoint: str, sha: str, settings: TransferSettings, start: int, stop: int) -> str:
-    return str(S.chunk_step(Path(work), Path(target), Path(image), checkpoint, sha, settings, start, stop))
+def chunk_task(work: str, target: str, image: str, checkpoint: str, sha: str, settings: TransferSettings, span: list[int],
+               carry: str | None) -> list[str | None]:  # fmt: skip
+    frames, left = S.chunk_step(Path(work), Path(target), Path(image), checkpoint, sha, settings, tuple(span),
+                                None if carry is None else Path(carry))  # fmt: skip
+    return [str(frames), None if left is None else str(left)]
 
 
 @task(name="encode-and-record", **RETRIES)
@@ -79,39 +88,39 @@ def preview_markdown(chunks: list[str], image: str, count: int = 4) -> str:
     return f"![preview](data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()})"
 
 
+def cli_argv(video: str, signer: str, output: Path, checkpoint: str, request: TransferRequest, poses: str | None) -> list[str]:
+    """The transfer command line that writes the same frames as the flow."""
+    argv = ["python", "-m", "fpdm_video.transfer", video, "--signer", signer, "-o", str(output), "--checkpoint", checkpoint,
+            *request_argv(request.sampling)]  # fmt: skip
+    for flag, value in (("--poses", poses), ("--max-frames", request.max_frames)):
+        if value is not None:
+            argv += [flag, str(value)]
+    return argv + ([] if request.retarget else ["--no-retarget"])
+
+
 @flow(name="transfer-video")
 def transfer_video(
     video: str,
     signer: str,
     output: str,
     max_frames: int | None = None,
-    steps: int | None = None,
-    guidance: float = 2.0,
-    seed: int = 0,
-    scheduler: str | None = None,
-    batch_size: int = 4,
+    sampling: SamplingRequest | None = None,
     chunk_frames: int = 16,
     retarget: bool = True,
     checkpoint: str | None = None,
     poses: str | None = None,
-    speed: str = "paper",
-    temporal_attention: str = "off",
 ) -> dict:
     """Render ``video``'s signing as the person in ``signer``; writes ``output`` under the output root."""
     logger = get_run_logger()
     started = time.perf_counter()
-    settings = apply_speed(TransferSettings(guidance=guidance, seed=seed, batch_size=batch_size, max_frames=max_frames,
-                                            retarget=retarget, chunk_frames=chunk_frames, temporal_attention=temporal_attention), speed,
-                           steps=steps, scheduler=scheduler)  # fmt: skip
-    settings.check()
     video_path = str(existing_file(video, "video"))
     signer_path = str(existing_file(signer, "signer photo"))
-    out = confined(output)
-    if out.suffix.lower() != ".mp4":
-        raise InputError(f"output {output!r} must end in .mp4")
     ckpt = str(existing_file(resolve_checkpoint(checkpoint), "checkpoint") if checkpoint else default_checkpoint())
     poses_path = str(existing_file(poses, "poses file")) if poses else None
-    settings.check_for_model(load_config(ckpt).noise_schedule)
+    request, settings = S.flow_settings(sampling, ckpt, max_frames=max_frames, retarget=retarget, chunk_frames=chunk_frames)
+    out = confined(output)  # (makes the output root: after every check that needs none)
+    if out.suffix.lower() != ".mp4":
+        raise InputError(f"output {output!r} must end in .mp4")
     check_run_paths({"video": video_path, "signer": signer_path, "poses": poses_path, **checkpoint_files(ckpt, "checkpoint")},
                     {"output": out, "record": sidecar_path(out)})  # fmt: skip
     sha = S.model_sha(ckpt)
@@ -131,23 +140,32 @@ def transfer_video(
     target, fixes = target_task(str(work), driving, ref_pose, retarget)
     t = lap("reference_repair_retarget", t)
 
-    ranges = S.chunk_ranges(facts["frames"], chunk_frames)
+    ranges = settings.chunk_ranges(facts["frames"])
     progress = create_progress_artifact(progress=0.0, description=f"frames rendered of {facts['frames']}")
-    chunks = []
-    for k, (a, b) in enumerate(ranges):
-        chunks.append(chunk_task(str(work), target, image, ckpt, sha, settings, a, b))
+    chunks, carry = [], None
+    for k, span in enumerate(ranges):
+        frames, carry = chunk_task(str(work), target, image, ckpt, sha, settings, list(span), carry)  # each chunk starts from the last one's carry
+        chunks.append(frames)
         update_progress_artifact(progress, progress=100.0 * (k + 1) / len(ranges))
     t = lap("sampling", t)
     timestamps = S.timestamps_for(video_path, Path(driving), settings)
-    record = {
-        "input": {"path": video_path, "sha256": sha256_of(video_path)},
-        "signer": {"path": signer_path, "sha256": sha256_of(signer_path), **json.loads(Path(ref_facts).read_text())},
-        "checkpoint": {"path": ckpt, "sha256": sha},
-        "settings": {k: getattr(settings, k) for k in settings.__dataclass_fields__} | {"sampler": settings.sampler},
-        "frames": facts["frames"], "fps": facts["fps"], "sizes": {"output": [facts["width"], facts["height"]]},
-        "stage_seconds": times, "frames_per_second": round(facts["frames"] / max(1e-9, time.perf_counter() - started), 3),
-        "pose_fixes": json.loads(Path(fixes).read_text()), "versions": package_versions(), "flow": "transfer-video",
-    }  # fmt: skip
+    device, dtype = model_device_dtype(S.cached_model(ckpt, sha))
+    reference = json.loads(Path(ref_facts).read_text())
+    record = TransferRecord(
+        input={"path": video_path, "sha256": sha256_of(video_path), "kind": facts["kind"]},
+        signer={"path": signer_path, "sha256": sha256_of(signer_path), "crop": list(reference["crop"]),
+                "missing_parts": reference["missing"]},
+        poses_file=None if poses_path is None else {"path": poses_path, "sha256": sha256_of(poses_path)},
+        checkpoint={"path": ckpt, "name": load_config(ckpt).name, "sha256": sha},
+        request=asdict(request), settings=asdict(settings), frames=facts["frames"], fps=facts["fps"],
+        frame_range=[facts["start"], facts["end"]],
+        sizes={"input": [facts["width"], facts["height"]], "output": [facts["width"], facts["height"]],
+               "model": load_config(ckpt).resolution},
+        timestamps="input's own (variable frame rate kept)" if timestamps is not None else f"constant {facts['fps']} fps",
+        stage_seconds=times, **pose_fix_fields(json.loads(Path(fixes).read_text()), settings.retarget),
+        runner="flow transfer-video", device=str(device), dtype=str(dtype).replace("torch.", ""),
+        argv=cli_argv(video_path, signer_path, out, ckpt, request, poses_path),
+    ).to_dict()  # fmt: skip
     times = publish_task(str(out), chunks, facts["fps"], timestamps, record)["stage_seconds"]  # the video and its record land together
     sidecar = sidecar_path(out)
     rows = "\n".join(f"| {k} | {v:.2f} |" for k, v in times.items())

@@ -10,7 +10,6 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from fpdm_video.cli import run_guarded
@@ -19,32 +18,16 @@ logger = logging.getLogger("fpdm_video.transfer")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pipelines.settings.sampling import add_sampling_arguments
+
     p = argparse.ArgumentParser(prog="python -m fpdm_video.transfer", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)  # fmt: skip
     p.add_argument("input", type=Path, help="the signing to copy: a video file, a folder of PNG/JPEG frames, or a .pose file")
     p.add_argument("--signer", type=Path, required=True, help="photo of the new signer (upper body, hands visible if possible)")
     p.add_argument("-o", "--output", type=Path, help="output video; default: <input>__<signer>.mp4 in the working folder")
     p.add_argument("--checkpoint", type=Path, help="FPDM checkpoint: a folder (config.yaml + model.safetensors) or a Hugging Face hub name owner/name; default: the embedded demo model")
-    g = p.add_argument_group("sampling")
-    g.add_argument("--speed", choices=("paper", "balanced", "fast"), default="paper",
-                   help="sampling preset: paper (DDPM, the checkpoint's steps), balanced (the same with --deep-cache 3), "
-                        "fast (DPM-Solver++ 6 steps, guidance at the noisier ones); --steps and --scheduler override it (see docs/speed.md)")
-    g.add_argument("--steps", type=int, help="denoising steps per frame: fewer is faster, more is cleaner (default: the checkpoint's, 20 for the paper's and the demo)")
-    g.add_argument("--guidance", "--guidance-fused", dest="guidance", type=float,
-                   help="how strongly the pose and the signer's look are followed, 1 (none) to 20 (default: the checkpoint's, 2)")
-    g.add_argument("--guidance-source", type=float,
-                   help="a separate scale for the pose and source tokens, the fused embedding keeping --guidance "
-                        "(dual guidance: three UNet branches instead of two; default: --guidance)")
-    g.add_argument("--deep-cache", type=int, metavar="N",
-                   help="run the whole UNet every N steps only, its shallow blocks in between (DeepCache; faster, "
-                        "approximate: see docs/speed.md); 1 = off (default: the --speed preset's)")
-    g.add_argument("--temporal-attention", default="off", metavar="MODE",
-                   help="cross-frame attention: each frame's self-attention also sees the keys and values of the video's "
-                        "first frame (first), the previous frame (previous) or both (both); off, first, previous or both "
-                        "(measured in docs/evaluation.md)")
-    g.add_argument("--seed", type=int, default=0, help="noise seed; the same seed gives the same video")
-    g.add_argument("--scheduler", choices=("ddpm", "ddim", "dpm"), help="sampler (dpm = DPM-Solver++, good with fewer steps; default: the --speed preset's)")
-    g.add_argument("--batch-size", type=int, default=4, help="frames rendered together (more is faster on a GPU, uses more memory)")
+    g = p.add_argument_group("sampling (docs/speed.md; each option left out takes the --speed preset's value, then the checkpoint's)")
+    add_sampling_arguments(g)
     g.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to run (auto: the GPU if there is one)")
     g.add_argument("--dtype", choices=("auto", "fp32", "bf16", "fp16"), default="auto", help="number format (auto: bf16 on a GPU, and on a CPU with native bf16 for models from the demo size up; else fp32)")
     r = p.add_argument_group("frames")
@@ -65,33 +48,30 @@ def default_output(input_path: Path, signer: Path) -> Path:
     return Path.cwd() / f"{input_path.stem or input_path.name}__{signer.stem}.mp4"
 
 
+def request_of(args: argparse.Namespace):
+    """The TransferRequest of parsed arguments (what was not given stays None: resolved on the checkpoint)."""
+    from pipelines.settings.sampling import request_from_args
+    from pipelines.transfer import TransferRequest
+
+    return TransferRequest(request_from_args(args), start=args.start, end=args.end, max_frames=args.max_frames,
+                           retarget=not args.no_retarget)  # fmt: skip
+
+
 def run(argv: Sequence[str] | None = None):
     """Parse ``argv`` and run the transfer; errors are raised (``main`` turns them into exit codes). Returns the result."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from pipelines.transfer import SignerTransfer, TransferSettings
+    from pipelines.transfer import SignerTransfer
     from pipelines.transfer.api import check_paths
 
-    from pipelines.transfer.speed import apply_speed
-
-    defaults = TransferSettings()
-    settings = apply_speed(TransferSettings(
-        guidance=defaults.guidance if args.guidance is None else args.guidance, guidance_source=args.guidance_source,
-        seed=args.seed, batch_size=args.batch_size, start=args.start, end=args.end, max_frames=args.max_frames,
-        retarget=not args.no_retarget, temporal_attention=args.temporal_attention,
-    ), args.speed, steps=args.steps, scheduler=args.scheduler, deep_cache=args.deep_cache)  # fmt: skip
-    settings.check()
+    request = request_of(args)
     output = args.output or default_output(args.input, args.signer)
     check_paths(args.input, args.signer, output, checkpoint=args.checkpoint, poses=args.poses, save_poses=args.save_poses,
                 comparison=args.comparison)  # before the model loads; transfer() checks again, with the model's files  # fmt: skip
     runner = SignerTransfer.from_pretrained(args.checkpoint, device=args.device, dtype=args.dtype)
-    own = runner.model.config.sampling  # what the checkpoint samples with unless told otherwise
-    settings = replace(apply_speed(settings, args.speed, steps=args.steps, scheduler=args.scheduler, default_steps=own.steps,
-                                   deep_cache=args.deep_cache),
-                       guidance=own.guidance if args.guidance is None else args.guidance)  # fmt: skip
     result = runner.transfer(
-        args.input, args.signer, output, settings=settings, poses=args.poses, save_poses=args.save_poses,
-        comparison=args.comparison, progress=not args.quiet, argv=list(sys.argv if argv is None else argv),
+        args.input, args.signer, output, request=request, poses=args.poses, save_poses=args.save_poses,
+        comparison=args.comparison, progress=not args.quiet, argv=list(sys.argv if argv is None else argv), runner="cli",
     )  # fmt: skip
     rec = result.record
     logger.info("wrote %s (%d frames, %s fps) and %s", result.output, rec["frames"], round(rec["fps"], 3), result.record_path)

@@ -28,33 +28,33 @@ guidance: g_s on the pose and source tokens, g_f on the fused embedding,
 
 When every row starts from the same latents (step 0 of fixed-noise sampling: all frames share x_T),
 the u branch, which sees no per-frame condition, is the same for every row: it is evaluated once
-(``same_latents``), so the call has B + 1 rows instead of 2B.
+(``ChunkConditions.shared_start``), so the call has B + 1 rows instead of 2B.
 
-:func:`guided_model_output_deep` is the same call with step feature caching (DeepCache,
-``fpdm_video.models.deep_cache``): each branch's deep feature is kept per branch, so a step that
-evaluates other branches than the last full step (the first guided step after unguided ones)
-runs the whole UNet again.
+:class:`GuidedDenoiser` is what the sampler loop sees: ``denoise(x, t, step)``, one guided model
+output per step. It stacks the branches' rows, tells the model which rows keep which condition (the
+model masks them itself), hands the call's hooks over with the call
+(:class:`~fpdm_video.models.hooks.base.UNetCall`), and combines the branches by the rule above.
 
-As in diffusers' pipelines, scales ``<= 1`` (both) mean no guidance: only the f branch is evaluated
-(B rows), and values below 1 are treated as 1. The rule applies unchanged to v-predictions, since it
-is linear.
+Scales lie in [1, 20] (checked once, in ``pipelines.settings``); both at 1 means no guidance: only
+the f branch is evaluated (B rows). With a guidance interval, steps outside it run the f branch
+alone. The rule applies unchanged to v-predictions, since it is linear.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor
 
-# (use_pose, use_source, use_fused) of each branch.
-BRANCH_CONDITIONS: dict[str, tuple[bool, bool, bool]] = {
-    "u": (False, False, False),
-    "s": (True, True, False),
-    "f": (True, True, True),
-}
+from fpdm_video.models.denoiser import RowConditions
+from fpdm_video.models.hooks.base import BRANCH_CONDITIONS, NO_HOOKS, HookSet, UNetCall
+
+__all__ = ["BRANCH_CONDITIONS", "ChunkConditions", "GuidedDenoiser", "Guidance", "branches_for", "guided_prediction"]
 
 
 def uses_guidance(guidance: float, guidance_source: float | None = None) -> bool:
-    """Whether guidance branches are evaluated (a scale > 1) or only the full branch (both <= 1)."""
+    """Whether guidance branches are evaluated (a scale > 1) or only the full branch (both 1)."""
     return max(guidance, guidance if guidance_source is None else guidance_source) > 1.0
 
 
@@ -62,7 +62,7 @@ def branches_for(guidance: float, guidance_source: float | None = None, two_bran
     """The branches one step evaluates, in the order their rows are stacked (``two_branches=False``: the paper's three)."""
     if not uses_guidance(guidance, guidance_source):
         return ("f",)
-    if two_branches and (guidance_source is None or max(guidance_source, 1.0) == max(guidance, 1.0)):
+    if two_branches and (guidance_source is None or guidance_source == guidance):
         return ("u", "f")
     return ("u", "s", "f")
 
@@ -73,120 +73,76 @@ def guided_prediction(eps_u: Tensor, eps_s: Tensor, eps_f: Tensor, guidance: flo
     return eps_u + g_s * (eps_s - eps_u) + guidance * (eps_f - eps_s)
 
 
-def branch_flags(batch: int, device: torch.device | str, branches: tuple[str, ...] = ("u", "s", "f"),
-                 counts: list[int] | None = None) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
-    """(use_pose, use_source, use_fused), each (rows,) bool, for rows stacked branch by branch in ``branches``' order.
+@dataclass(frozen=True)
+class Guidance:
+    """FPDM's guidance rule of a run: the scales, where in the schedule they apply, and the branches they need."""
 
-    Each branch has ``batch`` rows, or ``counts[i]`` rows when given.
-    """
-    table = torch.tensor([BRANCH_CONDITIONS[name] for name in branches], device=device)  # (k branches, 3 flags)
-    repeats = torch.tensor(counts if counts is not None else [batch] * len(branches), device=device)
-    flags = table.repeat_interleave(repeats, dim=0)  # (rows, 3 flags)
-    return flags[:, 0], flags[:, 1], flags[:, 2]
+    scale: float = 2.0  # g (g_f with dual guidance)
+    source_scale: float | None = None  # g_s; None: g
+    interval: tuple[float, float] | None = None  # guidance only for timesteps in [lo T, hi T]; None: every step
+    two_branches: bool = True  # one scale: u and f only (the s branch cancels)
+    num_train_timesteps: int = 1000  # T
 
+    def scales_at(self, t: int) -> tuple[float, float | None]:
+        """(g, g_s) at timestep ``t``: (1, None) outside the interval."""
+        if self.interval is not None and not self.interval[0] * self.num_train_timesteps <= t <= self.interval[1] * self.num_train_timesteps:
+            return 1.0, None
+        return self.scale, self.source_scale
 
-def guided_model_output(
-    model,
-    latents: Tensor,
-    timestep: int,
-    pose_map: Tensor | None,
-    context: Tensor,
-    fused: Tensor,
-    guidance: float,
-    guidance_source: float | None = None,
-    *,
-    pose_feature: Tensor | None = None,
-    kv=None,
-    same_latents: bool = False,
-    two_branches: bool = True,
-    temporal=None,
-) -> Tensor:
-    """The guided model output (B, C, h, w) in float32, from one ``model.denoise`` call.
+    def branches_at(self, t: int) -> tuple[str, ...]:
+        return branches_for(*self.scales_at(t), two_branches=self.two_branches)
 
-    The call has kB rows: k is 2 with one scale (u, f), 3 with two different scales (u, s, f), 1
-    without guidance (f); with ``same_latents`` (every row's latents equal) the u branch has 1 row.
-    latents (B, C, h, w), pose_map (B, 3, H, W), context (B, N, C_ctx), fused (B, D), all in the
-    model's dtype and on its device. ``pose_feature`` (B, C0, h, w) and ``kv`` are the reusable forms
-    of the pose maps and the context (``model.pose_features``, ``model.context_kv``); pose_map may
-    then be None. ``temporal`` (a ``TemporalView`` of the chunk and step) adds cross-frame attention;
-    it is told the call's rows here.
-    """
-    call = _BranchCall.of(latents, guidance, guidance_source, same_latents, two_branches)
-    args, kwargs = call.model_inputs(latents, timestep, pose_map, context, fused, pose_feature, kv, temporal)
-    return call.combine(model.denoise(*args, **kwargs).float(), guidance, guidance_source)
-
-
-DeepFeatures = dict[str, Tensor]  # guidance branch -> the deep feature (B, C0, h, w) of its rows at the last full step
-
-
-def guided_model_output_deep(model, latents: Tensor, timestep: int, pose_map: Tensor | None, context: Tensor, fused: Tensor,
-                             guidance: float, guidance_source: float | None = None, *, cached: DeepFeatures | None,
-                             pose_feature: Tensor | None = None, kv=None, same_latents: bool = False,
-                             two_branches: bool = True, temporal=None) -> tuple[Tensor, DeepFeatures]:  # fmt: skip
-    """:func:`guided_model_output` with step feature caching (``model.denoise_deep``): (output, deep features).
-
-    With ``cached`` holding every branch this step evaluates, only the UNet's shallow blocks run,
-    around those features, and ``cached`` is returned; otherwise (None, or a branch missing, as at
-    the first guided step after unguided ones) the whole UNet runs and its features are returned.
-    """
-    call = _BranchCall.of(latents, guidance, guidance_source, same_latents, two_branches)
-    args, kwargs = call.model_inputs(latents, timestep, pose_map, context, fused, pose_feature, kv, temporal)
-    shallow = cached is not None and all(name in cached for name in call.branches)
-    output, feature = model.denoise_deep(*args, deep_feature=_rows_of(cached, call) if shallow else None, **kwargs)
-    if not shallow:
-        cached = call.per_branch(feature)
-    return call.combine(output.float(), guidance, guidance_source), cached
-
-
-def _rows_of(cached: DeepFeatures, call: _BranchCall) -> Tensor:
-    """The cached features stacked in the rows of ``call`` (a u branch of one row takes the first of its B)."""
-    return torch.cat([cached[name][:n] for name, n in zip(call.branches, call.counts)])
-
-
-class _BranchCall:
-    """The rows of one guided UNet call: which branches, with how many rows each, for a batch of B."""
-
-    def __init__(self, batch: int, branches: tuple[str, ...], counts: list[int]) -> None:
-        self.batch, self.branches, self.counts = batch, branches, counts
-
-    @classmethod
-    def of(cls, latents: Tensor, guidance: float, guidance_source: float | None, same_latents: bool, two_branches: bool) -> _BranchCall:
-        batch = latents.shape[0]
-        branches = branches_for(guidance, guidance_source, two_branches)
-        return cls(batch, branches, [1 if name == "u" and same_latents else batch for name in branches])
-
-    def stack(self, x: Tensor) -> Tensor:
-        """(B, ...) per-frame values -> (rows, ...) stacked branch by branch."""
-        return torch.cat([x[:n] for n in self.counts])
-
-    def per_branch(self, rows: Tensor) -> DeepFeatures:
-        """(rows, ...) -> branch -> (B, ...) (a one-row branch, equal for every frame, expanded)."""
-        return {name: p.expand(self.batch, *p.shape[1:]) for name, p in zip(self.branches, rows.split(self.counts))}
-
-    def model_inputs(self, latents, timestep, pose_map, context, fused, pose_feature, kv, temporal=None) -> tuple[tuple, dict]:
-        """The positional and keyword arguments of ``model.denoise`` for these rows."""
-        if len(self.branches) == 1:  # the f branch alone: every condition on, as plain flags
-            use_pose = use_source = use_fused = True
-        else:
-            use_pose, use_source, use_fused = branch_flags(self.batch, latents.device, self.branches, self.counts)
-        kwargs = {"use_pose": use_pose, "use_source": use_source, "use_fused": use_fused}
-        if pose_feature is not None:  # the reusable forms, only when given (stand-in models need not know them)
-            kwargs["pose_feature"] = self.stack(pose_feature)
-        if kv is not None:
-            kwargs["kv"] = kv
-        if temporal is not None:  # cross-frame attention: the view learns the call's rows
-            kwargs["temporal"] = temporal.with_rows(self.branches, self.counts, self.batch)
-        timesteps = torch.full((sum(self.counts),), timestep, device=latents.device, dtype=torch.long)
-        args = (self.stack(latents), timesteps, None if pose_map is None else self.stack(pose_map), self.stack(context), self.stack(fused))
-        return args, kwargs
-
-    def combine(self, output: Tensor, guidance: float, guidance_source: float | None) -> Tensor:
-        """The guidance rule over the call's float32 output (rows, C, h, w) -> (B, C, h, w)."""
-        parts = self.per_branch(output)
-        if len(self.branches) == 1:
+    def combine(self, parts: dict[str, Tensor], t: int) -> Tensor:
+        """The guided prediction (B, C, h, w) from each branch's float32 output."""
+        if len(parts) == 1:
             return parts["f"]
-        eps_u, eps_f = parts["u"], parts["f"]
-        if len(self.branches) == 2:
-            return eps_u + guidance * (eps_f - eps_u)
-        g_s = guidance if guidance_source is None else guidance_source
-        return guided_prediction(eps_u, parts["s"], eps_f, max(guidance, 1.0), max(g_s, 1.0))
+        g, g_s = self.scales_at(t)
+        if len(parts) == 2:
+            return parts["u"] + g * (parts["f"] - parts["u"])
+        return guided_prediction(parts["u"], parts["s"], parts["f"], g, g_s)
+
+
+@dataclass(frozen=True)
+class ChunkConditions:
+    """The per-frame conditions of one chunk of B frames, in the model's dtype and on its device."""
+
+    context: Tensor  # (B, N, C_ctx) projected source tokens (the same for every frame of a video)
+    fused: Tensor  # (B, D) stage 1 fused embeddings
+    pose_maps: Tensor  # (B, 3, H, W) [0, 1] target pose maps
+    pose_feature: Tensor | None = None  # (B, C0, h, w) their pose features, when computed once (else every call)
+    shared_start: bool = False  # every frame starts from the same latents: step 0's u branch runs once
+
+    @property
+    def frames(self) -> int:
+        return self.fused.shape[0]
+
+
+class GuidedDenoiser:
+    """``denoise(x, t, step)``: the guided model output (B, C, h, w) float32 of one chunk, from one UNet call per step."""
+
+    def __init__(self, model, conditions: ChunkConditions, guidance: Guidance, hooks: HookSet = NO_HOOKS, first_frame: int = 0) -> None:
+        self.model, self.conditions, self.guidance, self.hooks, self.first_frame = model, conditions, guidance, hooks, first_frame
+        self.dtype = conditions.fused.dtype
+
+    def call_at(self, t: int, step: int, grid: tuple[int, int]) -> UNetCall:
+        """The rows of the call at ``step`` on latents of ``grid`` (h, w): its branches, B rows each (1 for a u branch every frame shares)."""
+        batch = self.conditions.frames
+        branches = self.guidance.branches_at(t)
+        shared = self.conditions.shared_start and step == 0
+        counts = tuple(1 if b == "u" and shared else batch for b in branches)
+        return UNetCall(self.hooks, step, self.first_frame, batch, branches, counts, grid)
+
+    def __call__(self, latents: Tensor, t: int, step: int) -> Tensor:
+        call = self.call_at(t, step, tuple(latents.shape[-2:]))
+        c = self.conditions
+        keep = (True, True, True) if call.branches == ("f",) else tuple(call.keeps(i, latents.device) for i in range(3))
+        rows = RowConditions(
+            context=call.stack(c.context), fused=call.stack(c.fused),
+            pose_map=None if c.pose_feature is not None else call.stack(c.pose_maps),
+            pose_feature=None if c.pose_feature is None else call.stack(c.pose_feature),
+            keep_pose=keep[0], keep_source=keep[1], keep_fused=keep[2],
+        )  # fmt: skip
+        timesteps = torch.full((sum(call.counts),), t, device=latents.device, dtype=torch.long)
+        output = self.model.denoise(call.stack(latents.to(self.dtype)), timesteps, rows, call).float()  # (rows, C, h, w)
+        parts = {b: p.expand(c.frames, *p.shape[1:]) for b, p in zip(call.branches, call.split(output))}
+        return self.guidance.combine(parts, t)

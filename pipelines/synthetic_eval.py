@@ -47,6 +47,8 @@ from fpdm_video.metrics.texture import clothing_flow
 from fpdm_video.models.checkpoint import load_model
 from fpdm_video.models.registry import build_model
 from fpdm_video.pose.render import render_pose_maps, style_for
+from pipelines.settings.resolve import resolve_sampling
+from pipelines.settings.sampling import SamplingRequest, SamplingSettings
 from pipelines.transfer.stages import source_tensor
 from pipelines.video_sampling import sample_video
 
@@ -63,14 +65,7 @@ class HeldOutConfig:
     stride: int = 4  # evaluate every `stride`-th frame
     width: int = 96  # generator frame size (the demo training data: 96x128)
     height: int = 128
-    steps: int = 20  # sampling steps
-    guidance: float = 2.0  # guidance scale
-    scheduler: str = "ddpm"  # sampler
-    sample_seed: int = 0  # noise seed
-    batch_size: int = 6  # frames per sampling batch
-    guidance_interval: tuple[float, float] | None = None  # guidance only for timesteps in [lo T, hi T]; None: every step
-    deep_cache: int = 1  # the whole UNet every N steps (step feature caching); 1: off
-    temporal_attention: str = "off"  # cross-frame attention anchors: "off", "first", "previous" or "both"
+    sampling: SamplingRequest = SamplingRequest()  # the transfer CLI's sampling options (resolved on the checkpoint as it does)
     dtype: str = "fp32"  # the model's number format: "fp32", "bf16" or "auto" (as the transfer picks it)
 
 
@@ -101,14 +96,10 @@ def make_cases(config: HeldOutConfig, resolution: int | tuple[int, int], pose_ma
     return cases
 
 
-def _sample(model, case: Case, config: HeldOutConfig) -> np.ndarray:
+def _sample(model, case: Case, config: HeldOutConfig, settings: SamplingSettings) -> np.ndarray:
     fit = CanvasFit.of(config.width, config.height, model.config.resolution)
     source = source_tensor(case.reference, fit)
-    chunks = sample_video(model, source, torch.from_numpy(case.pose_maps), batch_size=config.batch_size,
-                          steps=config.steps, guidance=config.guidance, scheduler=config.scheduler,
-                          seed=config.sample_seed, output_fit=fit, progress=False,
-                          guidance_interval=config.guidance_interval, deep_cache=config.deep_cache,
-                          temporal_attention=config.temporal_attention)  # fmt: skip
+    chunks = sample_video(model, source, torch.from_numpy(case.pose_maps), settings, output_fit=fit, progress=False)
     return np.concatenate(list(chunks))
 
 
@@ -149,13 +140,14 @@ def evaluate_heldout(checkpoint: str | os.PathLike, config: HeldOutConfig, *, ra
     model = load_model(checkpoint)
     dtype = pick_dtype(config.dtype, torch.device("cpu"), sum(p.numel() for p in model.denoiser.unet.parameters()))
     model = model.to(dtype)
+    settings = resolve_sampling(config.sampling, model.config)
     cases = make_cases(config, model.config.resolution, model.config.pose_map)
-    methods = {"model": lambda c: _sample(model, c, config), "vae_ceiling": lambda c: _vae_roundtrip(model, c, config)}
+    methods = {"model": lambda c: _sample(model, c, config, settings), "vae_ceiling": lambda c: _vae_roundtrip(model, c, config)}
     if baselines:
         torch.manual_seed(random_seed)
         random_model = build_model(model.config, load_pretrained=False).eval()
         methods["copy_reference"] = lambda c: np.repeat(c.reference[None], len(c.truth), axis=0)
-        methods["random_weights"] = lambda c: _sample(random_model, c, config)
+        methods["random_weights"] = lambda c: _sample(random_model, c, config, settings)
     outputs: dict[str, list[np.ndarray]] = {}
     report: dict[str, dict[str, float]] = {}
     per_case: dict[str, list[dict[str, float]]] = {}
@@ -167,7 +159,7 @@ def evaluate_heldout(checkpoint: str | os.PathLike, config: HeldOutConfig, *, ra
         report[name] = _mean([row for rows in case_rows for row in rows])
         report[name].update(temporal_report(outputs[name], cases))
         per_case[name] = [_mean(rows) for rows in case_rows]
-    summary = {"config": asdict(config), "frames": sum(len(c.truth) for c in cases), "methods": report, "per_case": per_case}
+    summary = {"config": asdict(config), "settings": asdict(settings), "frames": sum(len(c.truth) for c in cases), "methods": report, "per_case": per_case}
     return summary, outputs, cases
 
 
@@ -211,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from fpdm_video.cli import run_guarded
     from fpdm_video.errors import InputError
-    from pipelines.fpdm_pipeline import check_interval
+    from pipelines.settings.sampling import add_sampling_arguments, request_from_args
     from fpdm_video.models.checkpoint import checkpoint_files
     from fpdm_video.run_paths import check_run_paths
     from fpdm_video.strict_json import dumps
@@ -220,44 +212,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", required=True, help="checkpoint folder to evaluate")
     parser.add_argument("--out", required=True, help="folder for heldout_eval.json and heldout_grid.png")
     parser.add_argument("--cases", type=int, default=8, help="held-out (identity, motion) cases (default 8)")
-    parser.add_argument("--steps", type=int, help="sampling steps (default 20, or the --speed preset's)")
-    parser.add_argument("--scheduler", choices=("ddpm", "ddim", "dpmpp_2m"), help="sampler (default ddpm, or the --speed preset's)")
-    parser.add_argument("--guidance", type=float, default=2.0, help="classifier-free guidance scale (default 2)")
-    parser.add_argument("--sample-seed", type=int, default=0, help="seed of the sampling noise (default 0)")
     parser.add_argument("--no-baselines", action="store_true", help="skip copy-reference and random weights")
     parser.add_argument("--data-seed", type=int, default=2, help="seed of the held-out signers and motions (default 2; "
                                                                   "the demo model trained on seed 1)")
-    parser.add_argument("--speed", choices=("paper", "balanced", "fast"), help="a transfer --speed preset; sets "
-                                                                              "--steps and --scheduler unless given")
-    parser.add_argument("--guidance-interval", type=float, nargs=2, metavar=("LO", "HI"),
-                        help="guidance only for timesteps in [LO T, HI T] (fractions of the schedule)")
-    parser.add_argument("--deep-cache", type=int, metavar="N", help="the whole UNet every N steps (default: the --speed preset's)")
     parser.add_argument("--dtype", choices=("fp32", "bf16", "auto"), default="fp32", help="number format (default fp32)")
-    parser.add_argument("--temporal-attention", default="off", metavar="MODE",
-                        help="cross-frame attention anchors: off, first, previous or both (default off)")
+    add_sampling_arguments(parser.add_argument_group("sampling (the transfer CLI's options, resolved on the checkpoint as it does)"))
     args = parser.parse_args(argv)
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def body() -> int:
-        from pipelines.transfer.settings import SCHEDULERS
-        from fpdm_video.models.temporal_attention import TEMPORAL_MODES
-        from pipelines.transfer.speed import speed_preset
-
-        preset = speed_preset(args.speed or "paper")
-        interval = tuple(args.guidance_interval) if args.guidance_interval else preset.guidance_interval
-        config = HeldOutConfig(
-            cases=args.cases, steps=args.steps or preset.steps or 20, scheduler=args.scheduler or SCHEDULERS[preset.scheduler],
-            guidance=args.guidance, sample_seed=args.sample_seed, seed=args.data_seed, guidance_interval=interval,
-            dtype=args.dtype, deep_cache=preset.deep_cache if args.deep_cache is None else args.deep_cache,
-            temporal_attention=args.temporal_attention,
-        )  # fmt: skip
-        if config.cases < 1 or config.steps < 1:
-            raise InputError(f"--cases and --steps must be positive, got {config.cases} and {config.steps}")
-        check_interval(config.guidance_interval)
-        if isinstance(config.deep_cache, bool) or config.deep_cache < 1:
-            raise InputError(f"--deep-cache must be a whole number of steps >= 1 (1: off), got {config.deep_cache}")
-        if config.temporal_attention not in TEMPORAL_MODES:
-            raise InputError(f"--temporal-attention must be one of {', '.join(TEMPORAL_MODES)}, got {config.temporal_attention!r}")
+        config = HeldOutConfig(cases=args.cases, seed=args.data_seed, dtype=args.dtype, sampling=request_from_args(args))
+        if config.cases < 1:
+            raise InputError(f"--cases must be positive, got {config.cases}")
         out = Path(args.out)
         check_run_paths(checkpoint_files(args.checkpoint), {"--out (report)": out / "heldout_eval.json",
                                                             "--out (grid)": out / "heldout_grid.png"})  # fmt: skip

@@ -13,9 +13,14 @@ What makes it a video sampler rather than a loop over images:
 - ``noise="independent"`` gives each frame its own initial latent and per-step noise, drawn from a
   generator seeded by (seed, frame index), so the result does not depend on the batch size either.
 - ``temporal_attention`` (``first``, ``previous``, ``both``): each frame's self-attention also
-  attends to an anchor frame's keys and values (``fpdm_video.models.temporal_attention``); one
-  store per video carries the anchors from chunk to chunk, so the output does not depend on the
-  batch size.
+  attends to an anchor frame's keys and values (``fpdm_video.models.hooks.cross_frame``).
+
+A :class:`VideoSampler` is one video's sampling: the source encoded once, the run's hooks installed
+on the UNet (``pipelines.tricks``), and :meth:`VideoSampler.render` for each batch of frames in
+order. What later chunks need (the cross-frame anchors) is the sampler's :meth:`~VideoSampler.carry`:
+a flow that renders each chunk in its own task saves it after a chunk (:func:`save_carry`) and
+gives it to the next chunk's sampler, so chunked, resumed and one-process runs write the same
+frames. :func:`sample_video` is the one-process form: one sampler over the whole pose stream.
 
 All noise is drawn on the CPU (so a seed means the same video on any device) in the order
 ``FPDMPipeline.__call__`` draws it for one image: the initial latent, then one draw per step.
@@ -24,7 +29,9 @@ All noise is drawn on the CPU (so a seed means the same video on any device) in 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -32,24 +39,17 @@ from einops import rearrange
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from fpdm_video.atomic import atomic_path
 from fpdm_video.errors import InputError
 from fpdm_video.geometry import CanvasFit
-from fpdm_video.models.temporal_attention import TEMPORAL_MODES, TemporalStore
-from pipelines.fpdm_pipeline import (
-    FPDMPipeline,
-    check_deep_cache,
-    check_images,
-    check_interval,
-    check_settings,
-    draw_noise,
-    model_device_dtype,
-)
-from pipelines.reuse import Reuse
-from pipelines.samplers import SamplingSchedule, is_stochastic
+from pipelines.fpdm_pipeline import FPDMPipeline, check_images, draw_noise, model_device_dtype
+from pipelines.guidance import ChunkConditions, GuidedDenoiser
+from pipelines.loop import sample_latents
+from pipelines.samplers import Sampler
+from pipelines.settings.sampling import NOISE_MODES, SamplingSettings  # noqa: F401 (NOISE_MODES re-exported)
+from pipelines.tricks import hooks_for
 
 logger = logging.getLogger(__name__)
-
-NOISE_MODES = ("fixed", "independent")
 
 
 def rebatch(chunks: Iterable[Tensor], batch_size: int) -> Iterator[tuple[int, Tensor]]:
@@ -120,126 +120,129 @@ def _pose_chunks(pose_maps: Tensor | Iterable[Tensor], canvas: tuple[int, int]) 
         yield chunk
 
 
-def sample_video(
-    model: torch.nn.Module,
-    source_image: Tensor,
-    pose_maps: Tensor | Iterable[Tensor],
-    *,
-    batch_size: int = 4,
-    steps: int = 20,
-    guidance: float = 2.0,
-    scheduler: str = "ddpm",
-    seed: int = 0,
-    guidance_source: float | None = None,
-    eta: float = 0.0,
-    noise: str = "fixed",
-    output_fit: CanvasFit | None = None,
-    progress: bool = True,
-    timestep_spacing: str | None = None,
-    reuse: Reuse = Reuse(),
-    guidance_interval: tuple[float, float] | None = None,
-    deep_cache: int | None = None,
-    temporal_attention: str = "off",
-) -> Iterator[Tensor | np.ndarray]:
+def save_carry(path: str | os.PathLike, carry: dict[str, Tensor]) -> Path:
+    """Write a sampler's carry (:meth:`VideoSampler.carry`) as safetensors, atomically."""
+    from safetensors.torch import save_file
+
+    with atomic_path(Path(path)) as tmp:
+        save_file({k: v.detach().cpu().contiguous().clone() for k, v in carry.items()}, str(tmp))
+    return Path(path)
+
+
+def load_carry(path: str | os.PathLike) -> dict[str, Tensor]:
+    """A carry written by :func:`save_carry`."""
+    from safetensors.torch import load_file
+
+    return load_file(str(path))
+
+
+class VideoSampler:
+    """One video's sampling: ``with VideoSampler(model, source, settings) as sampler: sampler.render(first, poses)``.
+
+    source_image: (3, H, W) float [0, 1], already letterboxed to the model canvas. ``carry``: what an
+    earlier sampler of the same video gave (:meth:`carry`) after the frames before the first one this
+    one renders. The hooks of the settings are installed on the UNet inside the ``with`` block only.
+    """
+
+    def __init__(self, model: torch.nn.Module, source_image: Tensor, settings: SamplingSettings,
+                 carry: dict[str, Tensor] | None = None) -> None:  # fmt: skip
+        self.pipeline = FPDMPipeline(model)
+        self.model, self.settings = model, settings
+        check_images(source_image, "source_image", batched=False, size=self.pipeline.canvas)
+        self.source_image = source_image
+        self.schedule = self.pipeline.schedule(settings.steps)
+        self.sampler = Sampler(settings.scheduler, settings.eta)
+        self.hooks = hooks_for(settings)
+        self._carry_in = carry
+        self._installed = None
+
+    def __enter__(self) -> VideoSampler:
+        device, dtype = model_device_dtype(self.model)
+        self._installed = self.hooks.installed(self.model.denoiser.unet)
+        self._installed.__enter__()
+        try:
+            with torch.inference_mode():
+                # 1. Encode the source once per video: context tokens (1, N, C_ctx) and e_img (1, D)
+                self.encoding = self.model.encode_source(self.source_image[None].to(device=device, dtype=dtype))
+                self.hooks.begin_video(self.model.denoiser, self.encoding.context)
+            if self._carry_in:
+                self.hooks.load_carry({k: v.to(device) for k, v in self._carry_in.items()})
+            # 2. Noise shared by every frame (fixed mode): x_T and the per-step draws, once from the seed
+            generator = torch.Generator("cpu").manual_seed(self.settings.seed)
+            self.shared = noise_draws(generator, self.pipeline.latent_shape(1), self.schedule.num_steps, self.sampler.stochastic)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._installed is not None:
+            self._installed.__exit__(None, None, None)
+            self._installed = None
+
+    def carry(self) -> dict[str, Tensor]:
+        """What the next chunk of the video needs from this one (tensors by name; empty when nothing)."""
+        return self.hooks.carry()
+
+    @torch.inference_mode()
+    def render(self, first: int, pose_chunk: Tensor) -> Tensor:
+        """Frames ``first .. first + b - 1`` of pose maps (b, 3, H, W) -> images (b, 3, H, W) float32 [0, 1] on the model's device."""
+        if self._installed is None:
+            raise ValueError("VideoSampler.render runs inside its with block")
+        device, dtype = model_device_dtype(self.model)
+        b, settings = pose_chunk.shape[0], self.settings
+        pose = pose_chunk.to(device=device, dtype=dtype)  # (b, 3, H, W)
+
+        # 3. Per-frame conditions: fuse e_img with each pose; the context is shared by the chunk
+        fused = self.model.fuse(self.encoding.image_embedding.expand(b, -1), pose)  # (b, D)
+        conditions = ChunkConditions(self.encoding.context.expand(b, -1, -1), fused, pose,
+                                     self.hooks.pose_features(self.model.denoiser, pose),
+                                     shared_start=settings.noise == "fixed" and settings.reuse.shared_start)  # fmt: skip
+
+        # 4. Initial latents and per-step noise of the chunk: (1, ...) broadcast, or one draw per frame
+        if settings.noise == "fixed":
+            initial, per_step = self.shared
+        else:
+            initial, per_step = independent_noise(settings.seed, first, b, self.pipeline.latent_shape(1),
+                                                  self.schedule.num_steps, self.sampler.stochastic)  # fmt: skip
+        latents = initial.to(device).expand(b, -1, -1, -1).clone()  # (b, C, s, s) float32
+        per_step = None if per_step is None else per_step.to(device)  # (N, 1 or b, C, s, s)
+
+        # 5. Denoise the chunk (2b or 3b rows per UNet call) and decode
+        denoise = GuidedDenoiser(self.model, conditions, self.pipeline.guidance(settings), self.hooks, first)
+        latents = sample_latents(denoise, latents, self.schedule, self.sampler, lambda i: None if per_step is None else per_step[i])
+        return self.pipeline.decode(latents)  # (b, 3, H, W)
+
+
+def check_canvas(model: torch.nn.Module, output_fit: CanvasFit | None) -> None:
+    canvas = tuple(model.canvas)
+    if output_fit is not None and output_fit.canvas != canvas:
+        raise InputError(f"output_fit is for a {output_fit.canvas[0]}x{output_fit.canvas[1]} canvas but the model works on "
+                         f"{canvas[0]}x{canvas[1]}")  # fmt: skip
+
+
+def sample_video(model: torch.nn.Module, source_image: Tensor, pose_maps: Tensor | Iterable[Tensor], settings: SamplingSettings,
+                 *, output_fit: CanvasFit | None = None, progress: bool = True) -> Iterator[Tensor | np.ndarray]:  # fmt: skip
     """Generate the frames of a video of the source person performing the pose-map sequence.
 
     source_image: (3, H, W) float [0, 1], already letterboxed to the model canvas (W x H; square for most sizes).
     pose_maps: (T, 3, H, W) float [0, 1], or an iterable of such chunks (a long video streams).
-    Yields, in frame order, chunks of up to ``batch_size`` frames: (b, 3, H, W) float32 [0, 1] on
-    the model's device, or, with ``output_fit``, (b, H, W, 3) uint8 numpy frames of the source size.
-    Settings are checked when this is called; pose-map chunks as they arrive. ``reuse``,
-    ``guidance_interval`` and ``deep_cache``: as in ``FPDMPipeline.sample_latents``. ``temporal_attention``:
-    one of ``TEMPORAL_MODES``, the anchor frames of cross-frame attention ("off": none).
+    ``settings``: resolved sampling settings (``pipelines.settings.resolve_sampling``).
+    Yields, in frame order, chunks of up to ``settings.batch_size`` frames: (b, 3, H, W) float32 [0, 1]
+    on the model's device, or, with ``output_fit``, (b, H, W, 3) uint8 numpy frames of the source size.
+    The source image and the canvas are checked when this is called; pose-map chunks as they arrive.
     """
-    pipeline = FPDMPipeline(model, timestep_spacing=timestep_spacing)
-    canvas = pipeline.canvas
-    check_images(source_image, "source_image", batched=False, size=canvas)
-    check_settings(steps, guidance, scheduler, eta, model.noise_schedule.num_train_timesteps, guidance_source)
-    check_interval(guidance_interval)
-    check_deep_cache(model, deep_cache)
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if noise not in NOISE_MODES:
-        raise InputError(f"noise must be one of {', '.join(NOISE_MODES)}, got {noise!r}")
-    if temporal_attention not in TEMPORAL_MODES:
-        raise InputError(f"temporal-attention must be one of {', '.join(TEMPORAL_MODES)}, got {temporal_attention!r}")
-    if output_fit is not None and output_fit.canvas != canvas:
-        raise InputError(f"output_fit is for a {output_fit.canvas[0]}x{output_fit.canvas[1]} canvas but the model works on "
-                         f"{canvas[0]}x{canvas[1]}")  # fmt: skip
-    schedule = pipeline.schedule(steps)  # checks the spacing too
-    logger.info(
-        "sampling video: %s, %d steps, guidance %.2f%s, batch %d, %s noise, seed %d",
-        scheduler, steps, guidance, "" if guidance_source is None else f" (source {guidance_source:.2f})", batch_size, noise, seed,
-    )  # fmt: skip
-    return _generate(
-        pipeline, source_image, pose_maps, schedule, batch_size,
-        guidance, scheduler, seed, eta, noise, output_fit, progress, guidance_source, reuse, guidance_interval, deep_cache,
-        temporal_attention,
-    )  # fmt: skip
+    check_canvas(model, output_fit)
+    sampler = VideoSampler(model, source_image, settings)
+    logger.info("sampling video: %s", settings)
+    return _generate(sampler, pose_maps, output_fit, progress)
 
 
-@torch.inference_mode()
-def _generate(
-    pipeline: FPDMPipeline,
-    source_image: Tensor,
-    pose_maps: Tensor | Iterable[Tensor],
-    schedule: SamplingSchedule,
-    batch_size: int,
-    guidance: float,
-    scheduler: str,
-    seed: int,
-    eta: float,
-    noise: str,
-    output_fit: CanvasFit | None,
-    progress: bool,
-    guidance_source: float | None,
-    reuse: Reuse,
-    guidance_interval: tuple[float, float] | None,
-    deep_cache: int | None,
-    temporal_attention: str = "off",
-) -> Iterator[Tensor | np.ndarray]:
-    """The generator behind :func:`sample_video` (arguments already checked)."""
-    model = pipeline.model
-    device, dtype = model_device_dtype(model)
-    latent_one = pipeline.latent_shape(1)
-    stochastic = is_stochastic(scheduler, eta)
-
-    # 1. Encode the source once per video: context tokens (1, N, C_ctx) and e_img (1, D)
-    encoding = model.encode_source(source_image[None].to(device=device, dtype=dtype))
-    kv = model.context_kv(encoding.context) if reuse.context_kv else None  # its cross-attention K/V, for every frame and step
-
-    # 2. Noise shared by every frame (fixed mode): x_T and the per-step draws, once from the seed
-    shared = noise_draws(torch.Generator("cpu").manual_seed(seed), latent_one, schedule.num_steps, stochastic)
-    # 2'. Cross-frame attention: the anchors' keys and values, carried from chunk to chunk
-    store = None if temporal_attention == "off" else TemporalStore(temporal_attention)
-
+def _generate(sampler: VideoSampler, pose_maps, output_fit: CanvasFit | None, progress: bool) -> Iterator[Tensor | np.ndarray]:
     bar = tqdm(desc="frames", unit="frame", disable=not progress)
-    for first, pose_chunk in rebatch(_pose_chunks(pose_maps, pipeline.canvas), batch_size):
-        b = pose_chunk.shape[0]
-        pose = pose_chunk.to(device=device, dtype=dtype)  # (b, 3, H, W)
-
-        # 3. Per-frame conditions: fuse e_img with each pose; the context is shared by the chunk
-        fused = model.fuse(encoding.image_embedding.expand(b, -1), pose)  # (b, D)
-        context = encoding.context.expand(b, -1, -1)  # (b, N, C_ctx)
-
-        # 4. Initial latents and per-step noise of the chunk: (1, ...) broadcast, or one draw per frame
-        if noise == "fixed":
-            initial, per_step = shared
-        else:
-            initial, per_step = independent_noise(seed, first, b, latent_one, schedule.num_steps, stochastic)
-        latents = initial.to(device).expand(b, -1, -1, -1).clone()  # (b, C, s, s) float32
-        if per_step is not None:
-            per_step = per_step.to(device)  # (N, 1 or b, C, s, s)
-
-        # 5. Denoise the chunk (2b or 3b rows per UNet call) and decode
-        latents = pipeline.sample_latents(
-            latents, pose, context, fused, schedule,
-            guidance=guidance, guidance_source=guidance_source, scheduler=scheduler, eta=eta,
-            step_noise=lambda i: None if per_step is None else per_step[i], progress=False,
-            kv=kv, shared_start=noise == "fixed", reuse=reuse, guidance_interval=guidance_interval,
-            deep_cache=deep_cache, **({} if store is None else {"temporal": store.chunk(first)}),
-        )  # fmt: skip
-        images = pipeline.decode(latents)  # (b, 3, H, W)
-        bar.update(b)
-        yield to_frames(images, output_fit) if output_fit is not None else images
+    with sampler:
+        for first, pose_chunk in rebatch(_pose_chunks(pose_maps, sampler.pipeline.canvas), sampler.settings.batch_size):
+            images = sampler.render(first, pose_chunk)
+            bar.update(images.shape[0])
+            yield to_frames(images, output_fit) if output_fit is not None else images
     bar.close()

@@ -246,7 +246,9 @@ def run_ours(work: Path, out: Path | None) -> dict:
 
     from fpdm_video.models import load_model
     from pipelines.fpdm_pipeline import FPDMPipeline
-    from pipelines.guidance import guided_model_output
+    from pipelines.guidance import ChunkConditions, GuidedDenoiser, Guidance
+    from pipelines.loop import sample_latents
+    from pipelines.samplers import Sampler
 
     facts = json.loads((work / "official_facts.json").read_text())
     converted = work / "converted"
@@ -277,8 +279,11 @@ def run_ours(work: Path, out: Path | None) -> dict:
             "context": diff(model.denoiser.project_source(model.source_encoder(source_image)), ref["context"]),
             "fused_embedding_norm": float(ref["fused"].norm()),
         }  # fmt: skip
+        # the guided model output: this project's guidance rule (one scale: the u and f branches) over its UNet
+        guidance = Guidance(2.0, num_train_timesteps=model.noise_schedule.num_train_timesteps)
+        denoise = GuidedDenoiser(model, ChunkConditions(ref["context"], ref["fused"], ref["pose_map"]), guidance)
         for t in facts["timesteps"]:
-            ours = guided_model_output(model, ref["latents"], t, ref["pose_map"], ref["context"], ref["fused"], 2.0)
+            ours = denoise(ref["latents"], t, 0)
             scale = float(ref[f"guided_t{t}"].abs().max())
             result[f"guided_prediction_t{t}"] = {"max_abs": diff(ours, ref[f"guided_t{t}"]), "reference_max_abs": scale}
         pipeline = FPDMPipeline(model)
@@ -286,9 +291,8 @@ def run_ours(work: Path, out: Path | None) -> dict:
         shape = ref["latents"].shape
         x_t = torch.randn(shape, generator=generator)
         started = time.perf_counter()
-        latents = pipeline.sample_latents(x_t, ref["pose_map"], ref["context"], ref["fused"], pipeline.schedule(20), guidance=2.0,
-                                          scheduler="ddpm", eta=0.0, step_noise=lambda i: torch.randn(shape, generator=generator),
-                                          progress=False)  # fmt: skip
+        latents = sample_latents(denoise, x_t, pipeline.schedule(20), Sampler("ddpm", eta=0.0),
+                                 lambda i: torch.randn(shape, generator=generator), progress=False)  # fmt: skip
         seconds = time.perf_counter() - started
         image = (pipeline.decode(latents)[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
     steps = np.abs(image.astype(int) - ref["image"].numpy().astype(int))

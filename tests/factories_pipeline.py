@@ -2,7 +2,7 @@
 
 ``FakeFPDM`` is built from scratch with seeded weights: an encoder of patch tokens, a fusion of the
 image embedding with a pose embedding, a conditioned denoiser whose output depends nonlinearly on
-every condition (each one switchable per row, as the real model's ``use_*`` flags), and a VAE-like
+every condition (each one switchable per row, as the real model's ``RowConditions.keep_*`` flags), and a VAE-like
 pair of maps between images and latents. It also counts its calls. ``BranchProbe`` replaces the
 denoiser with one whose output per guidance branch is known in closed form.
 """
@@ -10,6 +10,7 @@ denoiser with one whose output per guidance branch is known in closed form.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import torch
 import torch.nn.functional as F
@@ -87,6 +88,11 @@ class FakeFPDM(nn.Module):
         self.from_latent = nn.Conv2d(self.latent_channels, 3, 1)
         self.calls = CallCounts()
 
+    @property
+    def denoiser(self) -> SimpleNamespace:
+        """What the sampling hooks reach: a UNet with no attention or up blocks, and the pose embedding."""
+        return SimpleNamespace(unet=nn.Module(), pose_features=self.pose_features)
+
     def encode_source(self, source: Tensor) -> FakeSourceEncoding:
         self.calls.encode_source += 1
         tokens = rearrange(self.patchify(source * 2 - 1), "b c h w -> b (h w) c")  # (B, N, C_ctx)
@@ -100,14 +106,11 @@ class FakeFPDM(nn.Module):
     def pose_features(self, pose_map: Tensor) -> Tensor:
         return self.pose_embed(pose_map * 2 - 1)  # (B, W, s, s)
 
-    def context_kv(self, context: Tensor):
-        return None  # nothing to cache: the stand-in's context path is a mean
-
-    def denoise(self, latents, timesteps, pose_map, context, fused, *, use_pose=True, use_source=True, use_fused=True,
-                pose_feature=None, kv=None):  # fmt: skip
+    def denoise(self, latents, timesteps, rows, call=None):
+        use_pose, use_source, use_fused, context, fused = rows.keep_pose, rows.keep_source, rows.keep_fused, rows.context, rows.fused
+        pose_feature = self.pose_features(rows.pose_map) if rows.pose_feature is None else rows.pose_feature
         rows = latents.shape[0]
         self.calls.denoise_rows.append(rows)
-        pose_feature = self.pose_features(pose_map) if pose_feature is None else pose_feature
         t = torch.as_tensor(timesteps, device=latents.device, dtype=latents.dtype).expand(rows)  # (B,)
         freqs = torch.arange(1, 5, device=latents.device, dtype=latents.dtype)
         t_emb = torch.cat([torch.sin(t[:, None] * freqs / 300), torch.cos(t[:, None] * freqs / 300)], dim=1)  # (B, 8)
@@ -132,8 +135,8 @@ class BranchProbe(FakeFPDM):
     """Denoiser output = latents + 3 use_pose + 5 use_source + 11 use_fused, so per branch:
     u = x, s = x + 8, f = x + 19, and the guided output is x + 19 g (x + 19 without guidance)."""
 
-    def denoise(self, latents, timesteps, pose_map, context, fused, *, use_pose=True, use_source=True, use_fused=True,
-                pose_feature=None, kv=None):  # fmt: skip
+    def denoise(self, latents, timesteps, rows, call=None):
+        use_pose, use_source, use_fused = rows.keep_pose, rows.keep_source, rows.keep_fused
         rows = latents.shape[0]
         self.calls.denoise_rows.append(rows)
         self.last_flags = (use_pose, use_source, use_fused)
@@ -178,3 +181,22 @@ def tiny_fpdm(seed: int = 0, prediction_type: str = "epsilon") -> nn.Module:
             if parameter.ndim > 1 and not parameter.any():
                 parameter.normal_(0.0, 0.05)
     return model
+
+
+def guided_output(model, latents, t, pose, context, fused, g, g_source=None, *, step=0, hooks=None, pose_feature=None,
+                  shared_start=False, two_branches=True):  # fmt: skip
+    """One guided model output through ``pipelines.guidance.GuidedDenoiser`` (what the sampler loop calls)."""
+    from fpdm_video.models.hooks import NO_HOOKS
+    from pipelines.guidance import ChunkConditions, GuidedDenoiser, Guidance
+
+    conditions = ChunkConditions(context, fused, pose, pose_feature=pose_feature, shared_start=shared_start)
+    guidance = Guidance(g, g_source, two_branches=two_branches, num_train_timesteps=model.noise_schedule.num_train_timesteps)
+    return GuidedDenoiser(model, conditions, guidance, hooks or NO_HOOKS)(latents, t, step)
+
+
+def rows(context, fused, pose=None, *, pose_feature=None, keep_pose=True, keep_source=True, keep_fused=True):
+    """``RowConditions`` for direct denoise calls."""
+    from fpdm_video.models.denoiser import RowConditions
+
+    return RowConditions(context, fused, pose_map=pose, pose_feature=pose_feature, keep_pose=keep_pose, keep_source=keep_source,
+                         keep_fused=keep_fused)  # fmt: skip

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from fpdm_video.data.examples import ExampleInputs, make_example_inputs
+from fpdm_video.models.checkpoint import save_model
 from fpdm_video.video import read_video
 
 
@@ -18,7 +19,7 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     torch.manual_seed(0)
     from fpdm_video.models.registry import build_model
 
-    return build_model("tiny").save_pretrained(tmp_path_factory.mktemp("ckpt") / "tiny")
+    return save_model(build_model("tiny"), tmp_path_factory.mktemp("ckpt") / "tiny")
 
 
 @pytest.fixture(scope="session")

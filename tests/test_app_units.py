@@ -9,18 +9,24 @@ import pytest
 
 from fpdm_video.app.checkpoints import DEMO_LABEL, checkpoint_choices, embedded_demo
 from fpdm_video.app.config import AppConfig, config_from_args
-from fpdm_video.app.form import public_message, request_fields
-from fpdm_video.app.runner import ModelCache, Progress, RunCancelled, RunRequest, TransferRunner, cli_equivalent, output_paths, transfer_settings
+from fpdm_video.app.form import public_message, run_request_fields, sampling_fields
+from fpdm_video.app.runner import ModelCache, Progress, RunCancelled, RunRequest, TransferRunner, cli_equivalent, output_paths, settings_of
+from pipelines.settings import SamplingRequest
+from pipelines.transfer import TransferRequest
 from fpdm_video.app.sessions import Sessions
 from fpdm_video.errors import CheckpointError, InputError
 from fpdm_video.video import probe
 from factories_transfer import example_inputs, tiny_checkpoint  # noqa: F401 (fixtures)
 
 
-def page_values(**over):
-    values = dict(input_file="/up/a/in.mp4", photo_file="/up/b/me.png", poses_file=None, checkpoint=Path("/ck"), speed="fast",
-                  steps=0, guidance=0, seed=3, start=0, end=0, max_frames=5, retarget=True, batch_size=2)  # fmt: skip
-    return {**values, **over}
+def page_values(checkpoint=Path("/ck"), **over):
+    """What the page sends: the sampling controls at their untouched values (0 or "default"), changed by ``over``."""
+    sampling = {f.name: ("default" if "choices" in f.metadata else "" if f.metadata.get("nargs") else 0) for f in sampling_fields()}
+    sampling.update(speed="fast", seed=3, batch_size=2)
+    sampling.update({k: v for k, v in over.items() if k in sampling})
+    values = dict(input_file="/up/a/in.mp4", photo_file="/up/b/me.png", poses_file=None, checkpoint=checkpoint, sampling=sampling,
+                  start=0, end=0, max_frames=5, retarget=True)  # fmt: skip
+    return {**values, **{k: v for k, v in over.items() if k not in sampling}}
 
 
 def test_defaults_bind_loopback_without_sharing():
@@ -32,22 +38,39 @@ def test_defaults_bind_loopback_without_sharing():
     assert AppConfig(max_upload_mb=2).max_upload_bytes == 2 * 1024 * 1024
 
 
-def test_page_values_become_the_clis_settings():
-    fields = request_fields(**page_values())
-    assert fields["steps"] is None and fields["guidance"] is None and fields["end"] is None  # 0 on the page: not set
-    req = RunRequest(**fields)
-    settings = transfer_settings(req, own_steps=20, own_guidance=2.5)
-    assert (settings.scheduler, settings.steps, settings.guidance, settings.max_frames, settings.seed) == ("dpm", 6, 2.5, 5, 3)
-    paper = transfer_settings(RunRequest(**request_fields(**page_values(speed="paper", steps=7, guidance=3))))
-    assert (paper.scheduler, paper.steps, paper.guidance) == ("ddpm", 7, 3.0)
+def test_page_values_become_the_clis_settings(tiny_checkpoint):  # noqa: F811
+    fields = run_request_fields(**page_values(tiny_checkpoint))
+    sampling = fields["transfer"].sampling
+    assert sampling.steps is None and sampling.guidance is None and sampling.scheduler is None  # 0 or "default": not given
+    assert fields["transfer"].end is None and fields["transfer"].max_frames == 5
+    settings = settings_of(RunRequest(**fields))
+    assert (settings.sampling.scheduler, settings.sampling.steps, settings.max_frames, settings.sampling.seed) == ("dpmpp_2m", 6, 5, 3)
+    paper = settings_of(RunRequest(**run_request_fields(**page_values(tiny_checkpoint, speed="paper", steps=7, guidance=3,
+                                                                      guidance_interval="0.2 0.9", temporal_attention="both"))))  # fmt: skip
+    assert (paper.sampling.scheduler, paper.sampling.steps, paper.sampling.guidance) == ("ddpm", 7, 3.0)
+    assert (paper.sampling.guidance_interval, paper.sampling.temporal_attention) == ((0.2, 0.9), "both")
     with pytest.raises(InputError, match="no signing given"):
-        request_fields(**page_values(input_file=None))
+        run_request_fields(**page_values(input_file=None))
     with pytest.raises(InputError, match="no photo given"):
-        request_fields(**page_values(photo_file=None))
+        run_request_fields(**page_values(photo_file=None))
     with pytest.raises(InputError, match="whole number"):
-        request_fields(**page_values(seed=1.5))
+        run_request_fields(**page_values(seed=1.5))
+    with pytest.raises(InputError, match="guidance interval must be two numbers"):
+        run_request_fields(**page_values(guidance_interval="0.3"))
     with pytest.raises(InputError, match="guidance must be a number from 1"):
-        transfer_settings(RunRequest(**request_fields(**page_values(guidance=0.5))))
+        settings_of(RunRequest(**run_request_fields(**page_values(tiny_checkpoint, guidance=0.5))))
+
+
+def test_the_page_offers_every_sampling_option_of_the_cli():
+    from fpdm_video.app.config import AppConfig
+    from fpdm_video.app.ui import sampling_control
+    from fpdm_video.transfer import build_parser
+
+    cli = {a.dest for group in build_parser()._action_groups if group.title.startswith("sampling") for a in group._group_actions}
+    page = {f.name for f in sampling_fields()}
+    assert cli - {"device", "dtype"} == page  # device and dtype are the server's (app --device/--dtype), not a visitor's
+    for f in sampling_fields():
+        assert sampling_control(f, AppConfig()).elem_id == f.name.replace("_", "-")
 
 
 def test_messages_are_one_line_with_upload_names_not_server_paths():
@@ -56,10 +79,12 @@ def test_messages_are_one_line_with_upload_names_not_server_paths():
 
 
 def test_cli_equivalent_names_every_setting(tmp_path):
-    req = RunRequest(input=Path("in.mp4"), signer=Path("me.png"), checkpoint=Path("ck"), steps=9, end=12, retarget=False)
+    req = RunRequest(input=Path("in.mp4"), signer=Path("me.png"), checkpoint=Path("ck"),
+                     transfer=TransferRequest(SamplingRequest(steps=9, guidance_interval=(0.2, 0.9)), end=12, retarget=False))
     argv = cli_equivalent(req, output_paths(tmp_path, req))
     assert argv[:4] == ["python", "-m", "fpdm_video.transfer", "in.mp4"]
-    assert {"--steps", "--end", "--no-retarget", "--comparison", "--save-poses"} <= set(argv) and "--guidance" not in argv
+    assert {"--steps", "--end", "--no-retarget", "--comparison", "--save-poses", "--device", "--dtype"} <= set(argv)
+    assert "--guidance" not in argv and argv[argv.index("--guidance-interval") + 1:][:2] == ["0.2", "0.9"]
 
 
 def test_checkpoint_choices(tmp_path, tiny_checkpoint):  # noqa: F811
@@ -92,8 +117,9 @@ def runner():
 
 
 def tiny_request(example_inputs, tiny_checkpoint, **over):  # noqa: F811
+    frames = {"max_frames": over.pop("max_frames", 3)}
     values = dict(input=example_inputs.video, signer=example_inputs.signer_image, poses=example_inputs.poses,
-                  checkpoint=tiny_checkpoint, speed="fast", max_frames=3, batch_size=1)  # fmt: skip
+                  checkpoint=tiny_checkpoint, transfer=TransferRequest(SamplingRequest(speed="fast", batch_size=1), **frames))  # fmt: skip
     return RunRequest(**{**values, **over})
 
 

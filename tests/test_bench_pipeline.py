@@ -22,6 +22,7 @@ def test_bench_pipeline_times_every_stage(example_inputs, tiny_checkpoint, tmp_p
     assert bench_pipeline.main(argv) == 0
     result = json.loads(out.read_text())
     assert result["frames"] == 4 and result["checkpoint"] == "tiny"
+    assert result["steps"] == 1 and result["scheduler"] == "ddpm"  # --steps resolved into the settings; the paper's sampler
     stages = result["stages"]
     assert list(stages) == ["reference_photo", "decode", "pose_extraction", "repair_retarget", "pose_maps", "sampling", "encode"]
     assert abs(sum(s["share"] for s in stages.values()) - 1.0) < 1e-3

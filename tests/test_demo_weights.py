@@ -26,11 +26,13 @@ def test_demo_model_is_small_and_documented():
 def test_demo_model_renders_through_the_api(tmp_path):
     from fpdm_video.data.examples import make_example_inputs
     from fpdm_video.video import probe
-    from pipelines.transfer import SignerTransfer, TransferSettings
+    from pipelines.settings import SamplingRequest
+    from pipelines.transfer import SignerTransfer, TransferRequest
 
     inputs = make_example_inputs(tmp_path / "in", frames=2, size=(48, 64))
     runner = SignerTransfer.from_pretrained(device="cpu")
     assert runner.model.config.name == "demo" and runner.model.config.resolution == 128
-    result = runner.transfer(inputs.poses, inputs.signer_image, tmp_path / "out.mp4", settings=TransferSettings(steps=2),
-                             progress=False)  # fmt: skip
+    request = TransferRequest(sampling=SamplingRequest(steps=2))
+    result = runner.transfer(inputs.poses, inputs.signer_image, tmp_path / "out.mp4", request=request, progress=False)
     assert probe(result.output).num_frames == 2
+    assert result.record["settings"]["sampling"]["steps"] == 2 and result.record["runner"] == "api"

@@ -16,7 +16,7 @@ def test_transfer_video_flow_reuses_finished_stages(prefect_env, example_inputs,
 
     monkeypatch.setenv("FPDM_OUTPUT_ROOT", str(tmp_path / "root"))
     params = dict(video=str(example_inputs.video), signer=str(example_inputs.signer_image), output="runs/a.mp4",
-                  max_frames=6, steps=1, chunk_frames=3, checkpoint=str(tiny_checkpoint), poses=str(example_inputs.poses))  # fmt: skip
+                  max_frames=6, sampling={"steps": 1, "batch_size": 3}, chunk_frames=3, checkpoint=str(tiny_checkpoint), poses=str(example_inputs.poses))  # fmt: skip
     steps.CALLS.clear()
     result = transfer_video(**params)
     assert probe(result["output"]).num_frames == 6

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -72,7 +73,7 @@ class Served:
 @pytest.mark.slow
 def test_server_serve_and_deployment_run(served, example_inputs, tiny_checkpoint):  # noqa: F811
     params = {"video": example_inputs.video, "signer": example_inputs.signer_image, "output": "rt/out.mp4",
-              "poses": example_inputs.poses, "checkpoint": tiny_checkpoint, "max_frames": 4, "steps": 1}  # fmt: skip
+              "poses": example_inputs.poses, "checkpoint": tiny_checkpoint, "max_frames": 4, "sampling": '{"steps": 1}'}  # fmt: skip
     cmd = [str(PREFECT), "deployment", "run", "transfer-video/default", "--watch"]
     for k, v in params.items():
         cmd += ["-p", f"{k}={v}"]
@@ -80,7 +81,9 @@ def test_server_serve_and_deployment_run(served, example_inputs, tiny_checkpoint
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:] + served.logs[1].read_text()[-3000:]
     out = served.root / "out" / "rt" / "out.mp4"
     assert probe(out).num_frames == 4
-    assert out.with_suffix(".json").is_file()
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["runner"] == "flow transfer-video"
+    assert record["request"]["sampling"]["steps"] == record["settings"]["sampling"]["steps"] == 1  # the run's sampling parameter
 
 
 @pytest.mark.slow
@@ -90,7 +93,7 @@ def test_a_run_whose_process_was_killed_is_marked_crashed(served, example_inputs
     assert len(zombie) == 1 and zombie[0]["trigger"]["posture"] == "Proactive" and zombie[0]["trigger"]["within"] == 60
     assert zombie[0]["actions"][0]["type"] == "change-flow-run-state" and zombie[0]["actions"][0]["state"] == "CRASHED"
     params = {"video": example_inputs.video, "signer": example_inputs.signer_image, "output": "zombie/out.mp4",
-              "poses": example_inputs.poses, "checkpoint": tiny_checkpoint, "steps": 999}  # fmt: skip
+              "poses": example_inputs.poses, "checkpoint": tiny_checkpoint, "sampling": '{"steps": 999}'}  # fmt: skip
     cmd = [str(PREFECT), "deployment", "run", "transfer-video/default"] + [a for k, v in params.items() for a in ("-p", f"{k}={v}")]
     subprocess.run(cmd, env=served.env, cwd=REPO, capture_output=True, text=True, timeout=120, check=True)
 

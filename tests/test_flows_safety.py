@@ -26,7 +26,7 @@ def test_augment_dataset_refuses_its_own_source(prefect_env, source_dataset, sig
     monkeypatch.setenv("FPDM_OUTPUT_ROOT", str(root))
     before = tree_state(tmp_path)
     with pytest.raises(InputError, match=message):
-        augment_dataset(dataset=str(dataset), signers=[str(signer_photos[0])], output=output, clips=1, steps=1,
+        augment_dataset(dataset=str(dataset), signers=[str(signer_photos[0])], output=output, clips=1, sampling={"steps": 1},
                         checkpoint=str(tiny_checkpoint))  # fmt: skip
     assert tree_state(tmp_path) == before  # the source is byte-identical, and nothing was added anywhere
 
@@ -41,7 +41,7 @@ def test_augment_dataset_refuses_an_output_holding_the_source(prefect_env, sourc
     monkeypatch.setenv("FPDM_OUTPUT_ROOT", str(root))
     before = tree_state(tmp_path)
     with pytest.raises(InputError, match="output .* contains the input dataset"):
-        augment_dataset(dataset=str(dataset), signers=[str(signer_photos[0])], output="all", clips=1, steps=1,
+        augment_dataset(dataset=str(dataset), signers=[str(signer_photos[0])], output="all", clips=1, sampling={"steps": 1},
                         checkpoint=str(tiny_checkpoint))  # fmt: skip
     assert tree_state(tmp_path) == before
 
@@ -55,7 +55,7 @@ def test_transfer_video_flow_refuses_guidance_out_of_range(prefect_env, example_
     monkeypatch.setenv("FPDM_OUTPUT_ROOT", str(tmp_path / "root"))
     with pytest.raises(InputError, match="guidance must be a number from 1"):
         transfer_video(video=str(example_inputs.video), signer=str(example_inputs.signer_image), output="a.mp4",
-                       guidance=guidance, checkpoint=str(tiny_checkpoint))  # fmt: skip
+                       sampling={"guidance": guidance}, checkpoint=str(tiny_checkpoint))  # fmt: skip
     assert not (tmp_path / "root").exists()  # refused before the output root was even made
 
 

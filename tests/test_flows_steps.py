@@ -10,6 +10,7 @@ import pytest
 from flows import steps
 from flows.paths import confined
 from fpdm_video.errors import InputError
+from pipelines.settings import SamplingSettings
 from pipelines.transfer import TransferSettings
 
 from factories_transfer import example_inputs, tiny_checkpoint  # noqa: F401 (fixtures)
@@ -32,7 +33,7 @@ def test_confined_path_and_symlink_escape(tmp_path, monkeypatch):
 
 
 def test_steps_reuse_finished_work_and_redo_a_lost_chunk(example_inputs, tiny_checkpoint, tmp_path):  # noqa: F811
-    settings = TransferSettings(steps=1, chunk_frames=3, batch_size=3)
+    settings = TransferSettings(SamplingSettings(steps=1, batch_size=3), chunk_frames=3)
     video, signer = str(example_inputs.video), str(example_inputs.signer_image)
     sha = steps.model_sha(tiny_checkpoint)
 
@@ -41,8 +42,8 @@ def test_steps_reuse_finished_work_and_redo_a_lost_chunk(example_inputs, tiny_ch
         driving = steps.poses_step(tmp_path, video, settings, str(example_inputs.poses))
         image, ref_pose, _ = steps.reference_step(tmp_path, signer, facts["width"], facts["height"])
         target, _ = steps.target_step(tmp_path, driving, ref_pose, True)
-        return [steps.chunk_step(tmp_path, target, image, str(tiny_checkpoint), sha, settings, a, b)
-                for a, b in steps.chunk_ranges(facts["frames"], settings.chunk_frames)]  # fmt: skip
+        return [steps.chunk_step(tmp_path, target, image, str(tiny_checkpoint), sha, settings, span)[0]
+                for span in settings.chunk_ranges(facts["frames"])]  # fmt: skip
 
     steps.CALLS.clear()
     first = run()

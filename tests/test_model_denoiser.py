@@ -12,7 +12,8 @@ import torch
 from factories_model import tiny_inputs, tiny_model
 from fpdm_video.config import FPDMConfig, from_dict, load_yaml, to_dict
 from fpdm_video.errors import CheckpointError, InputError
-from fpdm_video.models import FPDM, checkpoint_hash
+from fpdm_video.models import FPDM, checkpoint_hash, load_model, save_model
+from fpdm_video.models.denoiser import RowConditions
 from fpdm_video.models.registry import CONFIG_REGISTRY
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "model"
@@ -27,7 +28,8 @@ def _denoise(model, x, **flags):
     with torch.no_grad():
         enc = model.encode_source(x["source"])
         fused = model.fuse(enc.image_embedding, x["pose"])
-        return model.denoise(x["latents"], x["timesteps"], x["pose"], enc.context, fused, **flags)
+        keep = {name.replace("use_", "keep_"): value for name, value in flags.items()}
+        return model.denoise(x["latents"], x["timesteps"], RowConditions(enc.context, fused, pose_map=x["pose"], **keep))
 
 
 def test_shapes_and_ranges(model):
@@ -74,8 +76,8 @@ def test_unconditional_branch_ignores_the_conditions(model):
 
 def test_save_load_round_trip_gives_identical_outputs(model, tmp_path):
     x = tiny_inputs(model)
-    path = model.save_pretrained(tmp_path / "ckpt")
-    loaded = FPDM.from_pretrained(path)
+    path = save_model(model, tmp_path / "ckpt")
+    loaded = load_model(path)
     assert to_dict(loaded.config) == to_dict(model.config)
     torch.testing.assert_close(_denoise(loaded, x), _denoise(model, x), rtol=0, atol=0)
     assert len(checkpoint_hash(path)) == 64
@@ -87,27 +89,27 @@ def test_save_load_round_trip_gives_identical_outputs(model, tmp_path):
 
 def test_missing_checkpoint_files_name_the_file(model, tmp_path):
     with pytest.raises(CheckpointError, match="does not exist"):
-        FPDM.from_pretrained(tmp_path / "nowhere")
-    path = model.save_pretrained(tmp_path / "ckpt")
+        load_model(tmp_path / "nowhere")
+    path = save_model(model, tmp_path / "ckpt")
     (path / "model.safetensors").unlink()
     with pytest.raises(CheckpointError, match="model.safetensors is missing"):
-        FPDM.from_pretrained(path)
+        load_model(path)
 
 
 def test_mismatched_checkpoint_names_the_shapes(model, tmp_path):
-    path = model.save_pretrained(tmp_path / "ckpt")
+    path = save_model(model, tmp_path / "ckpt")
     config = to_dict(model.config)
     config["combiner"]["hidden_dim"] = 48  # the weights were saved with 32
     (path / "config.yaml").write_text(__import__("yaml").safe_dump(config))
     with pytest.raises(CheckpointError, match=r"shape mismatch.*\(set by combiner\): the config gives \(48, 32\), the weights hold \(32, 32\)"):
-        FPDM.from_pretrained(path)
+        load_model(path)
 
 
 def test_corrupt_weights_file_is_a_checkpoint_error(model, tmp_path):
-    path = model.save_pretrained(tmp_path / "ckpt")
+    path = save_model(model, tmp_path / "ckpt")
     (path / "model.safetensors").write_bytes(b"not safetensors")
     with pytest.raises(CheckpointError, match="cannot read"):
-        FPDM.from_pretrained(path)
+        load_model(path)
 
 
 @pytest.mark.parametrize("name", sorted(CONFIG_REGISTRY))

@@ -11,7 +11,7 @@ from PIL import Image
 
 from fpdm_video.config import FPDMConfig, FusionEncoderConfig, HFVisionConfig, SourceEncoderConfig
 from fpdm_video.errors import CheckpointError
-from fpdm_video.models import build_model, load_model
+from fpdm_video.models import build_model, load_model, save_model
 from fpdm_video.models.encoders_hf import HFVisionEncoder
 from fpdm_video.models.registry import tiny_config
 
@@ -77,7 +77,7 @@ def test_a_checkpoint_with_transformers_encoders_rebuilds_without_their_folders(
     torch.manual_seed(0)
     model = build_model(hf_tiny_config(hf_parts)).eval()
     assert model.config.fusion_encoder.hf.config["model_type"] == "clip_vision_model"
-    path = model.save_pretrained(tmp_path / "ckpt")
+    path = save_model(model, tmp_path / "ckpt")
     text = (path / "config.yaml").read_text()
     assert "clip_vision_model" in text and "dinov2" in text
     moved = tmp_path / "moved"

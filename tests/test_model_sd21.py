@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from fpdm_video.models import build_model
+from fpdm_video.models.denoiser import RowConditions
 
 SD21_UNET = 865_910_724  # the SD 2.1 UNet (v and base alike)
 SD_VAE = 83_653_863  # the SD 2.x AutoencoderKL
@@ -32,5 +33,5 @@ def test_sd21_256_builds_with_sd21_counts_and_denoises_once():
         encoding = model.encode_source(source)
         assert encoding.context.shape == (1, 1297, 1024)  # DINOv2-L at 512 px: 36x36 patches + CLS, projected
         fused = model.fuse(encoding.image_embedding, torch.rand(1, 3, 256, 256))
-        out = model.denoise(torch.randn(1, 4, 32, 32), 500, torch.rand(1, 3, 256, 256), encoding.context, fused)
+        out = model.denoise(torch.randn(1, 4, 32, 32), 500, RowConditions(encoding.context, fused, pose_map=torch.rand(1, 3, 256, 256)))
     assert out.shape == (1, 4, 32, 32) and torch.isfinite(out).all()

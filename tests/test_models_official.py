@@ -171,7 +171,10 @@ def test_a_converted_checkpoint_drives_the_transfer(official, example_inputs, tm
                           "-o", str(out), "--max-frames", "2", "--steps", "1", "--quiet"])  # fmt: skip
     assert code == 0
     record = json.loads(out.with_suffix(".json").read_text())
-    assert record["frames"] == 2 and record["sizes"]["model"] == 256 and record["settings"]["guidance"] == 2.0  # the official default
+    assert record["frames"] == 2 and record["sizes"]["model"] == 256
+    assert record["request"]["sampling"]["guidance"] is None  # not given, so...
+    assert record["settings"]["sampling"]["guidance"] == 2.0  # ...the official default (guidance_scale, config.sampling)
+    assert record["settings"]["sampling"]["steps"] == 1 == record["request"]["sampling"]["steps"]
 
 
 @pytest.mark.slow

@@ -7,16 +7,19 @@ import torch
 from factories_pipeline import FakeFPDM, random_pose_maps, random_source_image, tiny_fpdm
 
 from fpdm_video.errors import InputError
+from fpdm_video.models.registry import tiny_config
 from pipelines.fpdm_pipeline import FPDMPipeline
+from pipelines.settings import SamplingRequest, SamplingSettings, resolve_sampling
 
 R = 32
 
 
-def run(pipe, batch=2, seed=0, **kwargs):
+def run(pipe, batch=2, seed=0, **settings):
+    """Sample ``batch`` images with SamplingSettings(**settings) (3 steps unless given)."""
     sources = torch.stack([random_source_image(R, seed=10 + k) for k in range(batch)])  # (B, 3, R, R)
-    kwargs.setdefault("steps", 3)
+    settings.setdefault("steps", 3)
     generator = torch.Generator().manual_seed(seed)
-    return pipe(sources, random_pose_maps(batch, R), generator=generator, progress=False, **kwargs)
+    return pipe(sources, random_pose_maps(batch, R), SamplingSettings(**settings), generator=generator, progress=False)
 
 
 def test_output_shape_range_and_determinism():
@@ -75,11 +78,12 @@ def test_one_source_for_many_poses_and_resizing():
     pose = random_pose_maps(3, R)
     source = random_source_image(R)[None]  # (1, 3, R, R)
     generator = lambda: torch.Generator().manual_seed(5)  # noqa: E731
-    broadcast = pipe(source, pose, steps=2, generator=generator(), progress=False)
-    repeated = pipe(source.expand(3, -1, -1, -1), pose, steps=2, generator=generator(), progress=False)
+    settings = SamplingSettings(steps=2)
+    broadcast = pipe(source, pose, settings, generator=generator(), progress=False)
+    repeated = pipe(source.expand(3, -1, -1, -1), pose, settings, generator=generator(), progress=False)
     torch.testing.assert_close(broadcast, repeated, rtol=1e-5, atol=1e-6)
     big = torch.nn.functional.interpolate(source, size=(64, 64), mode="bilinear", align_corners=False)
-    assert pipe(big, pose, steps=2, generator=generator(), progress=False).shape == (3, 3, R, R)
+    assert pipe(big, pose, settings, generator=generator(), progress=False).shape == (3, 3, R, R)
 
 
 def test_bfloat16_model_runs_and_stays_near_fp32():
@@ -100,17 +104,39 @@ def test_bad_inputs_raise_input_errors():
         (dict(source_images=source[0]), "shaped"),
         (dict(pose_maps=random_pose_maps(2, 16)), "32x32"),
         (dict(source_images=source.expand(3, -1, -1, -1)), "source images for 2 pose maps"),
-        (dict(scheduler="euler"), "unknown scheduler"),
-        (dict(steps=0), "steps"),
-        (dict(steps=1001), "steps"),
-        (dict(guidance=float("nan")), "guidance"),
-        (dict(eta=-0.1), "eta"),
     ]
     for overrides, message in cases:
-        kwargs = dict(source_images=source, pose_maps=pose, steps=2, progress=False)
+        kwargs = dict(source_images=source, pose_maps=pose)
         kwargs.update(overrides)
         with pytest.raises(InputError, match=message):
-            pipe(kwargs.pop("source_images"), kwargs.pop("pose_maps"), **kwargs)
+            pipe(kwargs["source_images"], kwargs["pose_maps"], SamplingSettings(steps=2), progress=False)
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("scheduler", "euler", "scheduler must be one of ddpm, ddim, dpmpp_2m, got 'euler'"),
+    ("steps", 0, "steps must be a positive whole number, got 0"),
+    ("guidance", float("nan"), "guidance must be a number from 1 .no guidance. to 20, got nan"),
+    ("guidance", 0.5, "guidance must be a number from 1 .no guidance. to 20, got 0.5"),
+    ("eta", -0.1, "eta must be a number >= 0, got -0.1"),
+    ("eta", float("inf"), "eta must be a number >= 0, got inf"),
+    ("eta", True, "eta must be a number >= 0, got True"),
+])  # fmt: skip
+def test_bad_sampling_settings_are_refused_when_made(field, value, message):
+    """Sampling settings are checked when they are made, before any pipeline sees them."""
+    with pytest.raises(InputError, match=message):
+        SamplingSettings(**{field: value})
+
+
+def test_steps_beyond_the_models_schedule_are_refused_when_resolved():
+    """Steps the model's noise schedule cannot space are refused where settings meet the checkpoint."""
+    with pytest.raises(InputError, match="steps=1001 exceeds the model's 1000 training timesteps"):
+        resolve_sampling(SamplingRequest(steps=1001), tiny_config())
+    assert resolve_sampling(SamplingRequest(steps=999), tiny_config()).steps == 999  # the most leading spacing fits
+    # Settings that skipped resolution are a broken invariant inside the pipeline, not a user's error
+    pipe = FPDMPipeline(FakeFPDM())
+    with pytest.raises(ValueError, match="exceeds") as info:
+        pipe(random_source_image(R)[None], random_pose_maps(2, R), SamplingSettings(steps=1001), progress=False)
+    assert not isinstance(info.value, InputError)
 
 
 @pytest.mark.parametrize("prediction_type", ["epsilon", "v_prediction"])

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pipelines.guidance import branch_flags, branches_for, guided_model_output, guided_prediction, uses_guidance
-from factories_pipeline import PROBE_FUSED, PROBE_POSE, PROBE_SOURCE, BranchProbe, FakeFPDM, random_pose_maps
+from fpdm_video.models.hooks import NO_HOOKS, UNetCall
+from pipelines.guidance import branches_for, guided_prediction, uses_guidance
+from factories_pipeline import PROBE_FUSED, PROBE_POSE, PROBE_SOURCE, BranchProbe, FakeFPDM, guided_output, random_pose_maps, rows
 
 B = 2
 
@@ -31,7 +32,8 @@ def test_guided_prediction_formula():
 
 
 def test_branch_flags_stack_u_s_f():
-    use_pose, use_source, use_fused = branch_flags(2, "cpu")
+    call = UNetCall(NO_HOOKS, frames=2, branches=("u", "s", "f"), counts=(2, 2, 2))
+    use_pose, use_source, use_fused = (call.keeps(i, torch.device("cpu")) for i in range(3))
     assert use_pose.tolist() == [False, False, True, True, True, True]
     assert use_source.tolist() == [False, False, True, True, True, True]
     assert use_fused.tolist() == [False, False, False, False, True, True]
@@ -47,15 +49,14 @@ def test_guided_prediction_with_two_scales():
 def test_which_branches_run():
     assert branches_for(2.0) == ("u", "f") and branches_for(2.0, 2.0) == ("u", "f")
     assert branches_for(2.0, 1.5) == ("u", "s", "f") and branches_for(1.0, 3.0) == ("u", "s", "f")
-    assert branches_for(1.0) == ("f",) and branches_for(0.5, 1.0) == ("f",)
-    assert branches_for(0.5, 0.0) == ("f",)  # both below 1: no guidance, as 1 and 1
+    assert branches_for(1.0) == ("f",) and branches_for(1.0, 1.0) == ("f",)  # both 1: no guidance
 
 
 @pytest.mark.parametrize("g", [2.0, 3.5])
 def test_one_scale_runs_two_branches_in_one_call_of_2b_rows(g):
     model = BranchProbe()
     latents, pose, context, fused = conditions(model)
-    out = guided_model_output(model, latents, 951, pose, context, fused, g)
+    out = guided_output(model, latents, 951, pose, context, fused, g)
     # u = x, s = x + pose + source, f = x + pose + source + fused  =>  x + g (pose + source + fused)
     expected = latents + g * (PROBE_POSE + PROBE_SOURCE + PROBE_FUSED)
     torch.testing.assert_close(out, expected)
@@ -66,16 +67,16 @@ def test_one_scale_runs_two_branches_in_one_call_of_2b_rows(g):
 def test_two_scales_run_three_branches_in_one_call_of_3b_rows():
     model = BranchProbe()
     latents, pose, context, fused = conditions(model)
-    out = guided_model_output(model, latents, 951, pose, context, fused, 3.0, guidance_source=1.5)
+    out = guided_output(model, latents, 951, pose, context, fused, 3.0, 1.5)
     torch.testing.assert_close(out, latents + 1.5 * (PROBE_POSE + PROBE_SOURCE) + 3.0 * PROBE_FUSED)
     assert model.calls.denoise_rows == [3 * B]
 
 
-@pytest.mark.parametrize("g", [1.0, 0.5, 0.0])
+@pytest.mark.parametrize("g", [1.0])
 def test_no_guidance_runs_only_the_full_branch(g):
     model = BranchProbe()
     latents, pose, context, fused = conditions(model)
-    out = guided_model_output(model, latents, 951, pose, context, fused, g)
+    out = guided_output(model, latents, 951, pose, context, fused, g)
     torch.testing.assert_close(out, latents + PROBE_POSE + PROBE_SOURCE + PROBE_FUSED)
     assert model.calls.denoise_rows == [B]
     assert model.last_flags == (True, True, True)
@@ -89,10 +90,10 @@ def test_stacked_call_equals_three_separate_branch_calls(g_source):
     latents, pose, context, fused = conditions(model, batch=3, seed=4)
     g = 2.0
     with torch.no_grad():
-        stacked = guided_model_output(model, latents, 501, pose, context, fused, g, guidance_source=g_source)
+        stacked = guided_output(model, latents, 501, pose, context, fused, g, g_source)
         t = torch.full((3,), 501)
-        eps_u = model.denoise(latents, t, pose, context, fused, use_pose=False, use_source=False, use_fused=False)
-        eps_s = model.denoise(latents, t, pose, context, fused, use_pose=True, use_source=True, use_fused=False)
-        eps_f = model.denoise(latents, t, pose, context, fused)
+        eps_u = model.denoise(latents, t, rows(context, fused, pose, keep_pose=False, keep_source=False, keep_fused=False))
+        eps_s = model.denoise(latents, t, rows(context, fused, pose, keep_fused=False))
+        eps_f = model.denoise(latents, t, rows(context, fused, pose))
     torch.testing.assert_close(stacked, guided_prediction(eps_u, eps_s, eps_f, g, g_source), rtol=1e-5, atol=1e-6)
     assert (eps_f - eps_u).abs().max() > 1e-2  # the conditions matter in this fake

@@ -6,9 +6,10 @@ import pytest
 import torch
 
 from factories_model import tiny_model
-from factories_pipeline import random_pose_maps, random_source_image
-from pipelines.guidance import guided_model_output
-from pipelines.reuse import Reuse
+from factories_pipeline import guided_output, random_pose_maps, random_source_image, rows
+from fpdm_video.models.hooks import HookSet, UNetCall
+from fpdm_video.models.hooks.context_kv import ContextKV
+from pipelines.settings import Reuse, SamplingSettings
 from pipelines.video_sampling import sample_video
 
 R = 32
@@ -34,24 +35,30 @@ def test_a_precomputed_pose_feature_is_the_pose_map(model, conditions):
     latents, pose, context, fused = conditions
     flags = torch.tensor([False, True, True])
     with torch.no_grad():
-        plain = model.denoise(latents, 901, pose, context.expand(3, -1, -1), fused, use_pose=flags)
-        reused = model.denoise(latents, 901, None, context.expand(3, -1, -1), fused, use_pose=flags,
-                               pose_feature=model.pose_features(pose))  # fmt: skip
+        plain = model.denoise(latents, 901, rows(context.expand(3, -1, -1), fused, pose, keep_pose=flags))
+        reused = model.denoise(latents, 901, rows(context.expand(3, -1, -1), fused, pose_feature=model.pose_features(pose),
+                                                  keep_pose=flags))  # fmt: skip
     assert torch.equal(plain, reused)
 
 
-@pytest.mark.parametrize("rows", [True, False, (False, True, True)])
-def test_cached_context_keys_and_values_equal_computed_ones(model, conditions, rows):
+CALL_ROWS = {"f": (("f",), (3,)), "u": (("u",), (3,)), "uf": (("u", "f"), (1, 2))}  # branches and their rows
+
+
+@pytest.mark.parametrize("layout", list(CALL_ROWS))
+def test_cached_context_keys_and_values_equal_computed_ones(model, conditions, layout):
     latents, pose, context, fused = conditions
-    use_source = rows if isinstance(rows, bool) else torch.tensor(rows)
-    kv = model.context_kv(context)
-    assert kv is not None and len(kv.on) == sum(1 for m in model.modules() if getattr(m, "is_cross_attention", False))
+    hook = ContextKV()
+    hook.begin_video(model.denoiser, context)
+    assert len(hook.on) == sum(1 for m in model.modules() if getattr(m, "is_cross_attention", False))
+    branches, counts = CALL_ROWS[layout]
+    call = UNetCall(HookSet((hook,)), frames=3, branches=branches, counts=counts)
+    keep = call.keeps(1, latents.device)  # which rows keep the source: the model masks the others itself
     with torch.no_grad():
-        plain = model.denoise(latents, 501, pose, context.expand(3, -1, -1), fused, use_source=use_source)
-        cached = model.denoise(latents, 501, pose, context.expand(3, -1, -1), fused, use_source=use_source, kv=kv)
+        plain = model.denoise(latents, 501, rows(context.expand(3, -1, -1), fused, pose, keep_source=keep))
+        cached = model.denoise(latents, 501, rows(context.expand(3, -1, -1), fused, pose, keep_source=keep), call)
     assert (plain - cached).abs().max() <= 1e-5 and plain.abs().max() > 1e-2
-    if rows == (False, True, True):  # the row without the source differs from the others: the masks reach the cache
-        other = model.denoise(latents, 501, pose, context.expand(3, -1, -1), fused, use_source=True, kv=kv)
+    if layout == "uf":  # the row without the source differs from the others: the rows reach the cache
+        other = model.denoise(latents, 501, rows(context.expand(3, -1, -1), fused, pose), UNetCall(HookSet((hook,)), frames=3, counts=(3,)))
         assert (other[0] - cached[0]).abs().max() > 1e-4 and torch.allclose(other[1:], cached[1:], atol=1e-5)
 
 
@@ -59,15 +66,15 @@ def test_one_unconditioned_row_for_equal_latents(model, conditions):
     _, pose, context, fused = conditions
     same = torch.randn(1, model.latent_channels, *model.latent_hw, generator=torch.Generator().manual_seed(9)).expand(3, -1, -1, -1)
     with torch.no_grad():
-        full = guided_model_output(model, same, 981, pose, context.expand(3, -1, -1), fused, 2.0)
-        shared = guided_model_output(model, same, 981, pose, context.expand(3, -1, -1), fused, 2.0, same_latents=True)
+        full = guided_output(model, same, 981, pose, context.expand(3, -1, -1), fused, 2.0)
+        shared = guided_output(model, same, 981, pose, context.expand(3, -1, -1), fused, 2.0, shared_start=True)
     assert (full - shared).abs().max() <= 1e-5
 
 
 def _video(model, reuse: Reuse, noise: str = "fixed") -> torch.Tensor:
     maps = random_pose_maps(5, R, seed=2)
-    return torch.cat(list(sample_video(model, random_source_image(R), maps, batch_size=3, steps=4, guidance=2.0, seed=5,
-                                       noise=noise, progress=False, reuse=reuse)))  # fmt: skip
+    settings = SamplingSettings(batch_size=3, steps=4, guidance=2.0, seed=5, noise=noise, reuse=reuse)
+    return torch.cat(list(sample_video(model, random_source_image(R), maps, settings, progress=False)))
 
 
 @pytest.mark.parametrize("change", ["two_branches", "pose_feature", "context_kv", "shared_start"])

@@ -9,17 +9,24 @@ from factories_pipeline import FakeFPDM, random_pose_maps, random_source_image, 
 
 from fpdm_video.errors import InputError
 from fpdm_video.geometry import CanvasFit
+from fpdm_video.models.registry import tiny_config
 from pipelines.fpdm_pipeline import FPDMPipeline
+from pipelines.settings import SamplingRequest, SamplingSettings, resolve_sampling
 from pipelines.video_sampling import frame_seed, rebatch, sample_video
 
 R = 32
 FRAMES = 6
 
 
-def video(model, pose, **kwargs) -> torch.Tensor:
-    """All frames of ``sample_video`` concatenated: (T, 3, R, R)."""
+def settings(**kwargs) -> SamplingSettings:
+    """SamplingSettings(**kwargs), 4 steps unless given."""
     kwargs.setdefault("steps", 4)
-    return torch.cat(list(sample_video(model, random_source_image(R), pose, progress=False, **kwargs)))
+    return SamplingSettings(**kwargs)
+
+
+def video(model, pose, **kwargs) -> torch.Tensor:
+    """All frames of ``sample_video`` with settings(**kwargs) concatenated: (T, 3, R, R)."""
+    return torch.cat(list(sample_video(model, random_source_image(R), pose, settings(**kwargs), progress=False)))
 
 
 @pytest.mark.parametrize("scheduler,eta", [("ddpm", 0.0), ("ddim", 0.0), ("ddim", 0.7)])
@@ -34,7 +41,7 @@ def test_batched_equals_frame_by_frame(scheduler, eta):
     pipe = FPDMPipeline(model)
     for k in range(FRAMES):
         frame = pipe(
-            random_source_image(R)[None], pose[k : k + 1], steps=4, scheduler=scheduler, eta=eta,
+            random_source_image(R)[None], pose[k : k + 1], settings(scheduler=scheduler, eta=eta),
             generator=torch.Generator().manual_seed(3), progress=False,
         )  # fmt: skip
         torch.testing.assert_close(batched[k : k + 1], frame, rtol=1e-5, atol=1e-5)
@@ -63,7 +70,7 @@ def test_independent_noise_differs_per_frame_and_ignores_batch_size():
 def test_source_encoded_once_and_rows_per_call():
     model = FakeFPDM()
     chunks = [random_pose_maps(3, R, seed=1), random_pose_maps(5, R, seed=2), random_pose_maps(2, R, seed=3)]
-    stream = sample_video(model, random_source_image(R), iter(chunks), batch_size=4, steps=2, progress=False)
+    stream = sample_video(model, random_source_image(R), iter(chunks), settings(batch_size=4, steps=2), progress=False)
     sizes = [chunk.shape[0] for chunk in stream]
     assert sizes == [4, 4, 2]
     assert model.calls.encode_source == 1
@@ -71,7 +78,8 @@ def test_source_encoded_once_and_rows_per_call():
     # two guidance branches (u, f) per frame; at step 0 every frame starts from the same x_T, so u runs once
     assert model.calls.denoise_rows == [4 + 1, 8, 4 + 1, 8, 2 + 1, 4]
     model.calls.denoise_rows.clear()
-    list(sample_video(model, random_source_image(R), iter(chunks), batch_size=4, steps=2, noise="independent", progress=False))
+    list(sample_video(model, random_source_image(R), iter(chunks), settings(batch_size=4, steps=2, noise="independent"),
+                      progress=False))  # fmt: skip
     assert model.calls.denoise_rows == [8, 8, 8, 8, 4, 4]  # each frame its own x_T: no shared row
 
 
@@ -88,7 +96,7 @@ def test_output_fit_returns_source_size_uint8_frames():
     model = FakeFPDM()
     pose = random_pose_maps(3, R)
     fit = CanvasFit.of(21, 26, R)  # PHOENIX-like portrait aspect
-    stream = sample_video(model, random_source_image(R), pose, batch_size=2, steps=2, output_fit=fit, progress=False)
+    stream = sample_video(model, random_source_image(R), pose, settings(batch_size=2, steps=2), output_fit=fit, progress=False)
     frames = np.concatenate(list(stream))
     assert frames.shape == (3, 26, 21, 3) and frames.dtype == np.uint8
     floats = video(model, pose, batch_size=2, steps=2)
@@ -99,20 +107,36 @@ def test_output_fit_returns_source_size_uint8_frames():
 def test_bad_video_inputs_raise_input_errors():
     model = FakeFPDM()
     source, pose = random_source_image(R), random_pose_maps(2, R)
-    with pytest.raises(InputError, match="noise must be"):
-        sample_video(model, source, pose, noise="shared")
-    with pytest.raises(InputError, match="batch_size"):
-        sample_video(model, source, pose, batch_size=0)
     with pytest.raises(InputError, match="canvas"):
-        sample_video(model, source, pose, output_fit=CanvasFit.of(10, 10, 64))
+        sample_video(model, source, pose, settings(), output_fit=CanvasFit.of(10, 10, 64))
     with pytest.raises(InputError, match=r"\(3, H, W\)"):
-        sample_video(model, source[None], pose)
-    with pytest.raises(InputError, match="spacing"):
-        sample_video(model, source, pose, timestep_spacing="linspace")
-    frames = sample_video(model, source, [pose, random_pose_maps(2, 16)], batch_size=2, steps=1, progress=False)
+        sample_video(model, source[None], pose, settings())
+    frames = sample_video(model, source, [pose, random_pose_maps(2, 16)], settings(batch_size=2, steps=1), progress=False)
     next(frames)
     with pytest.raises(InputError, match="pose_maps chunk 1"):
         next(frames)
+
+
+def test_bad_video_settings_are_refused_when_made():
+    """The noise mode and batch size are sampling settings, checked when the settings are made."""
+    with pytest.raises(InputError, match="noise must be one of fixed, independent, got 'shared'"):
+        SamplingSettings(noise="shared")
+    with pytest.raises(InputError, match="batch-size must be a positive whole number, got 0"):
+        SamplingSettings(batch_size=0)
+
+
+def test_a_bad_timestep_spacing_is_refused():
+    """The model names its spacing: an unknown one is refused when settings are resolved for it, and sampling
+    with settings that skipped resolution fails at once (a broken invariant), before any frame is drawn."""
+    config = tiny_config()
+    config.noise_schedule.timestep_spacing = "linspace"
+    with pytest.raises(InputError, match="unknown timestep spacing 'linspace'"):
+        resolve_sampling(SamplingRequest(), config)
+    model = FakeFPDM()
+    model.noise_schedule.timestep_spacing = "linspace"
+    with pytest.raises(ValueError, match="spacing") as info:
+        sample_video(model, random_source_image(R), random_pose_maps(2, R), settings())
+    assert not isinstance(info.value, InputError)
 
 
 # ---- the real tiny model ----------------------------------------------------------------------
@@ -130,7 +154,7 @@ def test_tiny_model_batched_equals_frame_by_frame(scheduler, eta):
     assert (batched[2] - batched[1]).abs().max() > 1e-3  # the pose matters
     pipe = FPDMPipeline(model)
     generator = torch.Generator().manual_seed(2)
-    first = pipe(random_source_image(R)[None], pose[:1], steps=4, scheduler=scheduler, eta=eta, generator=generator,
+    first = pipe(random_source_image(R)[None], pose[:1], settings(scheduler=scheduler, eta=eta), generator=generator,
                  progress=False)  # fmt: skip
     torch.testing.assert_close(batched[:1], first, rtol=1e-4, atol=1e-5)
 

@@ -62,18 +62,31 @@ def test_guidance_out_of_range(workspace, capsys, guidance):  # noqa: F811
                         f"--guidance={guidance}"], capsys, "guidance must be a number from 1")  # fmt: skip
 
 
-@pytest.mark.parametrize("option", ["--guidance-source", "--guidance-fused"])
+@pytest.mark.parametrize("option", ["--guidance-source", "--guidance"])
 @pytest.mark.parametrize("guidance", ["inf", "nan", "0.5", "21"])
 def test_dual_guidance_scales_out_of_range(workspace, capsys, option, guidance):  # noqa: F811
-    name = "guidance-source" if option == "--guidance-source" else "guidance"
+    name = option.removeprefix("--")
     refused(workspace, [workspace.video, "--signer", workspace.signer, "-o", workspace.root / "out.mp4",
                         f"{option}={guidance}"], capsys, f"{name} must be a number from 1")  # fmt: skip
+
+
+def test_the_removed_guidance_fused_flag_is_refused_before_any_work(workspace, capsys):  # noqa: F811
+    # --guidance-fused is gone (--guidance is the fused embedding's scale): argparse refuses it, and nothing is written
+    before = workspace.snapshot()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--checkpoint", str(workspace.checkpoint), *FAST, str(workspace.video), "--signer", str(workspace.signer),
+              "-o", str(workspace.root / "out.mp4"), "--guidance-fused=2"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2, err
+    assert err.strip().splitlines()[-1].startswith("python -m fpdm_video.transfer: error: unrecognized arguments: --guidance-fused"), err
+    assert "Traceback" not in err
+    assert workspace.snapshot() == before
 
 
 @pytest.mark.parametrize("seed", [str(2**64), "-1"])
 def test_seed_beyond_64_bits(workspace, capsys, seed):  # noqa: F811
     refused(workspace, [workspace.video, "--signer", workspace.signer, "-o", workspace.root / "out.mp4", f"--seed={seed}"],
-            capsys, "seed must be an integer from 0 to 2**64 - 1")
+            capsys, "seed must be a whole number from 0 to 2**64 - 1")
 
 
 def test_steps_beyond_the_schedule_before_any_work(workspace, capsys):  # noqa: F811

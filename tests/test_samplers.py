@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -19,6 +20,7 @@ from pipelines.samplers import (
     is_stochastic,
     make_schedule,
 )
+from pipelines.samplers.schedule import schedule_problem
 
 SHAPE = (2, 4, 8, 8)  # (B, C, h, w) latents
 
@@ -228,22 +230,57 @@ def test_stochastic_steps_require_noise_and_the_last_step_does_not():
     assert torch.isfinite(last).all()
 
 
-def test_bad_settings_raise_input_errors():
-    with pytest.raises(InputError, match="exceeds"):
+@contextmanager
+def broken_invariant(match: str):
+    """A ValueError that is not an InputError: settings are checked where they are made, so a bad value
+    reaching the samplers is a bug of the caller, not a user's error."""
+    with pytest.raises(ValueError, match=match) as info:
+        yield info
+    assert not isinstance(info.value, InputError), f"{info.value!r} should be a plain ValueError"
+
+
+def test_bad_values_in_the_sampler_core_are_value_errors():
+    with broken_invariant("exceeds"):
         inference_timesteps(1000, 1001)
-    with pytest.raises(InputError, match="positive integer"):
+    with broken_invariant("positive whole number"):
         inference_timesteps(1000, 0)
-    with pytest.raises(InputError, match="spacing"):
+    with broken_invariant("spacing"):
         inference_timesteps(1000, 10, "linspace")
-    with pytest.raises(InputError, match="beta_schedule"):
-        alphas_cumprod(NoiseSchedule(beta_schedule="cosine"))
-    with pytest.raises(InputError, match="prediction_type"):
+    with broken_invariant("prediction_type"):
         make_schedule(NoiseSchedule(prediction_type="sample"), 10)
-    with pytest.raises(InputError, match="unknown scheduler"):
+    with broken_invariant("exceeds"):
+        make_schedule(NoiseSchedule(), 1001)
+    with broken_invariant("unknown scheduler 'euler'"):
         get_sampler("euler")
-    with pytest.raises(InputError, match="eta"):
+    with broken_invariant("unknown scheduler 'dpm'"):  # the old CLI name is no sampler's name
+        get_sampler("dpm")
+    with broken_invariant("eta"):
         x = initial_latents()
         ddim_step(make_schedule(NoiseSchedule(), 5), 0, x, x, eta=-1.0)
+
+
+def test_a_bad_noise_schedule_config_is_an_input_error():
+    """The model's noise-schedule config is a user's file: its errors stay InputErrors."""
+    with pytest.raises(InputError, match="beta_schedule"):
+        alphas_cumprod(NoiseSchedule(beta_schedule="cosine"))
+
+
+@dataclass
+class SpacedNoiseSchedule(NoiseSchedule):
+    timestep_spacing: str = "leading"
+
+
+def test_schedule_problem_names_what_cannot_be_sampled():
+    """What resolution checks steps against: the message, or None when the steps can be sampled."""
+    assert schedule_problem(SpacedNoiseSchedule(), 20) is None
+    assert schedule_problem(SpacedNoiseSchedule(), 999) is None  # 1 .. 999 (leading, offset 1)
+    assert "outside [0, 1000)" in schedule_problem(SpacedNoiseSchedule(), 1000)  # 1 .. 1000
+    assert schedule_problem(SpacedNoiseSchedule(timestep_spacing="trailing"), 1000) is None  # 999 .. 0
+    assert "exceeds the model's 1000 training timesteps" in schedule_problem(SpacedNoiseSchedule(), 1001)
+    assert "positive whole number" in schedule_problem(SpacedNoiseSchedule(), 0)
+    assert "unknown timestep spacing 'linspace'" in schedule_problem(SpacedNoiseSchedule(timestep_spacing="linspace"), 10)
+    assert "prediction_type 'sample'" in schedule_problem(SpacedNoiseSchedule(prediction_type="sample"), 10)
+    assert schedule_problem(SpacedNoiseSchedule(), 50, spacing="trailing", steps_offset=0) is None
 
 
 def test_is_stochastic():

@@ -13,6 +13,7 @@ from fpdm_video.metrics.image import psnr
 from fpdm_video.models.checkpoint import load_model
 from fpdm_video.train.loop import train
 from fpdm_video.train.record import main as record_main
+from pipelines.settings import SamplingRequest
 from pipelines.synthetic_eval import HeldOutConfig, evaluate_heldout, grid_image
 
 from factories_train import tiny_config, tiny_dataset  # noqa: F401 (fixture)
@@ -72,9 +73,10 @@ def test_a_run_folder_without_stages_is_a_clear_error(tiny_run, tmp_path, capsys
 
 
 def test_heldout_evaluation_and_baselines(tiny_run):
-    config = HeldOutConfig(cases=2, frames=4, stride=2, steps=2, batch_size=2)
+    config = HeldOutConfig(cases=2, frames=4, stride=2, sampling=SamplingRequest(steps=2, batch_size=2))
     report, outputs, cases = evaluate_heldout(tiny_run / "fusion" / "model", config)
     assert report["frames"] == 4
+    assert (report["settings"]["steps"], report["settings"]["batch_size"]) == (2, 2)  # resolved on the checkpoint
     assert set(report["methods"]) == {"model", "vae_ceiling", "copy_reference", "random_weights"}
     copy = report["methods"]["copy_reference"]
     expected = np.mean([psnr(c.reference, t) for c in cases for t in c.truth])

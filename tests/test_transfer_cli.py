@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -30,7 +31,9 @@ def test_video_to_video(example_inputs, tiny_checkpoint, tmp_path):  # noqa: F81
     assert record["sizes"] == {"input": [64, 64], "output": [64, 64], "model": 32}
     assert len(record["input"]["sha256"]) == 64 and len(record["signer"]["sha256"]) == 64
     assert record["checkpoint"]["name"] == "tiny" and len(record["checkpoint"]["sha256"]) == 64
-    assert record["settings"]["steps"] == 2 and record["settings"]["sampler"] == "ddpm"
+    assert record["settings"]["sampling"]["steps"] == 2 and record["settings"]["sampling"]["scheduler"] == "ddpm"
+    assert record["request"]["sampling"]["steps"] == 2 and record["request"]["sampling"]["scheduler"] is None
+    assert record["runner"] == "cli"
     assert set(record["stage_seconds"]) == {"reference", "poses", "repair_retarget", "sampling_encoding"}
     assert record["versions"]["torch"] and record["argv"][0] == str(example_inputs.video)
     assert record["retarget"]["on"] and record["retarget"]["ratios"]
@@ -48,12 +51,12 @@ def test_same_seed_same_video_other_seed_differs(example_inputs, tiny_checkpoint
 def test_pose_file_drives_the_output(example_inputs, tiny_checkpoint, tmp_path):  # noqa: F811
     out = tmp_path / "from_pose.mp4"
     code = main([str(example_inputs.poses), "--signer", str(example_inputs.signer_image), "--checkpoint",
-                 str(tiny_checkpoint), "-o", str(out), "--scheduler", "dpm", *FAST])  # fmt: skip
+                 str(tiny_checkpoint), "-o", str(out), "--scheduler", "dpmpp_2m", *FAST])  # fmt: skip
     assert code == 0
     pose, info = load_holistic(example_inputs.poses), probe(out)
     assert (info.num_frames, info.width, info.height) == (pose.num_frames, pose.width, pose.height)
     assert info.fps == pytest.approx(pose.fps, rel=1e-3)
-    assert json.loads(out.with_suffix(".json").read_text())["settings"]["sampler"] == "dpmpp_2m"
+    assert json.loads(out.with_suffix(".json").read_text())["settings"]["sampling"]["scheduler"] == "dpmpp_2m"
 
 
 def test_frame_range_and_saved_poses(example_inputs, tiny_checkpoint, tmp_path):  # noqa: F811
@@ -88,17 +91,18 @@ def test_a_speed_preset_sets_the_sampler_and_is_recorded(example_inputs, tiny_ch
     out = tmp_path / "fast.mp4"
     assert main([str(example_inputs.video), "--signer", str(example_inputs.signer_image), "--checkpoint", str(tiny_checkpoint),
                  "-o", str(out), "--max-frames", "2", "--speed", "fast", "--quiet"]) == 0  # fmt: skip
-    settings = json.loads(out.with_suffix(".json").read_text())["settings"]
-    assert (settings["speed"], settings["sampler"], settings["steps"], settings["guidance_interval"]) == ("fast", "dpmpp_2m", 6, [0.3, 1.0])
+    settings = json.loads(out.with_suffix(".json").read_text())["settings"]["sampling"]
+    assert (settings["speed"], settings["scheduler"], settings["steps"], settings["guidance_interval"]) == ("fast", "dpmpp_2m", 6, [0.3, 1.0])
     out = tmp_path / "explicit.mp4"
     assert main([str(example_inputs.video), "--signer", str(example_inputs.signer_image), "--checkpoint", str(tiny_checkpoint),
                  "-o", str(out), "--max-frames", "2", "--speed", "fast", "--steps", "3", "--scheduler", "ddim", "--quiet"]) == 0  # fmt: skip
-    settings = json.loads(out.with_suffix(".json").read_text())["settings"]
-    assert (settings["sampler"], settings["steps"]) == ("ddim", 3)  # explicit settings win over the preset
+    settings = json.loads(out.with_suffix(".json").read_text())["settings"]["sampling"]
+    assert (settings["speed"], settings["scheduler"], settings["steps"]) == ("fast", "ddim", 3)  # explicit settings win over the preset
+    assert settings["guidance_interval"] == [0.3, 1.0]  # what was not given still comes from the preset
     out = tmp_path / "cached.mp4"
     assert main([str(example_inputs.video), "--signer", str(example_inputs.signer_image), "--checkpoint", str(tiny_checkpoint),
                  "-o", str(out), "--max-frames", "2", "--steps", "4", "--deep-cache", "2", "--quiet"]) == 0  # fmt: skip
-    assert json.loads(out.with_suffix(".json").read_text())["settings"]["deep_cache"] == 2
+    assert json.loads(out.with_suffix(".json").read_text())["settings"]["sampling"]["deep_cache"] == 2
 
 
 @pytest.mark.parametrize("value", ["0", "-3"])
@@ -107,5 +111,21 @@ def test_a_deep_cache_below_one_is_refused_before_any_work(example_inputs, tiny_
     code = main([str(example_inputs.video), "--signer", str(example_inputs.signer_image), "--checkpoint", str(tiny_checkpoint),
                  "-o", str(out), "--deep-cache", value])  # fmt: skip
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and err[0].startswith("error: deep-cache must be a positive integer"), err
+    assert code == 2 and len(err) == 1 and err[0].startswith("error: deep-cache must be a whole number of steps >= 1 (1: off)"), err
+    assert not any(tmp_path.iterdir())
+
+
+def test_the_old_dpm_scheduler_name_is_refused_by_argparse_before_any_work(example_inputs, tiny_checkpoint, tmp_path, capsys):  # noqa: F811
+    # one sampler name everywhere now: "dpm" is no longer an alias of dpmpp_2m but argparse's own choices error
+    out = tmp_path / "x.mp4"
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(example_inputs.poses), "--signer", str(example_inputs.signer_image), "--checkpoint", str(tiny_checkpoint),
+              "-o", str(out), "--scheduler", "dpm", *FAST])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2, err
+    errors = [line for line in err if "error:" in line]
+    assert len(errors) == 1 and errors[0] == err[-1], err
+    # the choices' quoting differs between Python versions: 'ddpm', ... or ddpm, ...
+    assert re.fullmatch(r"python -m fpdm_video\.transfer: error: argument --scheduler: invalid choice: 'dpm' "
+                        r"\(choose from '?ddpm'?, '?ddim'?, '?dpmpp_2m'?\)", errors[0]), err  # fmt: skip
     assert not any(tmp_path.iterdir())

@@ -105,14 +105,14 @@ def test_bad_settings(example_inputs, tiny_checkpoint, tmp_path, capsys):  # noq
 def test_ctrl_c_leaves_no_partial_video(example_inputs, tiny_checkpoint, tmp_path, capsys, monkeypatch):  # noqa: F811
     import pipelines.transfer.api as api
 
-    real = api.sample_video
+    real = api.render_frames
 
     def interrupted(*args, **kwargs):
         chunks = real(*args, **kwargs)
-        yield next(chunks)  # one chunk is encoded, then the user presses Ctrl-C
+        yield next(chunks)  # one batch of frames is encoded, then the user presses Ctrl-C
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(api, "sample_video", interrupted)
+    monkeypatch.setattr(api, "render_frames", interrupted)
     out = tmp_path / "out.mp4"
     code, err = run([example_inputs.poses, "--signer", example_inputs.signer_image, "--checkpoint", tiny_checkpoint,
                      "-o", out, "--batch-size", "2", *FAST], capsys)  # fmt: skip

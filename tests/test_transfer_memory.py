@@ -20,11 +20,13 @@ SCRIPT = textwrap.dedent(
     torch.set_num_threads(1)
     from fpdm_video.data.synthetic_motion import generate_motion
     from fpdm_video.pose import write_pose
-    from pipelines.transfer import SignerTransfer, TransferSettings
+    from pipelines.settings import SamplingRequest
+    from pipelines.transfer import SignerTransfer, TransferRequest
     frames, size, signer, ckpt, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
     write_pose(generate_motion(0, frames, size, size), out + ".pose")
     runner = SignerTransfer.from_pretrained(ckpt, device="cpu")
-    runner.transfer(out + ".pose", signer, out + ".mp4", settings=TransferSettings(steps=1, batch_size=8), progress=False)
+    request = TransferRequest(sampling=SamplingRequest(steps=1, batch_size=8))
+    runner.transfer(out + ".pose", signer, out + ".mp4", request=request, progress=False)
     print(json.dumps({"max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
     """
 )

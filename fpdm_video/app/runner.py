@@ -1,9 +1,9 @@
 """One transfer for the web app: the same SignerTransfer API and checks as ``python -m fpdm_video.transfer``.
 
-The page's values become a :class:`RunRequest`; :func:`transfer_settings` turns it into the
-CLI's :class:`~pipelines.transfer.TransferSettings` (the speed preset, then the checkpoint's own
-steps and guidance where none were given); :class:`TransferRunner` checks the paths and the
-frame limit before the model loads, then runs the transfer, reporting frames as they are rendered
+The page's values become a :class:`RunRequest`, whose ``transfer`` is the CLI's
+:class:`~pipelines.transfer.TransferRequest`; :func:`settings_of` resolves it on the checkpoint as
+the CLI does (``pipelines.transfer.resolve_settings``); :class:`TransferRunner` checks the paths,
+the settings and the frame limit before the model loads, then runs the transfer, reporting frames as they are rendered
 and stopping between batches when cancelled. The outputs land together at the end or not at all
 (:func:`fpdm_video.atomic.atomic_files`), so a cancelled or failed run leaves no file.
 """
@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fpdm_video.errors import InputError
-from pipelines.transfer import SignerTransfer, TransferSettings
+from fpdm_video.models.checkpoint import load_config
+from pipelines.settings.sampling import request_argv
+from pipelines.transfer import SignerTransfer, TransferRequest, TransferSettings, resolve_settings
 from pipelines.transfer.api import check_paths
 from pipelines.transfer.record import sidecar_path
-from pipelines.transfer.speed import apply_speed
 from pipelines.transfer.stages import open_input
 
 
@@ -35,15 +36,7 @@ class RunRequest:
     signer: Path  # the photo of the new signer (an upload)
     checkpoint: Path  # one of the offered checkpoint folders
     poses: Path | None = None  # the video's poses (.pose), instead of extracting them
-    speed: str = "fast"
-    steps: int | None = None  # None: the preset's (or the checkpoint's, for paper)
-    guidance: float | None = None  # None: the checkpoint's
-    seed: int = 0
-    start: int = 0
-    end: int | None = None
-    max_frames: int | None = None
-    retarget: bool = True
-    batch_size: int = 4
+    transfer: TransferRequest = TransferRequest()  # the sampling request, frames and retargeting, as the CLI takes them
 
 
 @dataclass(frozen=True)
@@ -67,26 +60,21 @@ def output_paths(folder: Path, request: RunRequest) -> RunOutputs:
                       poses=folder / f"{stem}_poses.pose")  # fmt: skip
 
 
-def transfer_settings(request: RunRequest, *, own_steps: int = 20, own_guidance: float = 2.0) -> TransferSettings:
-    """The CLI's settings for ``request`` (``own_*``: the checkpoint's sampling defaults); checked."""
-    settings = apply_speed(TransferSettings(
-        guidance=own_guidance if request.guidance is None else request.guidance, seed=request.seed, batch_size=request.batch_size,
-        start=request.start, end=request.end, max_frames=request.max_frames, retarget=request.retarget,
-    ), request.speed, steps=request.steps, default_steps=own_steps)  # fmt: skip
-    settings.check()
-    return settings
+def settings_of(request: RunRequest) -> TransferSettings:
+    """The settings ``request`` runs with on its checkpoint, resolved as the CLI resolves them (checked)."""
+    return resolve_settings(request.transfer, load_config(request.checkpoint))
 
 
-def cli_equivalent(request: RunRequest, outputs: RunOutputs) -> list[str]:
+def cli_equivalent(request: RunRequest, outputs: RunOutputs, device: str = "auto", dtype: str = "auto") -> list[str]:
     """The transfer command line that does what ``request`` does (kept in the record's ``argv``)."""
+    t = request.transfer
     argv = ["python", "-m", "fpdm_video.transfer", str(request.input), "--signer", str(request.signer), "-o", str(outputs.video),
             "--comparison", str(outputs.comparison), "--save-poses", str(outputs.poses), "--checkpoint", str(request.checkpoint),
-            "--speed", request.speed, "--seed", str(request.seed), "--batch-size", str(request.batch_size), "--start", str(request.start)]  # fmt: skip
-    for flag, value in (("--poses", request.poses), ("--steps", request.steps), ("--guidance", request.guidance),
-                        ("--end", request.end), ("--max-frames", request.max_frames)):  # fmt: skip
+            "--device", device, "--dtype", dtype, *request_argv(t.sampling), "--start", str(t.start)]  # fmt: skip
+    for flag, value in (("--poses", request.poses), ("--end", t.end), ("--max-frames", t.max_frames)):
         if value is not None:
             argv += [flag, str(value)]
-    return argv + ([] if request.retarget else ["--no-retarget"])
+    return argv + ([] if t.retarget else ["--no-retarget"])
 
 
 def check_frame_limit(frames: int, limit: int) -> None:
@@ -147,7 +135,7 @@ class TransferRunner:
 
     def _run(self, request: RunRequest, outputs: RunOutputs, cancelled: threading.Event, progress: Progress) -> dict:
         progress.stage = "checking"
-        settings = transfer_settings(request)
+        settings = settings_of(request)
         check_paths(request.input, request.signer, outputs.video, checkpoint=request.checkpoint, poses=request.poses,
                     save_poses=outputs.poses, comparison=outputs.comparison)  # fmt: skip
         spec = open_input(request.input, settings)
@@ -156,8 +144,6 @@ class TransferRunner:
         self._stop_if(cancelled)
         progress.stage = "loading"
         runner = self.models.get(request.checkpoint)
-        own = runner.model.config.sampling
-        settings = transfer_settings(request, own_steps=own.steps, own_guidance=own.guidance)
         self._stop_if(cancelled)
         progress.stage = "poses"
 
@@ -165,9 +151,10 @@ class TransferRunner:
             self._stop_if(cancelled)
             progress.stage, progress.done, progress.total = "rendering", done, total
 
-        result = runner.transfer(request.input, request.signer, outputs.video, settings=settings, poses=request.poses,
-                                 save_poses=outputs.poses, comparison=outputs.comparison, progress=False,
-                                 argv=cli_equivalent(request, outputs), on_frames=on_frames)  # fmt: skip
+        argv = cli_equivalent(request, outputs, self.models.device, self.models.dtype)
+        result = runner.transfer(request.input, request.signer, outputs.video, request=request.transfer, poses=request.poses,
+                                 save_poses=outputs.poses, comparison=outputs.comparison, progress=False, argv=argv,
+                                 on_frames=on_frames, runner="app")  # fmt: skip
         progress.stage = "done"
         return result.record
 

@@ -17,7 +17,7 @@ import gradio as gr
 from PIL import Image
 
 from fpdm_video.app.config import AppConfig
-from fpdm_video.app.form import SPEEDS, public_message, request_fields
+from fpdm_video.app.form import NOT_GIVEN, SPEEDS, field_kind, public_message, run_request_fields, sampling_fields
 from fpdm_video.app.runner import Progress, RunCancelled, RunRequest, TransferRunner
 from fpdm_video.app.sessions import Sessions
 from fpdm_video.errors import InputError
@@ -76,23 +76,46 @@ def photo_preview(photo) -> str | None:
     return path
 
 
+FIRST_ROW = ("steps", "guidance", "seed")  # the sampling settings shown beside the speed; the rest are in an accordion
+
+
+def sampling_control(field, config: AppConfig):
+    """The page's control of one sampling field (its help as the control's info line)."""
+    name = field.metadata["flag"].lstrip("-").replace("-", " ")
+    info = field.metadata["help"]
+    elem_id = field.name.replace("_", "-")
+    kind = field_kind(field)
+    if field.name == "speed":
+        return gr.Radio(choices=list(SPEEDS), value=config.default_speed, label="speed (docs/speed.md)", info=info, elem_id=elem_id)
+    if kind == "choice":
+        return gr.Dropdown(choices=[NOT_GIVEN, *field.metadata["choices"]], value=NOT_GIVEN, label=name, info=info, elem_id=elem_id)
+    if kind == "pair":
+        return gr.Textbox(value="", label=f"{name} (LO HI; empty: the preset's)", info=info, elem_id=elem_id)
+    value = config.batch_size if field.name == "batch_size" else 0
+    unset = "" if field.name == "seed" else " (0: the preset's or checkpoint's)"
+    return gr.Number(value=value, precision=0 if kind == "int" else None, minimum=0, label=name + unset, info=info, elem_id=elem_id)
+
+
 def build_app(config: AppConfig, checkpoints: dict[str, Path], runner: TransferRunner, sessions: Sessions,
               examples: list[list[str]] | None = None) -> gr.Blocks:  # fmt: skip
     """The Gradio page (not launched)."""
     active = Active()
     labels = list(checkpoints)
 
-    async def run(input_file, photo_file, poses_file, checkpoint, speed, steps, guidance, seed, start, end, max_frames, retarget,
-                  request: gr.Request, progress=gr.Progress()):  # fmt: skip
+    controls: dict = {}  # role or sampling field name -> component, filled below
+
+    async def run(values: dict, request: gr.Request, progress=gr.Progress()):
+        page = {role: values[component] for role, component in controls.items()}
         session = request.session_hash or "anonymous"
-        names = {str(getattr(f, "path", f)): Path(str(getattr(f, "path", f))).name for f in (input_file, photo_file, poses_file) if f}
+        files = (page["input_file"], page["photo_file"], page["poses_file"])
+        names = {str(getattr(f, "path", f)): Path(str(getattr(f, "path", f))).name for f in files if f}
         try:
-            if checkpoint not in checkpoints:
-                raise InputError(f"checkpoint {checkpoint!r} is not one of those offered")
-            req = RunRequest(**request_fields(input_file=input_file, photo_file=photo_file, poses_file=poses_file,
-                                              checkpoint=checkpoints[checkpoint], speed=speed, steps=steps, guidance=guidance,
-                                              seed=seed, start=start, end=end, max_frames=max_frames, retarget=retarget,
-                                              batch_size=config.batch_size))  # fmt: skip
+            if page["checkpoint"] not in checkpoints:
+                raise InputError(f"checkpoint {page['checkpoint']!r} is not one of those offered")
+            req = RunRequest(**run_request_fields(
+                input_file=page["input_file"], photo_file=page["photo_file"], poses_file=page["poses_file"],
+                checkpoint=checkpoints[page["checkpoint"]], sampling={f.name: page[f.name] for f in sampling_fields()},
+                start=page["start"], end=page["end"], max_frames=page["max_frames"], retarget=page["retarget"]))  # fmt: skip
         except InputError as exc:
             yield public_message(str(exc), names), None, None, None
             return
@@ -132,7 +155,8 @@ def build_app(config: AppConfig, checkpoints: dict[str, Path], runner: TransferR
         finally:
             active.end(session, events)
         seconds = sum(record["stage_seconds"].values())
-        done = f"done: {record['frames']} frames at {round(record['fps'], 2)} fps in {seconds:.1f} s ({record['checkpoint']['name']}, {speed})"
+        done = (f"done: {record['frames']} frames at {round(record['fps'], 2)} fps in {seconds:.1f} s "
+                f"({record['checkpoint']['name']}, {record['settings']['sampling']['speed']})")  # fmt: skip
         yield done, str(outputs.video), str(outputs.comparison), [str(p) for p in outputs.all()]
 
     def cancel(request: gr.Request):
@@ -157,12 +181,15 @@ def build_app(config: AppConfig, checkpoints: dict[str, Path], runner: TransferR
                     poses_file = gr.File(label="poses (.pose, the video's frame count) instead of extracting them", elem_id="poses-file")
             with gr.Column():
                 checkpoint = gr.Dropdown(choices=labels, value=labels[0], label="checkpoint", elem_id="checkpoint")
-                speed = gr.Radio(choices=list(SPEEDS), value=config.default_speed, label="speed (docs/speed.md)", elem_id="speed")
+                fields = {f.name: f for f in sampling_fields()}
+                controls["speed"] = sampling_control(fields["speed"], config)
                 with gr.Row():
-                    steps = gr.Number(label="steps (0: the preset's)", value=0, precision=0, minimum=0, elem_id="steps")
-                    guidance = gr.Number(label="guidance, 1 to 20 (0: the checkpoint's)", value=0, minimum=0, maximum=20,
-                                         elem_id="guidance")  # fmt: skip
-                    seed = gr.Number(label="seed", value=0, precision=0, minimum=0, elem_id="seed")
+                    for name in FIRST_ROW:
+                        controls[name] = sampling_control(fields[name], config)
+                with gr.Accordion("more sampling settings (as the CLI's options; docs/speed.md)", open=False):
+                    for name, field in fields.items():
+                        if name != "speed" and name not in FIRST_ROW:
+                            controls[name] = sampling_control(field, config)
                 with gr.Row():
                     start = gr.Number(label="start frame", value=0, precision=0, minimum=0, elem_id="start")
                     end = gr.Number(label="end frame (0: the last)", value=0, precision=0, minimum=0, elem_id="end")
@@ -183,8 +210,9 @@ def build_app(config: AppConfig, checkpoints: dict[str, Path], runner: TransferR
                             elem_id="downloads")  # fmt: skip
 
         photo_file.change(photo_preview, inputs=photo_file, outputs=preview, queue=False)
-        event = go.click(run, inputs=[input_file, photo_file, poses_file, checkpoint, speed, steps, guidance, seed, start, end,
-                                      max_frames, retarget], outputs=[status, video, comparison, downloads],
+        controls.update(input_file=input_file, photo_file=photo_file, poses_file=poses_file, checkpoint=checkpoint, start=start,
+                        end=end, max_frames=max_frames, retarget=retarget)  # fmt: skip
+        event = go.click(run, inputs=set(controls.values()), outputs=[status, video, comparison, downloads],
                          concurrency_limit=1, concurrency_id="transfer")  # fmt: skip
         stop.click(cancel, outputs=status, cancels=[event], queue=False)
         app.unload(leave)

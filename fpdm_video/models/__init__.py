@@ -3,12 +3,11 @@
 from fpdm_video.models.checkpoint import checkpoint_hash, load_model, save_model
 from fpdm_video.models.fpdm import FPDM, SourceEncoding
 from fpdm_video.models.fusion import Combiner, FusionModel, fusion_loss, info_nce, retrieval_accuracy
-from fpdm_video.models.registry import CONFIG_REGISTRY, MODEL_REGISTRY, build_model
+from fpdm_video.models.registry import CONFIG_REGISTRY, build_model
 
 __all__ = [
     "CONFIG_REGISTRY",
     "FPDM",
-    "MODEL_REGISTRY",
     "Combiner",
     "FusionModel",
     "SourceEncoding",

@@ -7,18 +7,16 @@ the model's canvas (square for most sizes), latents are scaled VAE latents (B, C
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
 from fpdm_video.config import FPDMConfig, NoiseScheduleConfig, canvas_of
-from fpdm_video.models.denoiser import ConditionedUNet
+from fpdm_video.models.denoiser import ConditionedUNet, RowConditions
 from fpdm_video.models.encoders import SourceTokenEncoder
 from fpdm_video.models.fusion import FusionModel
-from fpdm_video.models.deep_cache import deep_cache_problem
+from fpdm_video.models.hooks.base import UNetCall
 from fpdm_video.models.parts import build_unet, build_vae
 
 logger = logging.getLogger(__name__)
@@ -88,44 +86,12 @@ class FPDM(nn.Module):
         """Pose maps (B, 3, R, R) [0, 1] -> the denoiser's pose features (B, C0, s, s), reusable for every step."""
         return self.denoiser.pose_features(pose_map)
 
-    def context_kv(self, context: Tensor):
-        """Cross-attention keys and values of one projected context (1, N, C_ctx), reusable for a whole video."""
-        return self.denoiser.context_kv(context)
+    def denoise(self, latents: Tensor, timesteps: Tensor | int, rows: RowConditions, call: UNetCall | None = None) -> Tensor:
+        """The UNet's prediction (eps or v, per ``noise_schedule.prediction_type``), (B, C, s, s), under ``rows``' conditions.
 
-    def denoise(
-        self,
-        latents: Tensor,
-        timesteps: Tensor | int,
-        pose_map: Tensor | None,
-        context: Tensor,
-        fused: Tensor,
-        *,
-        use_pose: bool | Tensor = True,
-        use_source: bool | Tensor = True,
-        use_fused: bool | Tensor = True,
-        pose_feature: Tensor | None = None,
-        kv=None,
-        temporal=None,
-    ) -> Tensor:
-        """The UNet's prediction (eps or v, per ``noise_schedule.prediction_type``), (B, C, s, s).
-
-        ``pose_feature`` (from :meth:`pose_features`) replaces ``pose_map``; ``kv`` (from
-        :meth:`context_kv`) holds the context's keys and values; ``temporal`` (a
-        ``fpdm_video.models.temporal_attention.TemporalView``) adds cross-frame attention.
+        ``call`` (a :class:`~fpdm_video.models.hooks.base.UNetCall`) lets the sampling hooks of a run act.
         """
-        return self.denoiser(latents, _row_timesteps(timesteps, latents), pose_map, context, fused, use_pose=use_pose,
-                             use_source=use_source, use_fused=use_fused, pose_feature=pose_feature, kv=kv,
-                             temporal=temporal)  # fmt: skip
-
-    def denoise_deep(self, latents: Tensor, timesteps: Tensor | int, pose_map: Tensor | None, context: Tensor, fused: Tensor, *,
-                     deep_feature: Tensor | None, **conditions) -> tuple[Tensor, Tensor]:  # fmt: skip
-        """:meth:`denoise` with step feature caching: (prediction, deep feature); see ``ConditionedUNet.forward_deep``."""
-        return self.denoiser.forward_deep(latents, _row_timesteps(timesteps, latents), pose_map, context, fused,
-                                          deep_feature=deep_feature, **conditions)  # fmt: skip
-
-    def deep_cache_problem(self) -> str | None:
-        """Why step feature caching cannot run on this model's UNet, or None."""
-        return deep_cache_problem(self.denoiser.unet)
+        return self.denoiser(latents, _row_timesteps(timesteps, latents), rows, call)
 
     # ---- latents -----------------------------------------------------------------------------
     def encode_images(self, images: Tensor, generator: torch.Generator | None = None) -> Tensor:
@@ -138,15 +104,3 @@ class FPDM(nn.Module):
         """Scaled latents (B, C, s, s) -> images (B, 3, R, R) in [0, 1]."""
         images = self.vae.decode(latents / self.scaling_factor).sample
         return ((images + 1) / 2).clamp(0, 1)
-
-    # ---- checkpoints -------------------------------------------------------------------------
-    def save_pretrained(self, directory: str | os.PathLike) -> Path:
-        from fpdm_video.models.checkpoint import save_model
-
-        return save_model(self, directory)
-
-    @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike, *, map_location: str | torch.device = "cpu") -> FPDM:
-        from fpdm_video.models.checkpoint import load_model
-
-        return load_model(directory, map_location=map_location)

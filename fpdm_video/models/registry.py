@@ -1,4 +1,4 @@
-"""Named FPDM sizes, each a small builder function, and a registry dict (segment-anything style).
+"""Named FPDM sizes: one config function each, one registry dict of them, and one builder (segment-anything's shape).
 
 | size | what it is |
 | --- | --- |
@@ -169,30 +169,6 @@ CONFIG_REGISTRY: dict[str, Callable[[], FPDMConfig]] = {
     "demo": demo_config,
     "sd21-256": lambda: sd21_config(256),
     "sd21-512": lambda: sd21_config(512),
-}
-
-
-def build_fpdm_tiny(**kwargs):
-    return build_model(tiny_config(), **kwargs)
-
-
-def build_fpdm_demo(**kwargs):
-    return build_model(demo_config(), **kwargs)
-
-
-def build_fpdm_sd21_256(**kwargs):
-    return build_model(sd21_config(256), **kwargs)
-
-
-def build_fpdm_sd21_512(**kwargs):
-    return build_model(sd21_config(512), **kwargs)
-
-
-MODEL_REGISTRY: dict[str, Callable[..., object]] = {
-    "tiny": build_fpdm_tiny,
-    "demo": build_fpdm_demo,
-    "sd21-256": build_fpdm_sd21_256,
-    "sd21-512": build_fpdm_sd21_512,
 }
 
 

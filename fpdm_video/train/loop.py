@@ -2,7 +2,7 @@
 
 AdamW with warmup, gradient accumulation, autocast (bf16/fp16 on CUDA), gradient clipping, optional
 EMA, a CSV log, a tqdm bar, resumable checkpoints every ``checkpoint_every`` steps, and at the end a
-checkpoint folder ``<run_dir>/<stage>/model`` that :meth:`FPDM.from_pretrained` loads (the whole
+checkpoint folder ``<run_dir>/<stage>/model`` that :func:`fpdm_video.models.checkpoint.load_model` loads (the whole
 FPDM, with this stage's parts trained) plus ``summary.json``.
 
 Exact resume: the data order is a pure function of (seed, epoch, rank) (:class:`ResumableSampler`),

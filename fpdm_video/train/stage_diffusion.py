@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from fpdm_video.config import NoiseScheduleConfig, from_dict, to_dict
+from fpdm_video.models.denoiser import RowConditions
 from fpdm_video.models.noise import add_noise, alphas_cumprod, training_target
 from fpdm_video.train.stage_base import Stage
 
@@ -87,6 +88,7 @@ class DiffusionStage(Stage):
             fused = model.fuse(model.fusion.embed(source), pose)  # (B, D)
         context = model.denoiser.project_source(model.source_encoder(source))  # (B, N, C_ctx)
         keep_pose, keep_source, keep_fused = keep_masks(b, cfg.condition_dropout if self.training else 0.0, generator)
-        pred = model.denoise(noisy, t, pose, context, fused, use_pose=keep_pose, use_source=keep_source, use_fused=keep_fused)
+        pred = model.denoise(noisy, t, RowConditions(context, fused, pose_map=pose, keep_pose=keep_pose, keep_source=keep_source,
+                                                     keep_fused=keep_fused))  # fmt: skip
         loss = F.mse_loss(pred.float(), target.float())
         return loss, {"loss": loss.item()}

@@ -1,13 +1,14 @@
 """Diffusion samplers as small pure functions with one shared signature (see ``base.SamplerStep``).
 
-``SAMPLERS`` maps a name to its step function; ``is_stochastic`` says whether a run draws per-step
-noise. Samplers take every random tensor they need as an argument, so a caller can give every
+``SAMPLERS`` maps a name to its step function (one name per sampler, the same in every front end);
+a :class:`Sampler` is one of them with its eta, and says whether a run draws per-step noise. Samplers take every random tensor they need as an argument, so a caller can give every
 frame of a video the same noise.
 """
 
 from __future__ import annotations
 
-from fpdm_video.errors import InputError
+from dataclasses import dataclass
+
 from pipelines.samplers.base import SamplerStep, StepOutput
 from pipelines.samplers.ddim import ddim_step
 from pipelines.samplers.ddpm import ddpm_step
@@ -28,11 +29,11 @@ SAMPLERS: dict[str, SamplerStep] = {
 
 
 def get_sampler(name: str) -> SamplerStep:
-    """The step function called ``name``; :class:`InputError` naming the choices otherwise."""
+    """The step function called ``name`` (settings are checked before: an unknown name is a ValueError)."""
     try:
         return SAMPLERS[name]
     except KeyError:
-        raise InputError(f"unknown scheduler {name!r}; use one of {', '.join(SAMPLERS)}") from None
+        raise ValueError(f"unknown scheduler {name!r}; use one of {', '.join(SAMPLERS)}") from None
 
 
 def is_stochastic(name: str, eta: float) -> bool:
@@ -41,8 +42,24 @@ def is_stochastic(name: str, eta: float) -> bool:
     return name == "ddpm" or (name == "ddim" and eta > 0)
 
 
+@dataclass(frozen=True)
+class Sampler:
+    """A sampler step function with its eta: ``sampler.step(schedule, i, x, model_output, noise, previous_x0)``."""
+
+    name: str = "ddpm"
+    eta: float = 0.0
+
+    @property
+    def stochastic(self) -> bool:
+        return is_stochastic(self.name, self.eta)
+
+    def step(self, schedule: SamplingSchedule, i: int, sample, model_output, noise, previous_x0) -> StepOutput:
+        return get_sampler(self.name)(schedule, i, sample, model_output, noise=noise, eta=self.eta, previous_x0=previous_x0)
+
+
 __all__ = [
     "SAMPLERS",
+    "Sampler",
     "SamplerStep",
     "SamplingSchedule",
     "StepOutput",

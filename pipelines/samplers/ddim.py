@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from fpdm_video.errors import InputError
 
 from pipelines.samplers.base import StepOutput, require_noise
 from pipelines.samplers.prediction import predicted_x0_and_eps
@@ -37,7 +36,7 @@ def ddim_step(
 ) -> StepOutput:
     """One DDIM step; ``noise`` is needed when ``eta > 0`` (except at the last step). ``previous_x0`` is ignored."""
     if eta < 0:
-        raise InputError(f"eta must be >= 0 (0: deterministic DDIM), got {eta}")
+        raise ValueError(f"eta must be >= 0 (0: deterministic DDIM), got {eta}")
     alpha_bar_t, alpha_bar_prev = schedule.alpha_bar(i), schedule.alpha_bar(i + 1)
     x0, eps = predicted_x0_and_eps(sample, model_output, alpha_bar_t, schedule.prediction_type)
     sigma = ddim_sigma(alpha_bar_t, alpha_bar_prev, eta)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from fpdm_video.errors import InputError
 
 
 def predicted_x0_and_eps(
@@ -26,5 +25,5 @@ def predicted_x0_and_eps(
         x0 = sqrt_ab * sample - sqrt_one_minus_ab * model_output
         eps = sqrt_ab * model_output + sqrt_one_minus_ab * sample
     else:
-        raise InputError(f"unknown prediction_type {prediction_type!r}; use 'epsilon' or 'v_prediction'")
+        raise ValueError(f"unknown prediction_type {prediction_type!r}; use 'epsilon' or 'v_prediction'")
     return x0, eps

@@ -34,7 +34,6 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from fpdm_video.errors import InputError
 from fpdm_video.models.noise import BETA_SCHEDULES, NoiseScheduleLike, alphas_cumprod, betas  # noqa: F401 (re-exported)
 
 PREDICTION_TYPES = ("epsilon", "v_prediction")
@@ -60,41 +59,58 @@ class SamplingSchedule:
         return float(self.alpha_bars[i])
 
 
+def schedule_problem(noise_schedule: NoiseScheduleLike, steps: int, spacing: str | None = None, steps_offset: int = 1) -> str | None:
+    """Why ``steps`` steps cannot be sampled from a model trained with ``noise_schedule``, in words; None when they can."""
+    if noise_schedule.prediction_type not in PREDICTION_TYPES:
+        return f"model prediction_type {noise_schedule.prediction_type!r} is not supported; use one of {', '.join(PREDICTION_TYPES)}"
+    return timesteps_problem(noise_schedule.num_train_timesteps, steps, spacing or noise_schedule.timestep_spacing, steps_offset)
+
+
+def timesteps_problem(num_train_timesteps: int, steps: int, spacing: str, steps_offset: int = 1) -> str | None:
+    """Why :func:`inference_timesteps` cannot space ``steps`` steps so, in words; None when it can."""
+    if spacing not in TIMESTEP_SPACINGS:
+        return f"unknown timestep spacing {spacing!r}; use one of {', '.join(TIMESTEP_SPACINGS)}"
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        return f"steps must be a positive whole number, got {steps!r}"
+    if steps > num_train_timesteps:
+        return f"steps={steps} exceeds the model's {num_train_timesteps} training timesteps; use fewer steps"
+    timesteps = _timesteps(num_train_timesteps, steps, spacing, steps_offset)
+    if int(timesteps.max()) >= num_train_timesteps or int(timesteps.min()) < 0:
+        return (f"steps={steps} with {spacing} spacing and steps_offset={steps_offset} puts timesteps outside "
+                f"[0, {num_train_timesteps}); use fewer steps")  # fmt: skip
+    return None
+
+
+def _timesteps(num_train_timesteps: int, steps: int, spacing: str, steps_offset: int) -> Tensor:
+    if spacing == "leading":
+        ratio = num_train_timesteps // steps
+        return torch.arange(steps - 1, -1, -1, dtype=torch.int64) * ratio + steps_offset
+    ratio = num_train_timesteps / steps
+    return torch.round(torch.arange(num_train_timesteps, 0, -ratio, dtype=torch.float64)).to(torch.int64) - 1
+
+
 def inference_timesteps(
     num_train_timesteps: int, steps: int, spacing: str = "leading", steps_offset: int = 1
 ) -> Tensor:
     """(steps,) int64 descending timesteps for ``steps`` inference steps.
 
     "leading": ``k * (T // steps) + steps_offset`` for k = steps-1 .. 0; "trailing": ``round(T - k T/steps) - 1``
-    for k = 0 .. steps-1 (``steps_offset`` is not used). Both as diffusers' schedulers space them.
+    for k = 0 .. steps-1 (``steps_offset`` is not used). Both as diffusers' schedulers space them. Settings are
+    checked where they are resolved (:func:`schedule_problem`); here a bad one is a broken invariant (ValueError).
     """
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-        raise InputError(f"steps must be a positive integer, got {steps!r}")
-    if steps > num_train_timesteps:
-        raise InputError(f"steps={steps} exceeds the model's {num_train_timesteps} training timesteps; use fewer steps")
-    if spacing == "leading":
-        ratio = num_train_timesteps // steps
-        timesteps = torch.arange(steps - 1, -1, -1, dtype=torch.int64) * ratio + steps_offset
-    elif spacing == "trailing":
-        ratio = num_train_timesteps / steps
-        timesteps = torch.round(torch.arange(num_train_timesteps, 0, -ratio, dtype=torch.float64)).to(torch.int64) - 1
-    else:
-        raise InputError(f"unknown timestep spacing {spacing!r}; use one of {', '.join(TIMESTEP_SPACINGS)}")
-    if int(timesteps.max()) >= num_train_timesteps or int(timesteps.min()) < 0:
-        raise InputError(f"steps={steps} with {spacing} spacing and steps_offset={steps_offset} puts timesteps outside "
-                         f"[0, {num_train_timesteps}); use fewer steps")  # fmt: skip
-    return timesteps
+    problem = timesteps_problem(num_train_timesteps, steps, spacing, steps_offset)
+    if problem is not None:
+        raise ValueError(problem)
+    return _timesteps(num_train_timesteps, steps, spacing, steps_offset)
 
 
 def make_schedule(
     noise_schedule: NoiseScheduleLike, steps: int, spacing: str = "leading", steps_offset: int = 1
 ) -> SamplingSchedule:
-    """The :class:`SamplingSchedule` of ``steps`` steps for a model trained with ``noise_schedule``."""
-    if noise_schedule.prediction_type not in PREDICTION_TYPES:
-        raise InputError(
-            f"model prediction_type {noise_schedule.prediction_type!r} is not supported; "
-            f"use one of {', '.join(PREDICTION_TYPES)}"
-        )
+    """The :class:`SamplingSchedule` of ``steps`` steps for a model trained with ``noise_schedule`` (ValueError if it cannot be)."""
+    problem = schedule_problem(noise_schedule, steps, spacing, steps_offset)
+    if problem is not None:
+        raise ValueError(problem)
     all_alpha_bars = alphas_cumprod(noise_schedule)  # (T,)
     timesteps = inference_timesteps(noise_schedule.num_train_timesteps, steps, spacing, steps_offset)  # (N,)
     end = torch.ones(1, dtype=torch.float64)  # ᾱ of the clean end point

@@ -1,7 +1,10 @@
 """``SignerTransfer``: the whole transfer for notebooks, flows and the CLI.
 
     transfer = SignerTransfer.from_pretrained()            # the embedded demo model
-    result = transfer.transfer("in.mp4", "ref.jpg", "out.mp4", settings=TransferSettings(steps=10))
+    result = transfer.transfer("in.mp4", "ref.jpg", "out.mp4", request=TransferRequest(SamplingRequest(steps=10)))
+
+Settings are resolved once per run, from the request, the speed preset and the checkpoint's own
+sampling defaults (:meth:`SignerTransfer.settings`, ``pipelines.settings.resolve``).
 """
 
 from __future__ import annotations
@@ -26,19 +29,17 @@ from fpdm_video.run_paths import RunPaths, check_run_paths
 from fpdm_video.pose import write_pose
 from fpdm_video.video import VideoWriter
 from pipelines.transfer.devices import load_for_inference
-from pipelines.transfer.record import package_versions, record_json, sha256_of, sidecar_path
-from pipelines.transfer.settings import TransferSettings
+from pipelines.transfer.record import TransferRecord, pose_fix_fields, record_json, sha256_of, sidecar_path
+from pipelines.transfer.settings import TransferRequest, TransferSettings, resolve_settings
 from pipelines.transfer.signer import load_signer
 from pipelines.transfer.stages import (
     driving_poses,
     input_chunks,
     open_input,
     output_timestamps,
-    pose_map_chunks,
     prepare_poses,
-    source_tensor,
+    render_frames,
 )
-from pipelines.video_sampling import sample_video
 
 logger = logging.getLogger(__name__)
 
@@ -93,34 +94,44 @@ class SignerTransfer:
         logger.info("loaded %s (%s) on %s in %s", path, model.config.name, dev, str(dt).replace("torch.", ""))
         return cls(model, path, dev, dt)
 
+    def settings(self, request: TransferRequest | None = None) -> TransferSettings:
+        """The checked settings of ``request`` on this checkpoint (its own steps and guidance where none are given)."""
+        return resolve_settings(request, self.model.config)
+
+    def facts(self) -> dict:
+        """The record's fields about the checkpoint and where it runs."""
+        return {"checkpoint": {"path": str(self.checkpoint), "name": self.model.config.name, "sha256": self.checkpoint_sha256},
+                "device": str(self.device), "dtype": str(self.dtype).replace("torch.", "")}  # fmt: skip
+
     def transfer(
         self,
         video: str | os.PathLike,
         signer_image: str | os.PathLike,
         output: str | os.PathLike,
         *,
-        settings: TransferSettings | None = None,
+        request: TransferRequest | None = None,
         poses: str | os.PathLike | None = None,
         save_poses: str | os.PathLike | None = None,
         comparison: str | os.PathLike | None = None,
         progress: bool = True,
         argv: list[str] | None = None,
         on_frames: Callable[[int, int], None] | None = None,
+        runner: str = "api",
     ) -> TransferResult:
         """Render ``video``'s signing (a video, frame folder or .pose file) as the person in ``signer_image``.
 
-        Every path is checked before any work (:func:`check_paths`). The output video, its record
-        and the optional comparison and saved poses are written under temporary names and land
-        together at the end (:func:`fpdm_video.atomic.atomic_files`: the video last), so an error
-        or an interruption leaves none of them.
+        ``request`` is resolved on this checkpoint before any work (:meth:`settings`), and every path
+        is checked (:func:`check_paths`). The output video, its record and the optional comparison
+        and saved poses are written under temporary names and land together at the end
+        (:func:`fpdm_video.atomic.atomic_files`: the video last), so an error or an interruption
+        leaves none of them.
 
         ``on_frames(done, total)``, when given, is called once the poses are ready (``done`` 0) and
         after each rendered chunk of frames; an exception it raises stops the run the same way
-        (the web app cancels runs so).
+        (the web app cancels runs so). ``runner`` names the front end in the record.
         """
-        settings = settings or TransferSettings()
-        settings.check()
-        settings.check_for_model(self.model.noise_schedule)
+        request = request or TransferRequest()
+        settings = self.settings(request)
         output = Path(output)
         record_path = sidecar_path(output)
         check_paths(video, signer_image, output, checkpoint=self.checkpoint, poses=poses, save_poses=save_poses,
@@ -147,32 +158,19 @@ class SignerTransfer:
             lap("repair_retarget")
 
             fit = CanvasFit.of(spec.width, spec.height, self.model.config.resolution)
-            chunks = sample_video(
-                self.model, source_tensor(signer.image, fit), pose_map_chunks(target, fit, settings.chunk_frames, self.model.config.pose_map),
-                output_fit=fit, progress=False, **settings.sampling(),
-            )  # fmt: skip
+            chunks = render_frames(self.model, signer.image, target, fit, settings)
             written = self._encode(chunks, output_tmp, spec, stamps, target, fit, comparison_tmp, progress, times, on_frames)
-            record = {
-                "input": {"path": str(spec.path), "sha256": sha256_of(spec.path), "kind": spec.kind},
-                "signer": {"path": str(signer_image), "sha256": sha256_of(signer_image), "crop": list(signer.crop),
-                           "missing_parts": signer.missing},  # fmt: skip
-                "poses_file": None if poses is None else {"path": str(poses), "sha256": sha256_of(poses)},
-                "checkpoint": {"path": str(self.checkpoint), "name": self.model.config.name, "sha256": self.checkpoint_sha256},
-                "settings": {**asdict(settings), "sampler": settings.sampler},
-                "device": str(self.device), "dtype": str(self.dtype).replace("torch.", ""),
-                "frames": written, "fps": spec.fps, "frame_range": [spec.start, spec.end],
-                "sizes": {"input": [spec.width, spec.height], "output": [spec.width, spec.height],
-                          "model": self.model.config.resolution},  # fmt: skip
-                "timestamps": "input's own (variable frame rate kept)" if stamps is not None else f"constant {spec.fps} fps",
-                "stage_seconds": times,
-                "frames_per_second": {k: round(written / v, 3) for k, v in times.items() if v > 0 and k in ("poses", "sampling_encoding")},
-                "no_person_frames": fixes.no_person,
-                "reused_pose": {str(k): v for k, v in fixes.reused.items()},
-                "pose_repair": fixes.repair_summary,
-                "retarget": {"on": settings.retarget, "ratios": fixes.retarget_ratios, "fallbacks": fixes.retarget_fallbacks},
-                "versions": package_versions(),
-                "argv": argv,
-            }  # fmt: skip
+            record = TransferRecord(
+                input={"path": str(spec.path), "sha256": sha256_of(spec.path), "kind": spec.kind},
+                signer={"path": str(signer_image), "sha256": sha256_of(signer_image), "crop": list(signer.crop),
+                        "missing_parts": signer.missing},
+                poses_file=None if poses is None else {"path": str(poses), "sha256": sha256_of(poses)},
+                request=asdict(request), settings=asdict(settings),
+                frames=written, fps=spec.fps, frame_range=[spec.start, spec.end],
+                sizes={"input": [spec.width, spec.height], "output": [spec.width, spec.height], "model": self.model.config.resolution},
+                timestamps="input's own (variable frame rate kept)" if stamps is not None else f"constant {spec.fps} fps",
+                stage_seconds=times, **pose_fix_fields(fixes, settings.retarget), runner=runner, argv=argv, **self.facts(),
+            ).to_dict()  # fmt: skip
             record_tmp.write_text(record_json(record))
         return TransferResult(output=output, record_path=record_path, record=record,
                               comparison=Path(comparison) if comparison else None)  # fmt: skip

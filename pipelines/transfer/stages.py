@@ -1,9 +1,14 @@
 """The stages of a signer transfer as functions, shared by the CLI, the Python API and the flows.
 
 read/probe the input -> driving poses (extracted, or loaded) -> repair -> reuse the nearest good
-pose on frames with no person -> retarget to the reference signer -> pose maps in chunks -> sample
-in chunks -> encode. Frames, pose maps and outputs stream chunk by chunk; only the poses (a few KB
-per frame) are held for the whole video.
+pose on frames with no person -> retarget to the reference signer -> render chunk by chunk
+(:func:`render_chunk`: pose maps, then sampling, batch by batch) -> encode. Frames, pose maps and
+outputs stream chunk by chunk; only the poses (a few KB per frame) are held for the whole video.
+
+The CLI and the API render every chunk with one sampler (:func:`render_frames`); the transfer flow
+renders each chunk in its own task, with a sampler that starts from the carry the chunk before
+left (``pipelines.video_sampling``). Chunks are whole sampling batches, so both batch the frames
+alike and write the same frames.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from fpdm_video.pose.extract import extract_poses
 from fpdm_video.pose.sequence import PoseSequence
 from fpdm_video.video import iter_video_chunks, probe
 from pipelines.transfer.settings import TransferSettings
+from pipelines.video_sampling import VideoSampler, rebatch, to_frames
 
 logger = logging.getLogger(__name__)
 
@@ -175,3 +181,22 @@ def output_timestamps(spec: InputSpec, pose: PoseSequence, settings: TransferSet
         return None
     times = [clip.timestamps for clip in input_chunks(spec, settings.chunk_frames)]  # decode once for the times
     return np.concatenate(times)
+
+
+def render_chunk(sampler: VideoSampler, target: PoseSequence, fit: CanvasFit, start: int, stop: int,
+                 pose_map: PoseMapConfig) -> Iterator[np.ndarray]:  # fmt: skip
+    """Output frames [start, stop) as (b, H, W, 3) uint8 batches, from an open sampler that has rendered frames [0, start)
+    (or holds their carry). ``start`` must begin a sampling batch."""
+    batch = sampler.settings.batch_size
+    if start % batch:
+        raise ValueError(f"a render chunk must start on a batch boundary (batch {batch}), got frame {start}")
+    maps = pose_map_chunks(target.frames(start, stop), fit, batch, pose_map)
+    for first, chunk in rebatch(maps, batch):
+        yield to_frames(sampler.render(start + first, chunk), fit)
+
+
+def render_frames(model, signer_image: np.ndarray, target: PoseSequence, fit: CanvasFit, settings: TransferSettings) -> Iterator[np.ndarray]:
+    """Every output frame, chunk by chunk with one sampler, as (b, H, W, 3) uint8 batches."""
+    with VideoSampler(model, source_tensor(signer_image, fit), settings.sampling) as sampler:
+        for start, stop in settings.chunk_ranges(target.num_frames):
+            yield from render_chunk(sampler, target, fit, start, stop, model.config.pose_map)

@@ -2,7 +2,7 @@
 
 Each is on by default and can be turned off, to measure it alone (``benchmarks/bench_speed.py``) or
 to check that it changes nothing but float rounding (the tests). See ``pipelines.guidance`` for the
-algebra of the two branches and ``fpdm_video.models.context_cache`` for the keys and values.
+algebra of the two branches and ``fpdm_video.models.hooks`` for the modules that do the saving.
 """
 
 from __future__ import annotations

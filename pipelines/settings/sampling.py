@@ -1,0 +1,178 @@
+"""What a user asks of the sampler (:class:`SamplingRequest`) and what it then runs with (:class:`SamplingSettings`).
+
+A request holds only what was given (None: not given). ``pipelines.settings.resolve`` turns it,
+the speed preset and the checkpoint's own sampling defaults into settings, once, at the boundary
+of every front end (the CLI, the Python API, the web app, the flows, ``pipelines.synthetic_eval``
+and the benchmarks). Settings are frozen and check themselves when made (:func:`settings_problem`),
+so no later code checks them again.
+
+Each request field carries its command-line flag and help in its metadata: the CLI and
+``synthetic_eval`` add their sampling flags from it (:func:`add_sampling_arguments`), and the web
+app builds its sampling controls from it, so a new setting reaches every front end by being added
+here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from fpdm_video.errors import InputError
+from fpdm_video.models.hooks.cross_frame import TEMPORAL_MODES
+from pipelines.samplers import SAMPLERS
+from pipelines.settings.presets import SPEED_PRESETS
+from pipelines.settings.reuse import Reuse
+
+GUIDANCE_RANGE = (1.0, 20.0)  # classifier-free guidance scales accepted: 1 is none, the paper uses 2; past ~10 colours saturate
+SEED_MAX = 2**64 - 1  # torch.Generator takes 64-bit seeds
+NOISE_MODES = ("fixed", "independent")  # one noise for every frame, or each frame its own
+
+
+def option(flag: str, help: str, **argparse_kwargs) -> Any:
+    """A request field (default None: not given) with its command-line flag and help."""
+    return field(default=None, metadata={"flag": flag, "help": help, **argparse_kwargs})
+
+
+@dataclass(frozen=True)
+class SamplingRequest:
+    """The sampling settings a user gave; None: not given (the preset's, then the checkpoint's, then the default)."""
+
+    speed: str | None = option("--speed", "sampling preset: paper (DDPM, the checkpoint's steps), balanced (the same with "
+                               "--deep-cache 3), fast (DPM-Solver++ 2M, 6 steps, guidance at the noisier ones); the other "
+                               "sampling options override it (docs/speed.md; default paper)", choices=tuple(SPEED_PRESETS))
+    steps: int | None = option("--steps", "denoising steps per frame: fewer is faster, more is cleaner (default: the "
+                               "preset's, else the checkpoint's, 20 for the paper's and the demo)", type=int)
+    guidance: float | None = option("--guidance", "how strongly the pose and the signer's look are followed, 1 (none) to "
+                                    "20 (default: the checkpoint's, 2)", type=float)
+    guidance_source: float | None = option("--guidance-source", "a separate scale for the pose and source tokens, the "
+                                           "fused embedding keeping --guidance (dual guidance: three UNet branches "
+                                           "instead of two; default: --guidance)", type=float)
+    guidance_interval: tuple[float, float] | None = option("--guidance-interval", "guidance only at timesteps in [LO T, "
+                                                           "HI T] (fractions of the schedule), the fused branch alone "
+                                                           "elsewhere (default: the preset's; every step)", type=float,
+                                                           nargs=2, metavar=("LO", "HI"))
+    scheduler: str | None = option("--scheduler", "sampler: ddpm (the paper's), ddim, dpmpp_2m (DPM-Solver++ 2M, good "
+                                   "with fewer steps) (default: the preset's)", choices=tuple(SAMPLERS))
+    deep_cache: int | None = option("--deep-cache", "run the whole UNet every N steps only, its shallow blocks in between "
+                                    "(DeepCache; faster, approximate: docs/speed.md); 1 = off (default: the preset's)",
+                                    type=int, metavar="N")
+    temporal_attention: str | None = option("--temporal-attention", "cross-frame attention: each frame's self-attention "
+                                            "also sees the keys and values of the video's first frame (first), the "
+                                            "previous frame (previous) or both (docs/evaluation.md; default off)",
+                                            choices=TEMPORAL_MODES)
+    noise: str | None = option("--noise", "fixed: every frame starts from the same noise (steady output); independent: "
+                               "each frame its own (default fixed)", choices=NOISE_MODES)
+    seed: int | None = option("--seed", "noise seed, 0 to 2**64 - 1; the same seed gives the same video (default 0)", type=int)
+    batch_size: int | None = option("--batch-size", "frames rendered together (more is faster on a GPU and uses more "
+                                    "memory; default 4)", type=int)
+
+    def given(self) -> dict[str, Any]:
+        """The fields that were given."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    """How one run samples; checked when made (:class:`~fpdm_video.errors.InputError` naming the bad value)."""
+
+    speed: str = "paper"  # the preset the settings started from (what it set is in the fields below)
+    steps: int = 20  # denoising steps per frame
+    guidance: float = 2.0  # classifier-free guidance scale g (g_f with dual guidance), 1 (none) to 20
+    guidance_source: float | None = None  # g_s on the pose and source tokens (three branches); None: guidance
+    guidance_interval: tuple[float, float] | None = None  # guidance only for timesteps in [lo T, hi T]; None: every step
+    scheduler: str = "ddpm"  # sampler name, one of pipelines.samplers.SAMPLERS
+    eta: float = 0.0  # DDIM's eta (0: deterministic)
+    deep_cache: int = 1  # the whole UNet every N steps, its shallow blocks in between (step feature caching); 1: off
+    temporal_attention: str = "off"  # cross-frame attention anchors: "off", "first", "previous" or "both"
+    noise: str = "fixed"  # "fixed": one noise for every frame; "independent": per frame, from (seed, frame index)
+    seed: int = 0  # noise seed
+    batch_size: int = 4  # frames denoised together
+    reuse: Reuse = Reuse()  # the exact savings (each can be turned off, to measure it)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.guidance_interval, list):  # from JSON or YAML
+            object.__setattr__(self, "guidance_interval", tuple(self.guidance_interval))
+        if isinstance(self.reuse, dict):
+            object.__setattr__(self, "reuse", Reuse(**self.reuse))
+        problem = settings_problem(self)
+        if problem is not None:
+            raise InputError(problem)
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether the sampler adds noise at its steps (DDPM always, DDIM when eta > 0)."""
+        return self.scheduler == "ddpm" or (self.scheduler == "ddim" and self.eta > 0)
+
+
+def _whole(value, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _scale(value) -> bool:
+    low, high = GUIDANCE_RANGE
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
+
+
+def settings_problem(s: SamplingSettings) -> str | None:
+    """What is wrong with ``s``, in words fit for a user, or None: the one check of sampling settings."""
+    problems = [
+        (s.speed not in SPEED_PRESETS, f"speed must be one of {', '.join(SPEED_PRESETS)}, got {s.speed!r}"),
+        (not _whole(s.steps, 1), f"steps must be a positive whole number, got {s.steps!r}"),
+        (not _scale(s.guidance), f"guidance must be a number from 1 (no guidance) to 20, got {s.guidance!r}"),
+        (s.guidance_source is not None and not _scale(s.guidance_source),
+         f"guidance-source must be a number from 1 (no guidance) to 20, got {s.guidance_source!r}"),
+        (s.guidance_interval is not None and not _interval(s.guidance_interval),
+         f"guidance-interval must be two fractions LO HI with 0 <= LO < HI <= 1, got {s.guidance_interval!r}"),
+        (s.scheduler not in SAMPLERS, f"scheduler must be one of {', '.join(SAMPLERS)}, got {s.scheduler!r}"),
+        (not (isinstance(s.eta, (int, float)) and not isinstance(s.eta, bool) and math.isfinite(s.eta) and s.eta >= 0),
+         f"eta must be a number >= 0, got {s.eta!r}"),
+        (not _whole(s.deep_cache, 1), f"deep-cache must be a whole number of steps >= 1 (1: off), got {s.deep_cache!r}"),
+        (s.temporal_attention not in TEMPORAL_MODES,
+         f"temporal-attention must be one of {', '.join(TEMPORAL_MODES)}, got {s.temporal_attention!r}"),
+        (s.noise not in NOISE_MODES, f"noise must be one of {', '.join(NOISE_MODES)}, got {s.noise!r}"),
+        (not (_whole(s.seed, 0) and s.seed <= SEED_MAX), f"seed must be a whole number from 0 to 2**64 - 1, got {s.seed!r}"),
+        (not _whole(s.batch_size, 1), f"batch-size must be a positive whole number, got {s.batch_size!r}"),
+    ]
+    return next((message for bad, message in problems if bad), None)
+
+
+def _interval(interval) -> bool:
+    try:
+        lo, hi = interval
+        return all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (lo, hi)) \
+            and 0.0 <= lo < hi <= 1.0  # fmt: skip
+    except (TypeError, ValueError):
+        return False
+
+
+def request_fields() -> tuple:
+    """The fields of :class:`SamplingRequest`, in order, each with its flag and help in ``metadata``."""
+    return fields(SamplingRequest)
+
+
+def add_sampling_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """Add one option per :class:`SamplingRequest` field (an option left out is absent from the namespace: not given)."""
+    for f in request_fields():
+        meta = dict(f.metadata)
+        flag, text = meta.pop("flag"), meta.pop("help")
+        parser.add_argument(flag, dest=f.name, default=argparse.SUPPRESS, help=text, **meta)
+
+
+def request_from_args(args: argparse.Namespace) -> SamplingRequest:
+    """The request of parsed arguments (:func:`add_sampling_arguments`)."""
+    values = {f.name: getattr(args, f.name, None) for f in request_fields()}
+    if values["guidance_interval"] is not None:
+        values["guidance_interval"] = tuple(values["guidance_interval"])
+    return SamplingRequest(**values)
+
+
+def request_argv(request: SamplingRequest) -> list[str]:
+    """The command-line options that give ``request`` back (what was not given is left out)."""
+    argv: list[str] = []
+    for f in request_fields():
+        value = getattr(request, f.name)
+        if value is not None:
+            argv += [f.metadata["flag"], *(str(v) for v in (value if isinstance(value, tuple) else (value,)))]
+    return argv
