@@ -14,6 +14,7 @@ from fpdm_video.models.hooks.context_kv import ContextKV
 from fpdm_video.models.hooks.cross_frame import CrossFrameAttention
 from fpdm_video.models.hooks.deep_cache import DeepCache
 from fpdm_video.models.hooks.pose_features import PoseFeatures
+from fpdm_video.models.hooks.token_merge import TokenMerge
 from pipelines.settings.sampling import SamplingSettings
 
 TRICKS: dict[str, Callable[[SamplingSettings], SamplingHook | None]] = {
@@ -21,6 +22,7 @@ TRICKS: dict[str, Callable[[SamplingSettings], SamplingHook | None]] = {
     "pose_features": lambda s: PoseFeatures() if s.reuse.pose_feature else None,  # exact
     "deep_cache": lambda s: DeepCache(s.deep_cache) if s.deep_cache > 1 else None,  # approximate
     "cross_frame": lambda s: CrossFrameAttention(s.temporal_attention) if s.temporal_attention != "off" else None,
+    "token_merge": lambda s: TokenMerge(s.token_merge) if s.token_merge > 0 else None,  # approximate
 }
 
 

@@ -58,6 +58,10 @@ class SamplingRequest:
     deep_cache: int | None = option("--deep-cache", "run the whole UNet every N steps only, its shallow blocks in between "
                                     "(DeepCache; faster, approximate: docs/speed.md); 1 = off (default: the preset's)",
                                     type=int, metavar="N")
+    token_merge: float | None = option("--token-merge", "merge this fraction of the tokens of each self-attention at "
+                                       "the latent resolution before it and unmerge after (ToMe for SD; faster, "
+                                       "approximate: docs/speed.md); 0 = off, at most 0.75 (default off)",
+                                       type=float, metavar="RATIO")
     temporal_attention: str | None = option("--temporal-attention", "cross-frame attention: each frame's self-attention "
                                             "also sees the keys and values of the video's first frame (first), the "
                                             "previous frame (previous) or both (docs/evaluation.md; default off)",
@@ -85,6 +89,7 @@ class SamplingSettings:
     scheduler: str = "ddpm"  # sampler name, one of pipelines.samplers.SAMPLERS
     eta: float = 0.0  # DDIM's eta (0: deterministic)
     deep_cache: int = 1  # the whole UNet every N steps, its shallow blocks in between (step feature caching); 1: off
+    token_merge: float = 0.0  # fraction of self-attention tokens merged at the latent resolution (ToMe for SD); 0: off
     temporal_attention: str = "off"  # cross-frame attention anchors: "off", "first", "previous" or "both"
     noise: str = "fixed"  # "fixed": one noise for every frame; "independent": per frame, from (seed, frame index)
     seed: int = 0  # noise seed
@@ -129,6 +134,8 @@ def settings_problem(s: SamplingSettings) -> str | None:
         (not (isinstance(s.eta, (int, float)) and not isinstance(s.eta, bool) and math.isfinite(s.eta) and s.eta >= 0),
          f"eta must be a number >= 0, got {s.eta!r}"),
         (not _whole(s.deep_cache, 1), f"deep-cache must be a whole number of steps >= 1 (1: off), got {s.deep_cache!r}"),
+        (not (isinstance(s.token_merge, (int, float)) and not isinstance(s.token_merge, bool) and 0 <= s.token_merge <= 0.75),
+         f"token-merge must be a fraction from 0 (off) to 0.75, got {s.token_merge!r}"),
         (s.temporal_attention not in TEMPORAL_MODES,
          f"temporal-attention must be one of {', '.join(TEMPORAL_MODES)}, got {s.temporal_attention!r}"),
         (s.noise not in NOISE_MODES, f"noise must be one of {', '.join(NOISE_MODES)}, got {s.noise!r}"),
