@@ -57,21 +57,30 @@ def request_of(args: argparse.Namespace):
                            retarget=not args.no_retarget)  # fmt: skip
 
 
+def command_line(argv: Sequence[str] | None) -> list[str]:
+    """The command line that reruns this one, as the record keeps it (``python -m fpdm_video.transfer ARGS``)."""
+    return ["python", "-m", "fpdm_video.transfer", *(sys.argv[1:] if argv is None else argv)]
+
+
 def run(argv: Sequence[str] | None = None):
     """Parse ``argv`` and run the transfer; errors are raised (``main`` turns them into exit codes). Returns the result."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from pipelines.transfer import SignerTransfer
+    from fpdm_video.models.checkpoint import load_config
+    from pipelines.transfer import SignerTransfer, default_checkpoint, resolve_settings
     from pipelines.transfer.api import check_paths
 
     request = request_of(args)
     output = args.output or default_output(args.input, args.signer)
     check_paths(args.input, args.signer, output, checkpoint=args.checkpoint, poses=args.poses, save_poses=args.save_poses,
                 comparison=args.comparison)  # before the model loads; transfer() checks again, with the model's files  # fmt: skip
+    local = default_checkpoint() if args.checkpoint is None else Path(args.checkpoint)
+    if local.is_dir():  # the settings are checked on the checkpoint's config before its weights load
+        resolve_settings(request, load_config(local))
     runner = SignerTransfer.from_pretrained(args.checkpoint, device=args.device, dtype=args.dtype)
     result = runner.transfer(
         args.input, args.signer, output, request=request, poses=args.poses, save_poses=args.save_poses,
-        comparison=args.comparison, progress=not args.quiet, argv=list(sys.argv if argv is None else argv), runner="cli",
+        comparison=args.comparison, progress=not args.quiet, argv=command_line(argv), runner="cli",
     )  # fmt: skip
     rec = result.record
     logger.info("wrote %s (%d frames, %s fps) and %s", result.output, rec["frames"], round(rec["fps"], 3), result.record_path)

@@ -189,3 +189,19 @@ def test_the_apps_recorded_command_line_reproduces_its_frames(example_inputs, ti
     result = _cli(again)
     assert result.record["settings"] == record["settings"] and result.record["request"] == record["request"]
     assert app_frames.shape[0] == 5 and np.array_equal(captured.of(result.output), app_frames)
+
+
+def test_the_clis_recorded_command_line_reproduces_its_frames(example_inputs, tiny_checkpoint, tmp_path, monkeypatch):  # noqa: F811
+    import pipelines.transfer.api as api
+
+    captured = Captured(monkeypatch, api)
+    first = _cli([str(example_inputs.video), "--signer", str(example_inputs.signer_image), "--poses", str(example_inputs.poses),
+                  "-o", str(tmp_path / "one.mp4"), "--checkpoint", str(tiny_checkpoint), "--steps", "2", "--seed", "9",
+                  "--temporal-attention", "previous", "--batch-size", "3"])  # fmt: skip
+    argv = first.record["argv"]
+    assert argv[:3] == ["python", "-m", "fpdm_video.transfer"] and first.record["runner"] == "cli"
+    again = list(argv[3:])
+    again[again.index("-o") + 1] = str(tmp_path / "two.mp4")
+    second = _cli(again)
+    assert second.record["settings"] == first.record["settings"]
+    assert np.array_equal(captured.of(tmp_path / "two.mp4"), captured.of(tmp_path / "one.mp4"))
