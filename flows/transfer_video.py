@@ -32,10 +32,11 @@ from flows.cache_keys import file_fingerprint, key_of
 from flows.paths import confined, existing_file, output_root
 from flows.retry import retries
 from fpdm_video.errors import InputError
-from fpdm_video.models.checkpoint import checkpoint_files, load_config, resolve_checkpoint
+from fpdm_video.models.checkpoint import checkpoint_files, resolve_checkpoint
 from fpdm_video.run_paths import check_run_paths
 from pipelines.fpdm_pipeline import model_device_dtype
-from pipelines.settings.sampling import SamplingRequest, request_argv
+from pipelines.settings.sampling import SamplingRequest
+from pipelines.transfer.settings import transfer_argv
 from pipelines.transfer import TransferRequest, default_checkpoint
 from pipelines.transfer.record import TransferRecord, pose_fix_fields, sha256_of, sidecar_path
 
@@ -90,12 +91,8 @@ def preview_markdown(chunks: list[str], image: str, count: int = 4) -> str:
 
 def cli_argv(video: str, signer: str, output: Path, checkpoint: str, request: TransferRequest, poses: str | None) -> list[str]:
     """The transfer command line that writes the same frames as the flow."""
-    argv = ["python", "-m", "fpdm_video.transfer", video, "--signer", signer, "-o", str(output), "--checkpoint", checkpoint,
-            *request_argv(request.sampling)]  # fmt: skip
-    for flag, value in (("--poses", poses), ("--max-frames", request.max_frames)):
-        if value is not None:
-            argv += [flag, str(value)]
-    return argv + ([] if request.retarget else ["--no-retarget"])
+    argv = ["python", "-m", "fpdm_video.transfer", video, "--signer", signer, "-o", str(output), "--checkpoint", checkpoint]
+    return argv + ([] if poses is None else ["--poses", poses]) + transfer_argv(request)
 
 
 @flow(name="transfer-video")
@@ -149,18 +146,19 @@ def transfer_video(
         update_progress_artifact(progress, progress=100.0 * (k + 1) / len(ranges))
     t = lap("sampling", t)
     timestamps = S.timestamps_for(video_path, Path(driving), settings)
-    device, dtype = model_device_dtype(S.cached_model(ckpt, sha))
+    model = S.cached_model(ckpt, sha)  # loaded by the chunks already
+    device, dtype = model_device_dtype(model)
     reference = json.loads(Path(ref_facts).read_text())
     record = TransferRecord(
         input={"path": video_path, "sha256": sha256_of(video_path), "kind": facts["kind"]},
         signer={"path": signer_path, "sha256": sha256_of(signer_path), "crop": list(reference["crop"]),
                 "missing_parts": reference["missing"]},
         poses_file=None if poses_path is None else {"path": poses_path, "sha256": sha256_of(poses_path)},
-        checkpoint={"path": ckpt, "name": load_config(ckpt).name, "sha256": sha},
+        checkpoint={"path": ckpt, "name": model.config.name, "sha256": sha},
         request=asdict(request), settings=asdict(settings), frames=facts["frames"], fps=facts["fps"],
         frame_range=[facts["start"], facts["end"]],
         sizes={"input": [facts["width"], facts["height"]], "output": [facts["width"], facts["height"]],
-               "model": load_config(ckpt).resolution},
+               "model": model.config.resolution},
         timestamps="input's own (variable frame rate kept)" if timestamps is not None else f"constant {facts['fps']} fps",
         stage_seconds=times, **pose_fix_fields(json.loads(Path(fixes).read_text()), settings.retarget),
         runner="flow transfer-video", device=str(device), dtype=str(dtype).replace("torch.", ""),

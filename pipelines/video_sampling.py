@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -154,13 +155,12 @@ class VideoSampler:
         self.sampler = Sampler(settings.scheduler, settings.eta)
         self.hooks = hooks_for(settings)
         self._carry_in = carry
-        self._installed = None
+        self._open: ExitStack | None = None  # the installed hooks, while inside the with block
 
     def __enter__(self) -> VideoSampler:
         device, dtype = model_device_dtype(self.model)
-        self._installed = self.hooks.installed(self.model.denoiser.unet)
-        self._installed.__enter__()
-        try:
+        with ExitStack() as stack:  # the hooks come off again if anything below fails
+            stack.enter_context(self.hooks.installed(self.model.denoiser.unet))
             with torch.inference_mode():
                 # 1. Encode the source once per video: context tokens (1, N, C_ctx) and e_img (1, D)
                 self.encoding = self.model.encode_source(self.source_image[None].to(device=device, dtype=dtype))
@@ -170,15 +170,13 @@ class VideoSampler:
             # 2. Noise shared by every frame (fixed mode): x_T and the per-step draws, once from the seed
             generator = torch.Generator("cpu").manual_seed(self.settings.seed)
             self.shared = noise_draws(generator, self.pipeline.latent_shape(1), self.schedule.num_steps, self.sampler.stochastic)
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
+            self._open = stack.pop_all()
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._installed is not None:
-            self._installed.__exit__(None, None, None)
-            self._installed = None
+        if self._open is not None:
+            self._open.close()
+            self._open = None
 
     def carry(self) -> dict[str, Tensor]:
         """What the next chunk of the video needs from this one (tensors by name; empty when nothing)."""
@@ -187,7 +185,7 @@ class VideoSampler:
     @torch.inference_mode()
     def render(self, first: int, pose_chunk: Tensor) -> Tensor:
         """Frames ``first .. first + b - 1`` of pose maps (b, 3, H, W) -> images (b, 3, H, W) float32 [0, 1] on the model's device."""
-        if self._installed is None:
+        if self._open is None:
             raise ValueError("VideoSampler.render runs inside its with block")
         device, dtype = model_device_dtype(self.model)
         b, settings = pose_chunk.shape[0], self.settings

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from fpdm_video.errors import InputError
 from fpdm_video.models.checkpoint import load_config
-from pipelines.settings.sampling import request_argv
 from pipelines.transfer import SignerTransfer, TransferRequest, TransferSettings, resolve_settings
+from pipelines.transfer.settings import transfer_argv
 from pipelines.transfer.api import check_paths
 from pipelines.transfer.record import sidecar_path
 from pipelines.transfer.stages import open_input
@@ -67,14 +67,10 @@ def settings_of(request: RunRequest) -> TransferSettings:
 
 def cli_equivalent(request: RunRequest, outputs: RunOutputs, device: str = "auto", dtype: str = "auto") -> list[str]:
     """The transfer command line that does what ``request`` does (kept in the record's ``argv``)."""
-    t = request.transfer
     argv = ["python", "-m", "fpdm_video.transfer", str(request.input), "--signer", str(request.signer), "-o", str(outputs.video),
             "--comparison", str(outputs.comparison), "--save-poses", str(outputs.poses), "--checkpoint", str(request.checkpoint),
-            "--device", device, "--dtype", dtype, *request_argv(t.sampling), "--start", str(t.start)]  # fmt: skip
-    for flag, value in (("--poses", request.poses), ("--end", t.end), ("--max-frames", t.max_frames)):
-        if value is not None:
-            argv += [flag, str(value)]
-    return argv + ([] if t.retarget else ["--no-retarget"])
+            "--device", device, "--dtype", dtype]  # fmt: skip
+    return argv + ([] if request.poses is None else ["--poses", str(request.poses)]) + transfer_argv(request.transfer)
 
 
 def check_frame_limit(frames: int, limit: int) -> None:

@@ -11,8 +11,6 @@ its UNet) and frozen; every front end calls this and nothing else applies preset
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from fpdm_video.config import FPDMConfig
 from fpdm_video.errors import InputError
 from fpdm_video.models.hooks.deep_cache import deep_cache_problem
@@ -39,7 +37,3 @@ def resolve_sampling(request: SamplingRequest | None, model: FPDMConfig, *, reus
         raise InputError(f"deep-cache {settings.deep_cache} cannot run on this model: {problem}")
     return settings
 
-
-def with_reuse(settings: SamplingSettings, reuse: Reuse) -> SamplingSettings:
-    """``settings`` with other exact savings (to measure or check them)."""
-    return replace(settings, reuse=reuse)

@@ -105,11 +105,6 @@ class SamplingSettings:
         if problem is not None:
             raise InputError(problem)
 
-    @property
-    def stochastic(self) -> bool:
-        """Whether the sampler adds noise at its steps (DDPM always, DDIM when eta > 0)."""
-        return self.scheduler == "ddpm" or (self.scheduler == "ddim" and self.eta > 0)
-
 
 def _whole(value, minimum: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= minimum

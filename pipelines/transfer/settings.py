@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from fpdm_video.config import FPDMConfig
 from fpdm_video.errors import InputError
 from pipelines.settings.resolve import resolve_sampling
-from pipelines.settings.sampling import SamplingRequest, SamplingSettings
+from pipelines.settings.sampling import SamplingRequest, SamplingSettings, request_argv
 
 
 def _frame_problem(start, end, max_frames, chunk_frames) -> str | None:
@@ -87,6 +87,15 @@ class TransferSettings:
         """[start, stop) output-frame ranges of the render chunks of ``frames`` frames."""
         step = self.render_chunk
         return [(s, min(s + step, frames)) for s in range(0, frames, step)]
+
+
+def transfer_argv(request: TransferRequest) -> list[str]:
+    """The transfer CLI's options that give ``request`` back: the sampling options given, the frames, retargeting."""
+    argv = [*request_argv(request.sampling), "--start", str(request.start)]
+    for flag, value in (("--end", request.end), ("--max-frames", request.max_frames)):
+        if value is not None:
+            argv += [flag, str(value)]
+    return argv + ([] if request.retarget else ["--no-retarget"])
 
 
 def resolve_settings(request: TransferRequest | None, model: FPDMConfig) -> TransferSettings:
