@@ -24,10 +24,9 @@ def resolve_sampling(request: SamplingRequest | None, model: FPDMConfig, *, reus
     """Checked, frozen settings for ``request`` on a checkpoint whose config is ``model``."""
     request = request or SamplingRequest()
     speed = request.speed or "paper"
-    if speed not in SPEED_PRESETS:
-        raise InputError(f"speed must be one of {', '.join(SPEED_PRESETS)}, got {speed!r}")
     own = model.sampling
-    values = {"steps": own.steps, "guidance": own.guidance, **SPEED_PRESETS[speed], **request.given(), "speed": speed}
+    preset = SPEED_PRESETS.get(speed, {})  # an unknown speed is refused by the settings' own check
+    values = {"steps": own.steps, "guidance": own.guidance, **preset, **request.given(), "speed": speed}
     settings = SamplingSettings(**values, reuse=reuse)
     problem = schedule_problem(model.noise_schedule, settings.steps)
     if problem is not None:
