@@ -82,3 +82,30 @@ def test_pose_sidecars_are_extracted_once_for_real_frames(real_data, tmp_path):
     assert ensure_pose_sidecars(tmp_path, "dev", progress=False) == []  # cached
     data = PoseTripleDataset(TripleConfig(root=str(tmp_path), split="dev", resolution=32, pairs=2))
     assert data[0]["target_pose"].sum() > 0
+
+
+def test_the_poses_command_extracts_the_sidecars_of_the_config_s_own_roots(root, tmp_path, capsys):
+    """`python -m fpdm_video.train poses --config` reads data.root/split and eval_root/eval_split from the config
+    (so the roots cannot disagree with what the stages read), writes what is missing and keeps what is there."""
+    import shutil
+
+    from fpdm_video.train.__main__ import main
+
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)
+    kept = sorted((copy / "poses" / "train").iterdir())[0]
+    for path in (copy / "poses" / "train").iterdir():
+        if path != kept:
+            path.unlink()
+    kept_bytes = kept.read_bytes()
+    config = tmp_path / "train.yaml"
+    config.write_text(f"model: tiny\nrun_dir: {tmp_path / 'runs'}\ndata:\n  root: {copy}\n  split: train\n")
+    assert main(["poses", "--config", str(config), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert f"{copy} train: 1 pose sidecar(s) written" in out
+    assert sorted(p.name for p in (copy / "poses" / "train").iterdir()) == sorted(p.name for p in (root / "poses" / "train").iterdir())
+    assert kept.read_bytes() == kept_bytes
+    assert len(PoseTripleDataset(TripleConfig(root=str(copy), resolution=32, pairs=2))) == 2
+    config.write_text(f"model: tiny\nrun_dir: {tmp_path / 'runs'}\ndata:\n  root: {tmp_path / 'absent'}\n")
+    assert main(["poses", "--config", str(config), "--quiet"]) == 2
+    assert capsys.readouterr().err.startswith("error: ")

@@ -95,7 +95,7 @@ class PoseTripleDataset(Dataset):
             if not path.is_file():
                 raise InputError(
                     f"clip {sample.name} has no pose sidecar at {path}; extract the poses once with "
-                    "fpdm_video.data.triples.ensure_pose_sidecars(root, split)"
+                    "`python -m fpdm_video.train poses --config CONFIG` (or fpdm_video.data.triples.ensure_pose_sidecars(root, split))"
                 )
             pose = load_holistic(path)
             frames = dataset.num_frames(sample)

@@ -70,7 +70,7 @@ def resolve_checkpoint(name: str | os.PathLike) -> Path:
         return Path(snapshot_download(str(name), allow_patterns=[CONFIG_NAME, WEIGHTS_NAME, "README.md"]))
     except Exception as exc:  # noqa: BLE001 - the hub client raises many kinds (offline, not found, no network)
         raise CheckpointError(f"checkpoint {name} is neither a folder nor a model found on the Hugging Face hub or in its cache "
-                              f"({type(exc).__name__}); give a folder, or fetch it first: huggingface-cli download {name}") from None  # fmt: skip
+                              f"({type(exc).__name__}); give a folder, or fetch it first: hf download {name}") from None  # fmt: skip
 
 
 def checkpoint_files(directory: str | os.PathLike | None, label: str = "--checkpoint") -> dict[str, Path]:

@@ -9,6 +9,7 @@ from torch import nn
 
 from fpdm_video.config import UNetConfig, VAEConfig
 from fpdm_video.errors import CheckpointError
+from fpdm_video.models.hub_names import mirror_hint
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ def _from_pretrained(cls, name: str, subfolder: str | None):
         return cls.from_pretrained(name, subfolder=subfolder)
     except (OSError, ValueError, EnvironmentError) as exc:
         where = Path(name) / (subfolder or "")
-        raise CheckpointError(f"cannot load {cls.__name__} from {where}: {exc}") from None
+        raise CheckpointError(f"cannot load {cls.__name__} from {where}: {exc}{mirror_hint(name)}") from None
 
 
 def build_vae(config: VAEConfig, *, load_pretrained: bool = True) -> nn.Module:

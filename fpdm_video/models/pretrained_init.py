@@ -25,6 +25,7 @@ from fpdm_video.config import (
     pose_map_of_style,
 )
 from fpdm_video.errors import CheckpointError, InputError
+from fpdm_video.models.hub_names import mirror_hint
 from fpdm_video.models.registry import CONFIG_REGISTRY
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def _sd_config(sd: str, subfolder: str) -> dict:
         return dict(reader.load_config(sd, subfolder=subfolder))
     except (OSError, ValueError, EnvironmentError) as exc:
         raise CheckpointError(f"cannot read {Path(sd) / subfolder} (a Stable Diffusion folder needs unet/, vae/ and "
-                              f"scheduler/): {exc}") from None  # fmt: skip
+                              f"scheduler/): {exc}{mirror_hint(sd)}") from None  # fmt: skip
 
 
 def noise_schedule_of(sd: str, base: NoiseScheduleConfig) -> NoiseScheduleConfig:

@@ -1,4 +1,9 @@
-"""``python -m fpdm_video.train {vae,fusion,diffusion} --config FILE.yaml``; also under ``torchrun``."""
+"""``python -m fpdm_video.train {vae,fusion,diffusion} --config FILE.yaml``; also under ``torchrun``.
+
+``python -m fpdm_video.train poses --config FILE.yaml`` extracts, once, the pose sidecars of the
+config's training split (``data.root``, ``data.split``) and of its held-out split (``eval_root``),
+so that the dataset paths the stages read are the ones the poses were written for.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ import logging
 
 from fpdm_video.cli import run_guarded
 from fpdm_video.train.config import STAGES, load_train_config
+
+POSES = "poses"  # not a stage: the pose sidecars every stage reads
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,7 +24,8 @@ def main(argv: list[str] | None = None) -> int:
         "the previous stage's model folder named by `init` in the config. Several GPUs: torchrun "
         "--nproc-per-node N -m fpdm_video.train ...",
     )
-    parser.add_argument("stage", choices=STAGES, help="which stage to train")
+    parser.add_argument("stage", choices=(*STAGES, POSES),
+                        help="which stage to train; `poses` extracts the dataset's pose sidecars first (MediaPipe, slow)")  # fmt: skip
     parser.add_argument("--config", required=True, help="training config YAML, e.g. configs/train/demo.yaml")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override one config value (dotted keys, e.g. --set optim.lr=3e-4); repeatable")  # fmt: skip
@@ -28,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def body() -> int:
+        if args.stage == POSES:
+            return extract_sidecars(args.config, args.overrides, progress=not args.quiet)
         from fpdm_video.models.checkpoint import checkpoint_files
         from fpdm_video.run_paths import check_run_paths
         from fpdm_video.train.loop import train
@@ -40,6 +50,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     return run_guarded(body)
+
+
+def extract_sidecars(config_path: str, overrides: list[str], progress: bool = True) -> int:
+    """Write the missing pose sidecars of the config's training split and held-out split; print how many."""
+    from fpdm_video.data.triples import ensure_pose_sidecars
+    from fpdm_video.run_paths import check_run_paths
+
+    config = load_train_config(config_path, STAGES[-1], overrides)
+    splits = [(config.data.root, config.data.split)] + ([(config.eval_root, config.eval_split)] if config.eval_root else [])
+    check_run_paths({"--config": config_path, "data.root": config.data.root, "eval_root": config.eval_root}, {})
+    for root, split in splits:
+        written = ensure_pose_sidecars(root, split, progress=progress)
+        print(f"{root} {split}: {len(written)} pose sidecar(s) written, the others were there already")
+    return 0
 
 
 if __name__ == "__main__":

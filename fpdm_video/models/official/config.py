@@ -33,12 +33,13 @@ from fpdm_video.config import (
 )
 from fpdm_video.errors import CheckpointError
 from fpdm_video.models.encoders_hf import with_stats
+from fpdm_video.models.hub_names import mirror_hint, same_sd2
 from fpdm_video.models.registry import CLIP_VIT_L14, DINOV2_L, sd21_config
 
 OFFICIAL_DRAW_SIZE = (375, 550)  # (W, H) the official DeepFashion dataset draws its training pose maps at
 PUBLISHED_ENCODERS = {"openai/clip-vit-large-patch14": ("clip_with_projection", CLIP_VIT_L14),
                       "facebook/dinov2-large": ("dinov2", DINOV2_L)}  # fmt: skip
-# the scheduler_config.json of the SD 2.1 models, as DDPMScheduler reads it
+# the scheduler_config.json of the SD 2.1 models, as DDPMScheduler reads it (their sd2-community mirrors: see hub_names)
 SD21_SCHEDULES = {
     "stabilityai/stable-diffusion-2-1": NoiseScheduleConfig(prediction_type="v_prediction"),
     "stabilityai/stable-diffusion-2-1-base": NoiseScheduleConfig(prediction_type="epsilon"),
@@ -98,13 +99,13 @@ def sd_parts(hp: dict, sd: str | None, base: FPDMConfig) -> tuple[UNetConfig, VA
             unet_cfg = UNet2DConditionModel.load_config(sd, subfolder="unet")
             vae_cfg = AutoencoderKL.load_config(sd, subfolder="vae")
         except (OSError, ValueError, EnvironmentError) as exc:
-            raise CheckpointError(f"cannot read the UNet and VAE configs of {sd}: {exc}") from None
+            raise CheckpointError(f"cannot read the UNet and VAE configs of {sd}: {exc}{mirror_hint(sd)}") from None
         unet_kwargs.update({k: unet_cfg[k] for k in UNET_ARCHITECTURE_KEYS if k in unet_cfg})
         vae = replace(vae, kwargs={**vae.kwargs, **{k: vae_cfg[k] for k in VAE_ARCHITECTURE_KEYS if k in vae_cfg}},
                       scaling_factor=float(vae_cfg.get("scaling_factor", vae.scaling_factor)))  # fmt: skip
         schedule = noise_schedule_of(sd, base.noise_schedule)
     else:
-        name = _need(hp, "pretrained_model_name_or_path")
+        name = same_sd2(_need(hp, "pretrained_model_name_or_path"))
         if name not in SD21_SCHEDULES:
             raise CheckpointError(f"the official model started from {name!r}; give that Stable Diffusion folder with --sd")
         schedule = SD21_SCHEDULES[name]
