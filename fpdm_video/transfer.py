@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--no-retarget", action="store_true", help="keep the driving signer's body proportions instead of the new signer's")
     o = p.add_argument_group("output")
     o.add_argument("--comparison", type=Path, help="also write a side-by-side video: source | pose | output")
-    o.add_argument("--quiet", action="store_true", help="no progress bars, only warnings and errors")
+    o.add_argument("--quiet", action="store_true", help="only warnings and errors, and on a terminal one progress line "
+                   "(the rendered frames); nothing else when stderr is a file or a pipe")  # fmt: skip
     return p
 
 
@@ -55,6 +56,13 @@ def request_of(args: argparse.Namespace):
 
     return TransferRequest(request_from_args(args), start=args.start, end=args.end, max_frames=args.max_frames,
                            retarget=not args.no_retarget)  # fmt: skip
+
+
+def progress_of(quiet: bool, terminal: bool) -> bool | str:
+    """What the run draws: every stage's bar; with --quiet, only the frames' line on a terminal, else nothing."""
+    if not quiet:
+        return True
+    return "frames" if terminal else False
 
 
 def command_line(argv: Sequence[str] | None) -> list[str]:
@@ -80,7 +88,7 @@ def run(argv: Sequence[str] | None = None):
     runner = SignerTransfer.from_pretrained(args.checkpoint, device=args.device, dtype=args.dtype)
     result = runner.transfer(
         args.input, args.signer, output, request=request, poses=args.poses, save_poses=args.save_poses,
-        comparison=args.comparison, progress=not args.quiet, argv=command_line(argv), runner="cli",
+        comparison=args.comparison, progress=progress_of(args.quiet, sys.stderr.isatty()), argv=command_line(argv), runner="cli",
     )  # fmt: skip
     rec = result.record
     logger.info("wrote %s (%d frames, %s fps) and %s", result.output, rec["frames"], round(rec["fps"], 3), result.record_path)

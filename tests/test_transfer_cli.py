@@ -129,3 +129,45 @@ def test_the_old_dpm_scheduler_name_is_refused_by_argparse_before_any_work(examp
     assert re.fullmatch(r"python -m fpdm_video\.transfer: error: argument --scheduler: invalid choice: 'dpm' "
                         r"\(choose from '?ddpm'?, '?ddim'?, '?dpmpp_2m'?\)", errors[0]), err  # fmt: skip
     assert not any(tmp_path.iterdir())
+
+
+def _stderr_on_a_terminal(argv: list[str]) -> str:
+    """Run the CLI in a subprocess whose stderr is a pseudo-terminal; what it wrote there."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a terminal 120 columns wide
+    proc = subprocess.Popen([sys.executable, "-m", "fpdm_video.transfer", *argv], stdout=subprocess.DEVNULL, stderr=slave,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=300) == 0
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_quiet_keeps_one_progress_line_on_a_terminal(example_inputs, tiny_checkpoint, tmp_path, capsys):  # noqa: F811
+    """--quiet on a terminal: the rendered frames' bar and nothing else; off a terminal (a file, a pipe): nothing."""
+    argv = [str(example_inputs.video), "--signer", str(example_inputs.signer_image), "--checkpoint", str(tiny_checkpoint),
+            "--max-frames", "4", "--steps", "1", "--quiet"]  # fmt: skip
+    text = _stderr_on_a_terminal([*argv, "-o", str(tmp_path / "tty.mp4")])
+    bars = [line for line in re.split(r"[\r\n]+", text) if "frame" in line]
+    assert bars and all(line.lstrip().startswith("frames:") for line in bars), text
+    assert "4/4" in bars[-1] and "holistic poses" not in text
+    assert not re.search(r"^INFO (fpdm_video|pipelines)", text, re.M), text  # MediaPipe's own C++ lines stay (docs/transfer.md)
+    assert main([*argv, "-o", str(tmp_path / "pipe.mp4")]) == 0
+    assert capsys.readouterr().err == ""

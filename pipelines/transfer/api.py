@@ -113,7 +113,7 @@ class SignerTransfer:
         poses: str | os.PathLike | None = None,
         save_poses: str | os.PathLike | None = None,
         comparison: str | os.PathLike | None = None,
-        progress: bool = True,
+        progress: bool | str = True,
         argv: list[str] | None = None,
         on_frames: Callable[[int, int], None] | None = None,
         runner: str = "api",
@@ -128,7 +128,9 @@ class SignerTransfer:
 
         ``on_frames(done, total)``, when given, is called once the poses are ready (``done`` 0) and
         after each rendered chunk of frames; an exception it raises stops the run the same way
-        (the web app cancels runs so). ``runner`` names the front end in the record.
+        (the web app cancels runs so). ``runner`` names the front end in the record. ``progress``:
+        True draws a bar per stage (poses, frames), ``"frames"`` only the rendered frames' bar (one
+        line, the CLI's ``--quiet`` on a terminal), False none.
         """
         request = request or TransferRequest()
         settings = self.settings(request)
@@ -149,7 +151,7 @@ class SignerTransfer:
             spec = open_input(video, settings)
             signer = load_signer(signer_image, spec.width, spec.height)
             lap("reference")
-            raw = driving_poses(spec, poses, settings, progress=progress)
+            raw = driving_poses(spec, poses, settings, progress=progress is True)
             if poses_tmp is not None:
                 write_pose(raw, poses_tmp)
             lap("poses")
@@ -159,7 +161,7 @@ class SignerTransfer:
 
             fit = CanvasFit.of(spec.width, spec.height, self.model.config.resolution)
             chunks = render_frames(self.model, signer.image, target, fit, settings)
-            written = self._encode(chunks, output_tmp, spec, stamps, target, fit, comparison_tmp, progress, times, on_frames)
+            written = self._encode(chunks, output_tmp, spec, stamps, target, fit, comparison_tmp, bool(progress), times, on_frames)
             record = TransferRecord(
                 input={"path": str(spec.path), "sha256": sha256_of(spec.path), "kind": spec.kind},
                 signer={"path": str(signer_image), "sha256": sha256_of(signer_image), "crop": list(signer.crop),
