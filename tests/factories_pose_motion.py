@@ -71,6 +71,21 @@ def scaled(pose: PoseSequence, factor: float, shift: tuple[float, float], width:
     return replace(pose, points=points, confidence=pose.confidence.copy(), width=width, height=height)
 
 
+def foreshortened_forearms(pose: PoseSequence, sides: Iterable[str], factor: float = 0.3) -> PoseSequence:
+    """Frame 0 of ``pose`` with the forearms of ``sides`` ("LEFT", "RIGHT") pointing at the camera.
+
+    Each 2D forearm is ``factor`` of its length; the hand and the body's hand points move with the wrist.
+    """
+    ref = pose.frames(0, 1)
+    p = ref.points[0]
+    for side in sides:
+        hand = ref.slice_of(f"{side.lower()}_hand")
+        elbow, wrist = (p[BODY_POINTS.index(f"{side}_{n}"), :2].copy() for n in ("ELBOW", "WRIST"))
+        body = [BODY_POINTS.index(f"{side}_{n}") for n in ("WRIST", "PINKY", "INDEX", "THUMB")]
+        p[[*range(hand.start, hand.stop), *body], :2] += elbow + factor * (wrist - elbow) - wrist
+    return ref
+
+
 def sinusoid_lag(signal: np.ndarray, reference: np.ndarray, hz: float, fps: float) -> float:
     """Lag in frames of ``signal`` behind ``reference``, both (T,) sinusoids of ``hz``, from their phases."""
     times = np.arange(len(signal)) / fps

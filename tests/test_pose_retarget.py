@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pytest
 
-from factories_pose_motion import scaled, smooth_track
+from factories_pose_motion import foreshortened_forearms, scaled, smooth_track
 from fpdm_video.errors import PoseError
 from fpdm_video.pose.retarget import ROOT, RetargetConfig, kinematic_tree, retarget, retarget_with_report
 from fpdm_video.pose.sequence import BODY_POINTS
@@ -125,6 +125,46 @@ def test_reference_without_hands_falls_back_to_shoulder_ratio(truth, caplog):
     assert np.all(out.confidence[:, out.slice_of("left_hand")] > 0)  # the driving's hands are still there
 
 
+def _proportions(pose) -> np.ndarray:
+    """(T, N) each kinematic-tree bone's 2D length over the frame's shoulder width (NaN: unmeasurable or under 2 px)."""
+    lengths = _bone_lengths(pose)
+    shoulders = np.linalg.norm(pose.points[:, B["LEFT_SHOULDER"], :2] - pose.points[:, B["RIGHT_SHOULDER"], :2], axis=-1)
+    return np.where(lengths >= 2.0, lengths, np.nan) / shoulders[:, None]
+
+
+@pytest.mark.parametrize("sides", [("LEFT", "RIGHT"), ("RIGHT",)])
+def test_foreshortened_reference_keeps_the_driving_proportions(truth, caplog, sides):
+    """A reference whose forearms point at the camera (2D forearm 0.3 of its length) gives no stub forearms."""
+    driving = scaled(truth, 1.3, (0.0, 0.0), 800, 800)  # the same person, 1.3x larger: proportions are equal
+    reference = foreshortened_forearms(truth, sides)
+    with caplog.at_level(logging.WARNING, logger="fpdm_video.pose.retarget"):
+        out, report = retarget_with_report(driving, reference)
+    want, got = _proportions(driving), _proportions(out)
+    ok = ~np.isnan(want) & ~np.isnan(got)
+    assert ok.sum() > 0.9 * ok.size
+    relative = np.abs(got[ok] - want[ok]) / want[ok]
+    assert np.all(relative < 0.10), relative.max()  # every bone of every frame within 10 % of the driving's proportion
+    assert report.foreshortened == [f"{s.lower()}_forearm" for s in sides]
+    assert report.ratios["forearm"] == pytest.approx(report.ratios["shoulder"], rel=1e-3)
+    (note,) = [n for n in report.fallbacks if n.startswith("forearm")]
+    assert "foreshortened in the reference" in note
+    assert ("measured on the left side only" in note) == (sides == ("RIGHT",))
+    assert "forearm: foreshortened in the reference" in caplog.text
+    # without the check the forearms shrink to the photo's stubs (0.3 of the length, or 0.65 averaged with the other side)
+    stub, plain = retarget_with_report(driving, reference, RetargetConfig(min_relative_length=0.0, min_side_ratio=0.0))
+    forearms = [i for i, (_, _, kind) in enumerate(kinematic_tree()) if kind == "forearm"]
+    assert plain.foreshortened == [] and plain.fallbacks == []
+    assert np.nanmax(_proportions(stub)[:, forearms] / want[:, forearms]) < 0.66
+
+
+def test_mildly_shorter_bones_are_the_reference_persons_own(truth):
+    """Forearms at 0.8 of the driving's proportion (both sides) are a proportion, not foreshortening: kept."""
+    driving = scaled(truth, 1.3, (0.0, 0.0), 800, 800)
+    out, report = retarget_with_report(driving, foreshortened_forearms(truth, ("LEFT", "RIGHT"), factor=0.8))
+    assert report.foreshortened == [] and report.fallbacks == []
+    assert report.ratios["forearm"] == pytest.approx(0.8 * report.ratios["shoulder"], rel=1e-3)
+
+
 def test_missing_driving_points_stay_missing(truth):
     driving = truth.copy()
     driving.confidence[5:8, driving.slice_of("left_hand")] = 0.0
@@ -145,6 +185,8 @@ def test_bad_references_are_rejected(truth):
         retarget(truth, no_shoulders.with_data(no_shoulders.points, no_shoulders.confidence))
     with pytest.raises(PoseError, match="root_anchor"):
         RetargetConfig(root_anchor="mean")
+    with pytest.raises(PoseError, match="min_side_ratio"):
+        RetargetConfig(min_side_ratio=1.5)
 
 
 def test_tree_reaches_every_point_once():

@@ -8,6 +8,17 @@ Method (all in pixels of the respective frames):
    measured on bones present in both poses. Its ratio is reference size / driving size. A class the
    reference lacks (e.g. no visible hands) falls back to the shoulder-width ratio, with a warning
    and a note in :class:`RetargetReport`.
+
+   **Foreshortened reference bones.** The reference is one photo, where a bone turned out of the
+   image plane looks short (a forearm pointing at the camera). Each side of a class (left, right,
+   or the midline for neck and head) is judged by :mod:`fpdm_video.pose.foreshortening`: it is
+   foreshortened when its length is below ``min_relative_length`` (0.65) of what the driving
+   signer's proportions give at the reference's shoulder width, or below ``min_side_ratio`` (0.8)
+   of the mirrored bone's 2D length. A foreshortened side is left out of the class's measurement,
+   so the class is measured on the other side; with no side left the class takes the shoulder
+   ratio, which keeps the driving signer's own proportion for it. Either way a warning is logged
+   and a note naming the side and the reason goes to :class:`RetargetReport`. The shoulder width
+   itself is the anchor and is not judged.
 2. **Root.** The root is the mid-shoulder point. It is placed where the reference's mid-shoulder is,
    plus the driving root's motion relative to its median position (or its first frame), scaled by
    the shoulder ratio.
@@ -34,6 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fpdm_video.errors import PoseError
+from fpdm_video.pose.foreshortening import MIN_RELATIVE_LENGTH, MIN_SIDE_RATIO, SideLengths, foreshortened_sides
 from fpdm_video.pose.sequence import BODY_POINTS, HAND_POINTS, HOLISTIC_COMPONENTS, PoseSequence
 from fpdm_video.pose.skeleton import FINGER_BONES, OFFSETS
 
@@ -101,12 +113,19 @@ class RetargetConfig:
     length_percentile: float = 90.0  # percentile of a bone's lengths over frames taken as its nominal length
     keep_contacts: bool = True  # keep hand-to-face contacts (see the module docstring)
     contact_radius: float = 0.5  # head sizes: hand points nearer a face point than this are in contact
+    # a reference bone shorter than this fraction of the driving signer's proportion, or of its mirrored bone,
+    # is foreshortened (see fpdm_video.pose.foreshortening); 0 turns that rule off
+    min_relative_length: float = MIN_RELATIVE_LENGTH
+    min_side_ratio: float = MIN_SIDE_RATIO
 
     def __post_init__(self) -> None:
         if self.root_anchor not in ("median", "first"):
             raise PoseError(f"root_anchor must be 'median' or 'first', got {self.root_anchor!r}")
         if not 0.0 < self.length_percentile <= 100.0:
             raise PoseError(f"length_percentile must be in (0, 100], got {self.length_percentile}")
+        for name in ("min_relative_length", "min_side_ratio"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise PoseError(f"{name} must be in [0, 1] (0 turns the check off), got {getattr(self, name)}")
 
 
 @dataclass
@@ -114,7 +133,8 @@ class RetargetReport:
     """How :func:`retarget` scaled the driving pose."""
 
     ratios: dict[str, float]  # bone class -> reference size / driving size
-    fallbacks: list[str] = field(default_factory=list)  # classes scaled by the shoulder ratio, and why
+    fallbacks: list[str] = field(default_factory=list)  # classes not measured as usual (missing, foreshortened): why
+    foreshortened: list[str] = field(default_factory=list)  # reference bones left out: "left_forearm", "neck"
     contact_frames: dict[str, int] = field(default_factory=dict)  # hand -> frames whose face contact was kept
 
 
@@ -141,30 +161,70 @@ def nominal_lengths(points: np.ndarray, present: np.ndarray, pairs: list[tuple[i
     return out
 
 
-def class_ratios(drv: tuple[np.ndarray, np.ndarray], ref: tuple[np.ndarray, np.ndarray], percentile: float,
-                 ) -> tuple[dict[str, float], list[str], float]:  # fmt: skip
-    """Ratio of each bone class, the fallback notes and the driving's head size in pixels."""
-    ratios, notes, head = {}, [], 0.0
+def _point_side(i: int) -> str:
+    if _LH <= i < _LH + len(HAND_POINTS):
+        return "left"
+    if _RH <= i < _RH + len(HAND_POINTS):
+        return "right"
+    if i < len(BODY_POINTS):
+        for side in SIDES:
+            if BODY_POINTS[i].startswith(f"{side}_"):
+                return side.lower()
+    return ""
+
+
+def side_of(pair: tuple[int, int]) -> str:
+    """"left" or "right" (the signer's own) for a bone on one side of the body, "" for one across or on the midline."""
+    a, b = (_point_side(i) for i in pair)
+    return a if a == b else ""
+
+
+def _drop_foreshortened(common: list[tuple[int, int]], d: dict, r: dict, shoulder_ratio: float, config: RetargetConfig,
+                        ) -> tuple[list[tuple[int, int]], dict[str, str]]:  # fmt: skip
+    """The pairs of one class whose side is not foreshortened in the reference, and the foreshortened sides' reasons."""
+    sides: dict[str, SideLengths] = {}
+    for p in common:
+        m = sides.get(side_of(p), SideLengths(0.0, 0.0))
+        sides[side_of(p)] = SideLengths(m.reference + r[p], m.driving + d[p])
+    bad = foreshortened_sides(sides, shoulder_ratio, config.min_relative_length, config.min_side_ratio)
+    return [p for p in common if side_of(p) not in bad], bad
+
+
+def class_ratios(drv: tuple[np.ndarray, np.ndarray], ref: tuple[np.ndarray, np.ndarray], config: RetargetConfig,
+                 ) -> tuple[dict[str, float], list[str], list[str], float]:  # fmt: skip
+    """Ratio of each bone class, the fallback notes, the foreshortened reference bones, the driving's head size (px)."""
+    ratios, notes, short, head = {}, [], [], 0.0
     for name, pairs in MEASURED.items():
-        d = nominal_lengths(*drv, pairs, percentile)
-        r = nominal_lengths(*ref, pairs, percentile)
+        d = nominal_lengths(*drv, pairs, config.length_percentile)
+        r = nominal_lengths(*ref, pairs, config.length_percentile)
         common = [p for p in pairs if p in d and p in r]
+        if name == "head" and common:
+            head = sum(d[p] for p in common) / len(common)
+        dropped = False  # every bone of the class both poses show is foreshortened in the reference
+        if common and name != "shoulder":  # the shoulder width is the anchor of the foreshortening check
+            kept, bad = _drop_foreshortened(common, d, r, ratios["shoulder"], config)
+            dropped = not kept
+            if bad:
+                short += [f"{side}_{name}" if side else name for side in bad]
+                why = "; ".join(f"{side} {reason}" if side else reason for side, reason in bad.items())
+                then = (f"measured on the {' and '.join(sorted({side_of(p) for p in kept}))} side only" if kept
+                        else "scaled by the shoulder ratio, the driving signer's own proportion")  # fmt: skip
+                notes.append(f"{name}: foreshortened in the reference ({why}); {then}")
+            common = kept
         if common:
             ratios[name] = sum(r[p] for p in common) / sum(d[p] for p in common)
-            if name == "head":
-                head = sum(d[p] for p in common) / len(common)
         elif name == "shoulder":
             raise PoseError(
                 "retargeting needs both shoulders in the reference pose and in some driving frame; "
                 "use a reference photo that shows the upper body"
             )
-        elif d:  # the driving has the part but the reference does not show it
+        elif d and not dropped:  # the driving has the part but the reference does not show it
             notes.append(f"{name}: not measurable in the reference; scaled by the shoulder ratio")
-    for name in MEASURED:
-        ratios.setdefault(name, ratios["shoulder"])
+    ratios = {name: ratios.get(name, ratios["shoulder"]) for name in MEASURED}  # unmeasured: the shoulder ratio
     if head == 0.0:  # no head width measurable: use a third of the shoulder width
-        head = nominal_lengths(*drv, MEASURED["shoulder"], percentile).get(MEASURED["shoulder"][0], 0.0) / 3.0
-    return ratios, notes, head
+        shoulder = nominal_lengths(*drv, MEASURED["shoulder"], config.length_percentile)
+        head = shoulder.get(MEASURED["shoulder"][0], 0.0) / 3.0
+    return ratios, notes, short, head
 
 
 def retarget(driving: PoseSequence, reference: PoseSequence, config: RetargetConfig | None = None) -> PoseSequence:
@@ -186,7 +246,7 @@ def retarget_with_report(driving: PoseSequence, reference: PoseSequence, config:
         raise PoseError(f"driving poses have {driving.dims} dims but the reference {reference.dims}")
     drv_pts, drv_ok = _with_root(driving.points, driving.confidence)  # (T, K+1, D), (T, K+1)
     ref_pts, ref_ok = _with_root(reference.points, reference.confidence)  # (1, K+1, D)
-    ratios, notes, head = class_ratios((drv_pts, drv_ok), (ref_pts, ref_ok), config.length_percentile)
+    ratios, notes, short, head = class_ratios((drv_pts, drv_ok), (ref_pts, ref_ok), config)
     for note in notes:
         logger.warning("retarget: %s", note)
 
@@ -206,7 +266,7 @@ def retarget_with_report(driving: PoseSequence, reference: PoseSequence, config:
         new[:, child] = np.where(chained, bone, global_map(drv_pts[:, child]))
     new[~placed] = 0.0
 
-    report = RetargetReport(ratios=ratios, fallbacks=notes)
+    report = RetargetReport(ratios=ratios, fallbacks=notes, foreshortened=short)
     if config.keep_contacts:
         for side, hand, wrist in (("left_hand", _LH, "LEFT"), ("right_hand", _RH, "RIGHT")):
             report.contact_frames[side] = keep_face_contacts(
