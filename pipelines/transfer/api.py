@@ -139,7 +139,7 @@ class SignerTransfer:
         check_paths(video, signer_image, output, checkpoint=self.checkpoint, poses=poses, save_poses=save_poses,
                     comparison=comparison)  # fmt: skip
         times: dict[str, float] = {}
-        clock = time.perf_counter()
+        clock = begun = time.perf_counter()
 
         def lap(name: str) -> None:
             nonlocal clock
@@ -161,7 +161,8 @@ class SignerTransfer:
 
             fit = CanvasFit.of(spec.width, spec.height, self.model.config.resolution)
             chunks = render_frames(self.model, signer.image, target, fit, settings)
-            written = self._encode(chunks, output_tmp, spec, stamps, target, fit, comparison_tmp, bool(progress), times, on_frames)
+            written, first_at = self._encode(chunks, output_tmp, spec, stamps, target, fit, comparison_tmp, bool(progress), times,
+                                             on_frames)  # fmt: skip
             record = TransferRecord(
                 input={"path": str(spec.path), "sha256": sha256_of(spec.path), "kind": spec.kind},
                 signer={"path": str(signer_image), "sha256": sha256_of(signer_image), "crop": list(signer.crop),
@@ -171,17 +172,18 @@ class SignerTransfer:
                 frames=written, fps=spec.fps, frame_range=[spec.start, spec.end],
                 sizes={"input": [spec.width, spec.height], "output": [spec.width, spec.height], "model": self.model.config.resolution},
                 timestamps="input's own (variable frame rate kept)" if stamps is not None else f"constant {spec.fps} fps",
-                stage_seconds=times, **pose_fix_fields(fixes, settings.retarget), runner=runner, argv=argv, **self.facts(),
+                stage_seconds=times, first_frames_seconds=None if first_at is None else round(first_at - begun, 3),
+                **pose_fix_fields(fixes, settings.retarget), runner=runner, argv=argv, **self.facts(),
             ).to_dict()  # fmt: skip
             record_tmp.write_text(record_json(record))
         return TransferResult(output=output, record_path=record_path, record=record,
                               comparison=Path(comparison) if comparison else None)  # fmt: skip
 
     def _encode(self, chunks, output: Path, spec, stamps, target, fit: CanvasFit, comparison, progress: bool, times: dict,
-                on_frames: Callable[[int, int], None] | None = None) -> int:  # fmt: skip
-        """Write the output (and the comparison) chunk by chunk; returns the frame count."""
+                on_frames: Callable[[int, int], None] | None = None) -> tuple[int, float | None]:  # fmt: skip
+        """Write the output (and the comparison) chunk by chunk; returns the frame count and when the first chunk was written."""
         started = time.perf_counter()
-        written = 0
+        written, first_at = 0, None
         with contextlib.ExitStack() as stack:
             writer = stack.enter_context(VideoWriter(output, fps=spec.fps, width=spec.width, height=spec.height,
                                                      timestamps=stamps, atomic=False))  # fmt: skip
@@ -198,11 +200,12 @@ class SignerTransfer:
                 if side is not None:
                     side.write(_comparison_rows(frames, written, target, fit, sources, self.model.config.pose_map))
                 written += len(frames)
+                first_at = first_at or time.perf_counter()
                 bar.update(len(frames))
                 if on_frames is not None:
                     on_frames(written, spec.num_frames)
         times["sampling_encoding"] = round(time.perf_counter() - started, 3)
-        return written
+        return written, first_at
 
 
 def _frames_of(spec, target, fit):
