@@ -2,8 +2,9 @@
 driven by headless Chromium (Debian's ``chromium``, installed by ``make install``) through Playwright.
 
 A transfer of the shared real video is downloaded and its frames counted; a file that is not a video
-shows the CLI's one-line error; an upload over the limit is refused; a run cancelled midway leaves no
-files; a visitor who leaves (after a run, or during one) takes their folder along. The page's screenshot is kept as a test artefact (in pytest's temporary folder,
+shows the CLI's one-line error, and the next run's message replaces it (an out-of-range number, then a
+good run); an upload over the limit is refused; a run cancelled midway leaves no files, with one
+progress bar while it renders and cancel on only while a run goes; a visitor who leaves (after a run, or during one) takes their folder along. The page's screenshot is kept as a test artefact (in pytest's temporary folder,
 or $FPDM_TEST_ARTEFACTS).
 """
 
@@ -116,6 +117,11 @@ def status(page) -> str:
     return page.inner_text("#status")
 
 
+def buttons(page) -> tuple[bool, bool]:
+    """Whether transfer and cancel can be pressed."""
+    return page.locator("#run").is_enabled(), page.locator("#cancel").is_enabled()
+
+
 def session_files(work: Path) -> list[Path]:
     """The files under the visitors' folders; a folder the app removes while this walks it counts as gone (asked again)."""
     root = work / "sessions"
@@ -130,10 +136,12 @@ def session_files(work: Path) -> list[Path]:
 def test_transfer_downloads_a_video_of_the_asked_frames(app, browser, real_data, tmp_path):
     url, work = app
     page = open_page(browser, url)
+    assert buttons(page) == (True, False)  # nothing runs: nothing to cancel
     fill(page, real_data / "test_video.mp4", real_data / "fake_human.png", **{"max-frames": 4})
     page.click("#run")
     page.wait_for_selector("#output-video video[src]")
-    assert status(page).startswith("done: 4 frames")
+    assert status(page).startswith("done: 4 frames (video at 29.")  # the video's frame rate, said as such
+    wait_until(lambda: buttons(page) == (True, False), 30, "cancel to be switched off after the run")
     with page.expect_download() as info:
         page.locator('#downloads a[download="test_video__fake_human.mp4"]').click()
     video = tmp_path / "downloaded.mp4"
@@ -161,9 +169,24 @@ def test_a_file_that_is_not_a_video_shows_the_clis_error(app, browser, real_data
     page.click("#run")
     page.wait_for_selector("#status >> text=error:")
     shown = status(page).strip()
-    assert shown.startswith("error: notes.txt cannot be opened as a video") and "give a video file" in shown
+    assert shown.startswith("error: notes.txt cannot be opened as a video: it is not a file the video decoder can read")
+    assert "give a video file" in shown and "Errno" not in shown
     assert "\n" not in shown and str(work) not in shown  # one line, as the CLI prints it, naming the upload, not the server's path
     assert session_files(work) == [] and page.locator("#output-video video").count() == 0
+
+    page.locator("#input-file button[aria-label=Clear]").click()  # a new run with an out-of-range number: its own message, alone
+    page.locator("#input-file input[type=file]").set_input_files(str(real_data / "test_video.mp4"))
+    page.locator("#input-file button[aria-label=Clear]").wait_for()
+    page.locator("#steps input").fill("-3")
+    page.click("#run")
+    page.wait_for_selector("#status >> text=steps must")
+    assert status(page).strip() == "error: steps must be 0 or more, got -3"
+    assert page.locator(".toast-body").count() == 0 and page.get_by_text("Error", exact=True).count() == 0  # no notice of Gradio's
+    page.locator("#steps input").fill("0")  # and a good run clears it
+    page.locator("#max-frames input").fill("2")
+    page.click("#run")
+    page.wait_for_selector("#output-video video[src]")
+    assert status(page).startswith("done: 2 frames") and "error" not in status(page)
     page.close()
 
 
@@ -176,8 +199,12 @@ def test_cancel_midway_leaves_no_files(app, browser, real_data):
     page.click("#run")
     wait_until(lambda: "rendering: frame" in status(page) and not status(page).endswith("frame 0 of 58"), TIMEOUT_MS / 1000,
                "the first frames")  # fmt: skip
+    assert buttons(page) == (False, True)  # a run goes: cancel on, transfer off
+    bars = page.locator(".progress-bar")
+    assert bars.count() == 1 and page.locator("#output-video .progress-bar").count() == 1  # one progress bar, over the output
     page.click("#cancel")
     page.wait_for_selector("#status >> text=cancelled")
+    wait_until(lambda: buttons(page) == (True, False), 30, "cancel to be switched off after the cancel")
     assert session_files(work) == []
     assert page.locator("#output-video video").count() == 0
     assert [p.name for p in set((work / "gradio").rglob("*")) - cached if "__" in p.name] == []  # nor Gradio's cache

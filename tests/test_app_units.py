@@ -78,6 +78,30 @@ def test_messages_are_one_line_with_upload_names_not_server_paths():
     assert msg == "error: notes.txt cannot be opened as a video give a video"
 
 
+def test_the_page_says_the_videos_frame_rate_and_points_to_no_docs():
+    from fpdm_video.app.form import done_message, page_help
+
+    record = {"frames": 12, "fps": 29.9166, "stage_seconds": {"poses": 1.25, "sampling": 39.8}, "checkpoint": {"name": "demo"},
+              "settings": {"sampling": {"speed": "fast"}}}  # fmt: skip
+    assert done_message(record) == "done: 12 frames (video at 29.92 fps) in 41.0 s (demo, fast)"
+    for f in sampling_fields():  # the controls' info lines: no docs/ folder (a visitor has none), no command-line flags
+        shown = page_help(f.metadata["help"])
+        assert "docs/" not in shown and "--" not in shown and "()" not in shown, shown
+    speed = page_help(next(f for f in sampling_fields() if f.name == "speed").metadata["help"])
+    assert "balanced (the same with deep cache 3)" in speed and speed.endswith("override it (default paper)")
+
+
+def test_out_of_range_numbers_are_the_pages_own_one_line_errors(tiny_checkpoint):  # noqa: F811
+    """Gradio's number boxes have no minimum (it would refuse the run before the page could clear the last message)."""
+    from fpdm_video.app.ui import sampling_control
+
+    assert all(getattr(sampling_control(f, AppConfig()), "minimum", None) is None for f in sampling_fields())
+    with pytest.raises(InputError, match="^steps must be 0 or more, got -3$"):
+        run_request_fields(**page_values(tiny_checkpoint, steps=-3))
+    with pytest.raises(InputError, match="^start must be 0 or more, got -1$"):
+        run_request_fields(**page_values(tiny_checkpoint, start=-1))
+
+
 def test_cli_equivalent_names_every_setting(tmp_path):
     req = RunRequest(input=Path("in.mp4"), signer=Path("me.png"), checkpoint=Path("ck"),
                      transfer=TransferRequest(SamplingRequest(steps=9, guidance_interval=(0.2, 0.9)), end=12, retarget=False))
@@ -85,6 +109,21 @@ def test_cli_equivalent_names_every_setting(tmp_path):
     assert argv[:4] == ["python", "-m", "fpdm_video.transfer", "in.mp4"]
     assert {"--steps", "--end", "--no-retarget", "--comparison", "--save-poses", "--device", "--dtype"} <= set(argv)
     assert "--guidance" not in argv and argv[argv.index("--guidance-interval") + 1:][:2] == ["0.2", "0.9"]
+
+
+def test_cli_equivalent_names_files_as_the_visitor_knows_them(tmp_path):
+    """Uploads by their own names, outputs by their download names: no path of Gradio's cache or of the visitor's folder."""
+    cache = tmp_path / "gradio" / "5f2a9c"
+    req = RunRequest(input=cache / "my signing.mp4", signer=cache.with_name("77b1") / "anna.png", checkpoint=tmp_path / "ck",
+                     poses=cache.with_name("0c3e") / "my signing.pose")  # fmt: skip
+    argv = cli_equivalent(req, output_paths(tmp_path / "sessions" / "abc" / "run-1", req))
+    assert argv[3:10] == ["my signing.mp4", "--signer", "anna.png", "-o", "my signing__anna.mp4", "--comparison",
+                          "my signing__anna_comparison.mp4"]  # fmt: skip
+    assert argv[argv.index("--poses") + 1] == "my signing.pose" and argv[argv.index("--save-poses") + 1] == "my signing__anna_poses.pose"
+    assert argv[argv.index("--checkpoint") + 1] == str(tmp_path / "ck")  # the operator's checkpoint folder is kept
+    assert not any("gradio" in a or "sessions" in a for a in argv)
+    demo = cli_equivalent(RunRequest(input=req.input, signer=req.signer, checkpoint=embedded_demo()), output_paths(tmp_path, req))
+    assert "--checkpoint" not in demo  # the embedded demo model is the command's default
 
 
 def test_checkpoint_choices(tmp_path, tiny_checkpoint):  # noqa: F811

@@ -9,6 +9,7 @@ every front end must take them when the user gives none.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -183,12 +184,17 @@ def test_the_apps_recorded_command_line_reproduces_its_frames(example_inputs, ti
     app_frames = captured.of(outputs.video)
     argv = record["argv"]
     assert argv[:3] == ["python", "-m", "fpdm_video.transfer"] and record["runner"] == "app"
-    again = list(argv[3:])
-    for flag in ("-o", "--comparison", "--save-poses"):  # the same run, written elsewhere
-        again[again.index(flag) + 1] = str(tmp_path / "again" / Path(again[again.index(flag) + 1]).name)
-    result = _cli(again)
+    assert str(tmp_path) not in " ".join(argv[3:argv.index("--checkpoint")])  # files by name: no server path of an upload or output
+    visitor = tmp_path / "visitor"  # the visitor's own folder, holding the files they uploaded, under their names
+    visitor.mkdir()
+    for upload in (example_inputs.video, example_inputs.signer_image, example_inputs.poses):
+        shutil.copy(upload, visitor / Path(upload).name)
+    monkeypatch.chdir(visitor)
+    result = _cli(list(argv[3:]))
     assert result.record["settings"] == record["settings"] and result.record["request"] == record["request"]
-    assert app_frames.shape[0] == 5 and np.array_equal(captured.of(result.output), app_frames)
+    assert app_frames.shape[0] == 5 and np.array_equal(captured.of(visitor / outputs.video.name), app_frames)
+    assert sorted(p.name for p in visitor.iterdir()) == sorted([*(p.name for p in outputs.all()), *(Path(u).name for u in (
+        example_inputs.video, example_inputs.signer_image, example_inputs.poses))])  # the download names, beside the uploads
 
 
 def test_the_clis_recorded_command_line_reproduces_its_frames(example_inputs, tiny_checkpoint, tmp_path, monkeypatch):  # noqa: F811

@@ -35,8 +35,10 @@ def test_missing_file(tmp_path):
 def test_text_file_is_not_a_video(tmp_path):
     path = tmp_path / "notes.mp4"
     path.write_text("this is not a video\n" * 20)
-    with pytest.raises(VideoReadError, match="cannot be opened as a video"):
+    with pytest.raises(VideoReadError, match="cannot be opened as a video") as caught:
         read_video(path)
+    message = str(caught.value)  # FFmpeg's reason in words, not its error number, and the path once
+    assert "Errno" not in message and "invalid data found" in message and message.count(str(path)) == 1
 
 
 def test_random_bytes_are_not_a_video(tmp_path):

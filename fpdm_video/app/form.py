@@ -9,6 +9,7 @@ the checkpoint's value (a seed of 0 is the default seed either way).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -60,6 +61,15 @@ def upload(value, what: str) -> Path | None:
     return Path(str(path))
 
 
+def page_help(text: str) -> str:
+    """A sampling field's help as the page shows it: no pointers to the project's docs (a visitor has none) and
+    no command-line flags (``--deep-cache 3`` becomes "deep cache 3", the control's own label)."""
+    text = re.sub(r"\s*\(docs/[\w.-]+\.md\)", "", text)  # "(docs/x.md)"
+    text = re.sub(r"docs/[\w.-]+\.md;\s*", "", text)  # "(docs/x.md; default off)"
+    text = re.sub(r":?\s*docs/[\w.-]+\.md", "", text)  # "(faster, approximate: docs/x.md)"
+    return re.sub(r"--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", " "), text)
+
+
 def field_kind(field) -> str:
     """How the page shows a sampling field: "choice", "int", "float" or "pair" (two numbers)."""
     meta = field.metadata
@@ -108,6 +118,13 @@ def run_request_fields(*, input_file, photo_file, poses_file, checkpoint: Path, 
                                end=unset_if_zero(optional_int("end", end)), max_frames=unset_if_zero(optional_int("max frames", max_frames)),
                                retarget=bool(retarget))  # fmt: skip
     return dict(input=video, signer=signer, poses=upload(poses_file, "the poses"), checkpoint=Path(checkpoint), transfer=transfer)
+
+
+def done_message(record: Mapping) -> str:
+    """What the page says when a run has finished: frames, the video's own frame rate, the run's time, model and preset."""
+    seconds = sum(record["stage_seconds"].values())
+    return (f"done: {record['frames']} frames (video at {record['fps']:.2f} fps) in {seconds:.1f} s "
+            f"({record['checkpoint']['name']}, {record['settings']['sampling']['speed']})")  # fmt: skip
 
 
 def public_message(message: str, names: Mapping[str, str]) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from fpdm_video.errors import InputError
 from fpdm_video.models.checkpoint import load_config
-from pipelines.transfer import SignerTransfer, TransferRequest, TransferSettings, resolve_settings
+from pipelines.transfer import SignerTransfer, TransferRequest, TransferSettings, default_checkpoint, resolve_settings
 from pipelines.transfer.settings import transfer_argv
 from pipelines.transfer.api import check_paths
 from pipelines.transfer.record import sidecar_path
@@ -66,11 +66,20 @@ def settings_of(request: RunRequest) -> TransferSettings:
 
 
 def cli_equivalent(request: RunRequest, outputs: RunOutputs, device: str = "auto", dtype: str = "auto") -> list[str]:
-    """The transfer command line that does what ``request`` does (kept in the record's ``argv``)."""
-    argv = ["python", "-m", "fpdm_video.transfer", str(request.input), "--signer", str(request.signer), "-o", str(outputs.video),
-            "--comparison", str(outputs.comparison), "--save-poses", str(outputs.poses), "--checkpoint", str(request.checkpoint),
-            "--device", device, "--dtype", dtype]  # fmt: skip
-    return argv + ([] if request.poses is None else ["--poses", str(request.poses)]) + transfer_argv(request.transfer)
+    """The transfer command line that does what ``request`` does (kept in the record's ``argv``).
+
+    Files go by the names a visitor knows, not by the server's paths (Gradio sweeps its uploads
+    after ``--cache-max-age``, and the run folder goes when the visitor leaves): each upload by its
+    file name (the name it had on the visitor's machine), each output by the name it downloads under.
+    Run in a folder that holds the uploads, it writes the same files there. The checkpoint is the
+    folder the operator named; the embedded demo model, the command's default, is left out.
+    """
+    argv = ["python", "-m", "fpdm_video.transfer", request.input.name, "--signer", request.signer.name, "-o", outputs.video.name,
+            "--comparison", outputs.comparison.name, "--save-poses", outputs.poses.name]  # fmt: skip
+    if Path(request.checkpoint).resolve() != default_checkpoint():
+        argv += ["--checkpoint", str(request.checkpoint)]
+    argv += ["--device", device, "--dtype", dtype]
+    return argv + ([] if request.poses is None else ["--poses", request.poses.name]) + transfer_argv(request.transfer)
 
 
 def check_frame_limit(frames: int, limit: int) -> None:

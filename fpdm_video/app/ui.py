@@ -17,7 +17,7 @@ import gradio as gr
 from PIL import Image
 
 from fpdm_video.app.config import AppConfig
-from fpdm_video.app.form import NOT_GIVEN, SPEEDS, field_kind, public_message, run_request_fields, sampling_fields
+from fpdm_video.app.form import NOT_GIVEN, SPEEDS, done_message, field_kind, page_help, public_message, run_request_fields, sampling_fields
 from fpdm_video.app.runner import Progress, RunCancelled, RunRequest, TransferRunner
 from fpdm_video.app.sessions import Sessions
 from fpdm_video.errors import InputError
@@ -28,6 +28,7 @@ STAGE_TEXT = {"waiting": "starting", "checking": "checking the inputs", "loading
               "poses": "finding the poses", "rendering": "rendering", "done": "writing the files"}  # fmt: skip
 POLL_S = 0.25  # how often a running transfer's progress is read
 CANCELLED = "cancelled: the run stopped and left no files"
+QUEUED = "waiting to start"  # from the click until the queue starts the run (a place in the queue shows over the output)
 FONTS = ["ui-sans-serif", "system-ui", "sans-serif"]  # local fonts: the page loads nothing from the internet
 
 
@@ -80,20 +81,25 @@ FIRST_ROW = ("steps", "guidance", "seed")  # the sampling settings shown beside 
 
 
 def sampling_control(field, config: AppConfig):
-    """The page's control of one sampling field (its help as the control's info line)."""
+    """The page's control of one sampling field (its help as the control's info line).
+
+    Number boxes have no ``minimum``: Gradio would refuse a smaller number before the run starts, with a
+    notice of its own and the previous run's message left standing; the page's own check
+    (:mod:`fpdm_video.app.form`) says what is wrong in the status line instead.
+    """
     name = field.metadata["flag"].lstrip("-").replace("-", " ")
-    info = field.metadata["help"]
+    info = page_help(field.metadata["help"])
     elem_id = field.name.replace("_", "-")
     kind = field_kind(field)
     if field.name == "speed":
-        return gr.Radio(choices=list(SPEEDS), value=config.default_speed, label="speed (docs/speed.md)", info=info, elem_id=elem_id)
+        return gr.Radio(choices=list(SPEEDS), value=config.default_speed, label="speed", info=info, elem_id=elem_id)
     if kind == "choice":
         return gr.Dropdown(choices=[NOT_GIVEN, *field.metadata["choices"]], value=NOT_GIVEN, label=name, info=info, elem_id=elem_id)
     if kind == "pair":
         return gr.Textbox(value="", label=f"{name} (LO HI; empty: the preset's)", info=info, elem_id=elem_id)
     value = config.batch_size if field.name == "batch_size" else 0
     unset = "" if field.name == "seed" else " (0: the preset's or checkpoint's)"
-    return gr.Number(value=value, precision=0 if kind == "int" else None, minimum=0, label=name + unset, info=info, elem_id=elem_id)
+    return gr.Number(value=value, precision=0 if kind == "int" else None, label=name + unset, info=info, elem_id=elem_id)
 
 
 def build_app(config: AppConfig, checkpoints: dict[str, Path], runner: TransferRunner, sessions: Sessions,
@@ -154,14 +160,18 @@ def build_app(config: AppConfig, checkpoints: dict[str, Path], runner: TransferR
             return
         finally:
             active.end(session, events)
-        seconds = sum(record["stage_seconds"].values())
-        done = (f"done: {record['frames']} frames at {round(record['fps'], 2)} fps in {seconds:.1f} s "
-                f"({record['checkpoint']['name']}, {record['settings']['sampling']['speed']})")  # fmt: skip
-        yield done, str(outputs.video), str(outputs.comparison), [str(p) for p in outputs.all()]
+        yield done_message(record), str(outputs.video), str(outputs.comparison), [str(p) for p in outputs.all()]
+
+    def run_started():
+        """At the click, before the queue: the previous run's message goes, transfer is off and cancel on until the run ends."""
+        return QUEUED, gr.Button(interactive=False), gr.Button(interactive=True)
+
+    def run_ended():
+        return gr.Button(interactive=True), gr.Button(interactive=False)
 
     def cancel(request: gr.Request):
         active.stop(request.session_hash or "anonymous")
-        return CANCELLED
+        return CANCELLED, *run_ended()
 
     def leave(request: gr.Request):
         session = request.session_hash or "anonymous"
@@ -186,19 +196,19 @@ def build_app(config: AppConfig, checkpoints: dict[str, Path], runner: TransferR
                 with gr.Row():
                     for name in FIRST_ROW:
                         controls[name] = sampling_control(fields[name], config)
-                with gr.Accordion("more sampling settings (as the CLI's options; docs/speed.md)", open=False):
+                with gr.Accordion("more sampling settings (the command line's sampling options)", open=False):
                     for name, field in fields.items():
                         if name != "speed" and name not in FIRST_ROW:
                             controls[name] = sampling_control(field, config)
                 with gr.Row():
-                    start = gr.Number(label="start frame", value=0, precision=0, minimum=0, elem_id="start")
-                    end = gr.Number(label="end frame (0: the last)", value=0, precision=0, minimum=0, elem_id="end")
+                    start = gr.Number(label="start frame", value=0, precision=0, elem_id="start")
+                    end = gr.Number(label="end frame (0: the last)", value=0, precision=0, elem_id="end")
                     max_frames = gr.Number(label=f"max frames (0: all; at most {config.max_frames})", value=0, precision=0,
-                                           minimum=0, elem_id="max-frames")  # fmt: skip
+                                           elem_id="max-frames")  # fmt: skip
                 retarget = gr.Checkbox(value=True, label="retarget: the new signer's body proportions", elem_id="retarget")
                 with gr.Row():
                     go = gr.Button("transfer", variant="primary", elem_id="run")
-                    stop = gr.Button("cancel", variant="stop", elem_id="cancel")
+                    stop = gr.Button("cancel", variant="stop", elem_id="cancel", interactive=False)  # on only while a run goes
                 status = gr.Markdown("", elem_id="status")
         if examples:
             gr.Examples(examples=examples, inputs=[input_file, photo_file, poses_file], label="example inputs (generated)",
@@ -212,9 +222,11 @@ def build_app(config: AppConfig, checkpoints: dict[str, Path], runner: TransferR
         photo_file.change(photo_preview, inputs=photo_file, outputs=preview, queue=False)
         controls.update(input_file=input_file, photo_file=photo_file, poses_file=poses_file, checkpoint=checkpoint, start=start,
                         end=end, max_frames=max_frames, retarget=retarget)  # fmt: skip
-        event = go.click(run, inputs=set(controls.values()), outputs=[status, video, comparison, downloads],
-                         concurrency_limit=1, concurrency_id="transfer")  # fmt: skip
-        stop.click(cancel, outputs=status, cancels=[event], queue=False)
+        started = go.click(run_started, outputs=[status, go, stop], queue=False)
+        event = started.then(run, inputs=set(controls.values()), outputs=[status, video, comparison, downloads],
+                             concurrency_limit=1, concurrency_id="transfer", show_progress_on=[video])  # one progress bar: over the output
+        event.then(run_ended, outputs=[go, stop], queue=False)  # fmt: skip
+        stop.click(cancel, outputs=[status, go, stop], cancels=[event], queue=False)
         app.unload(leave)
     app.queue(max_size=config.queue_size, default_concurrency_limit=1)
     return app

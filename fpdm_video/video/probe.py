@@ -30,6 +30,13 @@ def check_exists(path: str | os.PathLike) -> Path:
     return path
 
 
+def _decoder_reason(exc: Exception) -> str:
+    """FFmpeg's reason in words, without its error number or the path (``[Errno 1094995529] ...: 'x.txt'``)."""
+    reason = getattr(exc, "strerror", None) if isinstance(exc, av.error.FFmpegError) else None
+    reason = reason or "its metadata cannot be decoded as text"
+    return reason[:1].lower() + reason[1:]
+
+
 @contextlib.contextmanager
 def open_input(path: Path) -> Iterator[av.container.InputContainer]:
     """Open ``path`` with PyAV, turning FFmpeg's open errors into :class:`VideoReadError`."""
@@ -39,8 +46,8 @@ def open_input(path: Path) -> Iterator[av.container.InputContainer]:
         raise VideoReadError(f"no permission to read {path}; check the file's permissions") from None
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
         raise VideoReadError(
-            f"{path} cannot be opened as a video ({exc}); it may be truncated, corrupt or not a video "
-            f"at all: {_NOT_A_VIDEO_HINT}"
+            f"{path} cannot be opened as a video: it is not a file the video decoder can read ({_decoder_reason(exc)}); "
+            f"it may be truncated, corrupt or not a video at all: {_NOT_A_VIDEO_HINT}"
         ) from None
     try:
         yield container
