@@ -1,9 +1,16 @@
 """Atomic file output: write under a temporary name beside the target, rename when complete.
 
 A crash, an exception, Ctrl-C or SIGTERM inside the ``with`` block leaves no file under the final
-name, and the temporary file is removed (with the folders made for it, when they are empty). Temporary names carry the writer's pid
-(:mod:`fpdm_video.temp_names`), so what a killed process leaves behind is removed by the next run
-into the same folder.
+name, and the temporary entries are removed (with the folders made for them, when they are empty).
+Every file is written inside a temporary folder of its own beside the target
+(``out.mp4`` -> ``.out.mp4.<pid>-<hex>.tmp/out.mp4``) that carries the project's marker, so that
+what a killed process leaves behind is recognised, by the marker and not by the name alone, and
+removed by the next run into the same folder (:mod:`fpdm_video.temp_names`).
+
+A full disk (or a used-up quota, a file past the size limit, a file system turned read-only) while
+the block writes is an :class:`InputError` that names the targets: one line, exit code 2, and no
+partial file. Flushing a file to disk before its rename is part of writing it: a failed ``fsync``
+(which is how some file systems report a full disk) fails the write too.
 
 Files that belong together (a video and its record) are written with :func:`atomic_files`: all
 of them under temporary names first, then renamed in the order given, the last one being the
@@ -17,13 +24,31 @@ run did not finish.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fpdm_video.errors import InputError
-from fpdm_video.temp_names import MARKER, temp_name
+from fpdm_video.temp_names import MARKER, mark, temp_name
+
+# errors that say the output does not fit where it goes, whoever raised them (Python, PyAV, a library)
+NO_ROOM = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "the disk quota is used up",
+           errno.EFBIG: "a file grew past the file system's size limit", errno.EROFS: "the file system is read-only"}  # fmt: skip
+_FSYNC_UNSUPPORTED = {errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EBADF}  # a file system that does not fsync
+
+
+def is_no_room(exc: BaseException) -> bool:
+    """Whether ``exc`` says that an output does not fit (a full disk, a quota, a size limit, a read-only mount)."""
+    return isinstance(exc, OSError) and exc.errno in NO_ROOM
+
+
+def no_room_error(exc: OSError, targets: Iterable[Path]) -> InputError:
+    """The one-line error of a write that did not fit: what, why, what to do."""
+    names = ", ".join(str(t) for t in targets) or "the output"
+    return InputError(f"cannot write {names}: {NO_ROOM[exc.errno]} ({exc.strerror or exc}); nothing was written: free some "
+                      "space or choose an output folder on another disk, then run again")  # fmt: skip
 
 
 def check_writable_dir(directory: Path) -> None:
@@ -61,30 +86,56 @@ def default_file_mode() -> int:
     return 0o666 & ~_umask()
 
 
-def _new_temp_file(target: Path, suffix: str) -> Path:
-    """Create an empty temporary file beside ``target`` (pid-tagged name, ordinary mode) and return its path."""
+def _new_temp_dir(target: Path, kind: str = "tmp") -> Path:
+    """Create a marked temporary folder beside ``target`` (pid-tagged name) and return its path."""
     for _ in range(100):
-        tmp = target.with_name(temp_name(target.name, "tmp", suffix))
+        tmp = target.with_name(temp_name(target.name, kind))
         try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            return tmp
+            tmp.mkdir(mode=0o777)
+            break
         except FileExistsError:
             continue
         except OSError as exc:
+            if is_no_room(exc):
+                raise no_room_error(exc, [target]) from None
             raise InputError(f"cannot write into {target.parent}: {exc.strerror or exc}; choose another output folder") from None
-    raise InputError(f"cannot find a free temporary name beside {target}")  # pragma: no cover
+    else:  # pragma: no cover
+        raise InputError(f"cannot find a free temporary name beside {target}")
+    try:
+        mark(tmp)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if is_no_room(exc):
+            raise no_room_error(exc, [target]) from None
+        raise InputError(f"cannot write into {target.parent}: {exc.strerror or exc}; choose another output folder") from None
+    return tmp
+
+
+def _new_temp_file(target: Path) -> Path:
+    """Create an empty file under ``target``'s own name inside a new marked temporary folder beside it; return its path."""
+    folder = _new_temp_dir(target)
+    tmp = folder / target.name
+    try:
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except OSError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        if is_no_room(exc):
+            raise no_room_error(exc, [target]) from None
+        raise InputError(f"cannot write into {target.parent}: {exc.strerror or exc}; choose another output folder") from None
+    return tmp
 
 
 def _fsync(path: Path, *, folder: bool = False) -> None:
-    """Flush ``path`` to disk (best effort: some file systems refuse fsync on folders)."""
+    """Flush ``path`` to disk. A file's failed flush raises (a full disk may show only here); a folder's is best effort."""
     try:
         fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if folder else 0))
     except OSError:
         return
     try:
         os.fsync(fd)
-    except OSError:
-        pass
+    except OSError as exc:
+        if not folder and exc.errno not in _FSYNC_UNSUPPORTED:
+            raise
     finally:
         os.close(fd)
 
@@ -92,6 +143,11 @@ def _fsync(path: Path, *, folder: bool = False) -> None:
 def _remove(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
         path.unlink()
+
+
+def _discard(folder: Path) -> None:
+    """Remove a temporary folder of this call and what it holds."""
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _commit(pairs: list[tuple[Path, Path]]) -> None:
@@ -110,6 +166,8 @@ def _commit(pairs: list[tuple[Path, Path]]) -> None:
         for target in placed:  # take the group back: both or neither
             _remove(target)
         raise InputError(f"cannot move the finished file into place as {target}: {exc.strerror or exc}") from None
+    for tmp, _ in pairs:
+        _discard(tmp.parent)
     for folder in {target.parent for _, target in pairs}:
         _fsync(folder, folder=True)
 
@@ -118,9 +176,11 @@ def _commit(pairs: list[tuple[Path, Path]]) -> None:
 def atomic_files(*targets: str | os.PathLike | None) -> Iterator[list[Path | None]]:
     """Yield one temporary path per target (None for a None target); on success rename them in order.
 
-    Each temporary name keeps its target's suffix (``out.mp4`` -> ``.out.mp4.<pid>-<hex>.tmp.mp4``)
-    so that libraries which pick a format from the file name still work. On any exception (Ctrl-C
-    and SIGTERM included) every temporary file is removed and nothing appears under a final name.
+    Each temporary file has its target's own name, inside a temporary folder beside the target
+    (``out.mp4`` -> ``.out.mp4.<pid>-<hex>.tmp/out.mp4``), so that libraries which pick a format
+    from the file name still work. On any exception (Ctrl-C and SIGTERM included) every temporary
+    folder is removed and nothing appears under a final name; a full disk becomes an
+    :class:`InputError` (see the module docstring).
     """
     paths = [None if t is None else Path(t) for t in targets]
     pairs: list[tuple[Path, Path]] = []  # (temporary, target), in the order given
@@ -129,16 +189,18 @@ def atomic_files(*targets: str | os.PathLike | None) -> Iterator[list[Path | Non
         for target in paths:
             if target is not None:
                 made += _make_parents(target.parent)
-                pairs.append((_new_temp_file(target, target.suffix), target))
+                pairs.append((_new_temp_file(target), target))
         temps = iter(tmp for tmp, _ in pairs)
         yield [None if t is None else next(temps) for t in paths]
         _commit(pairs)
-    except BaseException:
+    except BaseException as exc:
         for tmp, _ in pairs:
-            _remove(tmp)
+            _discard(tmp.parent)
         for folder in sorted(made, key=lambda f: len(f.parts), reverse=True):
             with contextlib.suppress(OSError):
                 folder.rmdir()
+        if is_no_room(exc):
+            raise no_room_error(exc, [p for p in paths if p is not None]) from None
         raise
 
 
@@ -147,10 +209,6 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success rename it to ``target`` (one file of :func:`atomic_files`)."""
     with atomic_files(target) as (tmp,):
         yield tmp
-
-
-def _mark(folder: Path) -> None:
-    (folder / MARKER).write_text(f"{os.getpid()}\n")
 
 
 @contextlib.contextmanager
@@ -165,26 +223,26 @@ def atomic_dir(target: str | os.PathLike, *, keep_marker: bool = False) -> Itera
     """
     target = Path(target)
     check_writable_dir(target.parent)
-    tmp = target.with_name(temp_name(target.name, "tmp"))
+    tmp = _new_temp_dir(target)
     try:
-        tmp.mkdir(mode=0o777)
-    except OSError as exc:
-        raise InputError(f"cannot write into {target.parent}: {exc.strerror or exc}; choose another output folder") from None
-    try:
-        _mark(tmp)
         yield tmp
         if not keep_marker:
             (tmp / MARKER).unlink(missing_ok=True)
         if target.is_dir() and not target.is_symlink():
             old = target.with_name(temp_name(target.name, "old"))
-            _mark(target)
+            try:
+                mark(target)
+            except OSError:
+                (target / MARKER).unlink(missing_ok=True)  # no half-written marker in the old folder
+                raise
             os.replace(target, old)
             os.replace(tmp, target)
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, target)
         _fsync(target.parent, folder=True)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if is_no_room(exc):
+            raise no_room_error(exc, [target]) from None
         raise
-

@@ -5,6 +5,9 @@ Each command line and each flow names its inputs and its outputs (by the option 
 for the messages) and calls :func:`check_run_paths` first. It refuses, with an :class:`InputError`
 and before anything is read or written:
 
+- an input, or an existing output, that is neither a regular file nor a folder (after symbolic
+  links): a named pipe would block the run forever, a device or a socket is no file to read or to
+  replace;
 - an output that is one of the inputs, by path (after ``..`` and symbolic links are resolved) or
   as a hard link (same device and inode);
 - an output inside an input folder (a frame folder, a dataset root, a run folder): writing there
@@ -16,13 +19,15 @@ and before anything is read or written:
   created and removed, so a read-only mount, ``/proc`` or a file standing where a folder should be
   are found now, not after minutes of work.
 
-When all is well, the temporary files that dead processes left in the output folders are removed
-(:func:`fpdm_video.temp_names.remove_stale`), and the resolved paths are returned.
+When all is well, the temporary folders that dead processes left in the output folders are removed
+(:func:`fpdm_video.temp_names.remove_stale`: only folders this project made, and never an input of
+the run), and the resolved paths are returned.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +46,33 @@ class RunPaths:
     outputs: dict[str, Path]
 
 
-def _resolve(path: str | os.PathLike) -> Path:
-    return Path(os.path.expanduser(os.fspath(path))).resolve()
+def _resolve(label: str, path: str | os.PathLike) -> Path:
+    try:
+        return Path(os.path.expanduser(os.fspath(path))).resolve()
+    except (RuntimeError, OSError) as exc:  # a loop of symbolic links
+        raise InputError(f"{label} {path} cannot be resolved ({exc}); give a path without a loop of symbolic links") from None
+
+
+SPECIAL_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                 (stat.S_ISBLK, "a block device"))  # fmt: skip
+
+
+def special_kind(path: str | os.PathLike) -> str | None:
+    """What ``path`` is (after symbolic links) when it exists and is neither a regular file nor a folder, else None."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # missing, or not reachable: the readers say so in their own words
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return next((name for test, name in SPECIAL_KINDS if test(mode)), "not a regular file")
+
+
+def check_regular(label: str, given: PathArg, path: str | os.PathLike) -> None:
+    """Refuse ``path`` when it exists but is neither a regular file nor a folder (see the module docstring)."""
+    kind = special_kind(path)
+    if kind is not None:
+        raise InputError(f"{label} {given} is {kind}, not a regular file or a folder; give the path of a file or a folder")
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -106,8 +136,12 @@ def check_run_paths(inputs: Mapping[str, PathArg], outputs: Mapping[str, PathArg
     """
     given_in = {k: v for k, v in inputs.items() if v is not None and str(v) != ""}
     given_out = {k: v for k, v in outputs.items() if v is not None and str(v) != ""}
-    ins = {k: _resolve(v) for k, v in given_in.items()}
-    outs = {k: _resolve(v) for k, v in given_out.items()}
+    ins = {k: _resolve(k, v) for k, v in given_in.items()}
+    outs = {k: _resolve(k, v) for k, v in given_out.items()}
+    for label, path in ins.items():
+        check_regular(label, given_in[label], path)
+    for label, path in outs.items():
+        check_regular(label, given_out[label], path)
     for label, out in outs.items():
         folder = label in folders
         for in_label, inp in ins.items():
@@ -120,5 +154,5 @@ def check_run_paths(inputs: Mapping[str, PathArg], outputs: Mapping[str, PathArg
     for label, out in outs.items():
         _check_output(label, given_out[label], out, label in folders)
     for folder in dict.fromkeys(out if label in folders else out.parent for label, out in outs.items()):
-        remove_stale(folder)  # once per folder, in order
+        remove_stale(folder, keep=ins.values())  # once per folder, in order; never an input
     return RunPaths(inputs=ins, outputs=outs)

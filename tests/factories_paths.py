@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from fpdm_video.temp_names import MARKER
+from fpdm_video.temp_names import mark
 
 
 def tree_state(root: Path) -> dict[str, str]:
@@ -40,7 +40,15 @@ def stale_folder(parent: Path, target: str, pid: int, kind: str = "tmp") -> Path
     """A temporary folder of process ``pid`` beside ``parent / target``, with the project's marker."""
     folder = parent / stale_name(target, pid, kind)
     folder.mkdir()
-    (folder / MARKER).write_text(f"{pid}\n")
+    mark(folder)
+    return folder
+
+
+def stale_file(parent: Path, target: str, pid: int, data: bytes = b"half written") -> Path:
+    """What a killed writer of ``parent / target`` leaves (fpdm_video.atomic): its marked temporary folder, holding the
+    file under its own name with ``data``; returns the folder."""
+    folder = stale_folder(parent, target, pid)
+    (folder / target).write_bytes(data)
     return folder
 
 

@@ -9,12 +9,14 @@ import pytest
 
 from fpdm_video.atomic import atomic_dir, atomic_path, check_writable_dir
 from fpdm_video.errors import InputError
+from fpdm_video.temp_names import final_path, is_project_temp
 
 
 def test_atomic_path_renames_on_success_with_umask_mode(tmp_path):
     target = tmp_path / "out.mp4"
     with atomic_path(target) as tmp:
-        assert tmp.parent == tmp_path and tmp.suffix == ".mp4" and tmp != target
+        assert tmp.parent.parent == tmp_path and tmp.name == "out.mp4" and tmp != target  # in a temporary folder beside it
+        assert is_project_temp(tmp.parent) is not None and final_path(tmp) == target
         tmp.write_bytes(b"data")
         assert not target.exists()
     assert target.read_bytes() == b"data"

@@ -41,7 +41,7 @@ class Captured:
     """The uint8 frames each VideoWriter of a run was given, by the final path of the file it writes."""
 
     def __init__(self, monkeypatch, *modules) -> None:
-        from fpdm_video.temp_names import parse_temp_name
+        from fpdm_video.temp_names import final_path
         from fpdm_video.video import VideoWriter
 
         self.frames: dict[Path, list[np.ndarray]] = {}
@@ -49,8 +49,7 @@ class Captured:
 
         class Recording(VideoWriter):
             def write(self, batch):
-                temp = parse_temp_name(self.path.name)  # outputs are written under temporary names
-                target = (self.path.parent / (temp.target if temp else self.path.name)).resolve()
+                target = final_path(self.path).resolve()  # outputs are written inside temporary folders
                 frames.setdefault(target, []).append(np.array(batch))
                 return super().write(batch)
 

@@ -15,7 +15,7 @@ import pytest
 from fpdm_video.temp_names import parse_temp_name
 from fpdm_video.transfer import main
 
-from factories_paths import dead_pid, stale_name, tree_state
+from factories_paths import dead_pid, stale_file, tree_state
 from factories_safety import workspace  # noqa: F401 (fixture)
 from factories_transfer import example_inputs, tiny_checkpoint  # noqa: F401 (fixtures)
 
@@ -89,14 +89,12 @@ def test_what_a_killed_run_leaves_the_next_run_removes(workspace, capsys):  # no
 def test_a_run_removes_stale_temporaries_of_dead_processes_only(workspace):  # noqa: F811
     out_dir = workspace.root / "out"
     out_dir.mkdir()
-    stale = out_dir / stale_name("out.mp4", dead_pid(), suffix=".mp4")
-    stale.write_bytes(b"half a video of a dead run")
-    live = out_dir / stale_name("out.mp4", os.getpid(), suffix=".mp4")  # a run of a live process, still writing
-    live.write_bytes(b"being written")
+    stale = stale_file(out_dir, "out.mp4", dead_pid(), b"half a video of a dead run")
+    live = stale_file(out_dir, "out.mp4", os.getpid(), b"being written")  # a run of a live process, still writing
     inputs = {k: v for k, v in tree_state(workspace.root).items() if not k.startswith("out")}
     code = main([str(workspace.video), "--signer", str(workspace.signer), "--poses", str(workspace.poses), "--checkpoint",
                  str(workspace.checkpoint), "-o", str(out_dir / "out.mp4"), "--steps", "1", "--quiet"])  # fmt: skip
     assert code == 0
-    assert not stale.exists() and live.read_bytes() == b"being written"
+    assert not stale.exists() and (live / "out.mp4").read_bytes() == b"being written"
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(["out.mp4", "out.json", live.name])
     assert {k: v for k, v in tree_state(workspace.root).items() if not k.startswith("out")} == inputs

@@ -13,8 +13,8 @@ import pytest
 from factories_phoenix import corpus_path, make_phoenix_fixture
 from factories_video import make_clip
 
-from factories_paths import dead_pid, stale_folder, stale_name
-from fpdm_video.temp_names import MARKER
+from factories_paths import dead_pid, stale_file, stale_folder, stale_name
+from fpdm_video.temp_names import MARKER, mark
 from fpdm_video.video import phoenix_writer
 from fpdm_video.video.phoenix import PhoenixDataset
 from fpdm_video.video.phoenix_locks import clip_lock_path, corpus_lock_path, file_lock
@@ -93,12 +93,11 @@ def test_recover_removes_leftovers_and_restores_replaced_folder(tmp_path: Path) 
     (stale_folder(split_dir, clips[0].name, gone) / "images0001.png").write_bytes(b"partial")
     moved = split_dir / stale_name(clips[1].name, gone, "old")
     (split_dir / clips[1].name).rename(moved)
-    (moved / MARKER).write_text("1\n")
+    mark(moved)
     stale_folder(split_dir, clips[2].name, gone, "old")
-    stale_csv = corpus_path(tmp_path, "dev").with_name(stale_name("PHOENIX-2014-T.dev.corpus.csv", gone, suffix=".csv"))
-    stale_csv.write_text("partial", encoding="utf-8")
+    stale_csv = stale_file(corpus_path(tmp_path, "dev").parent, "PHOENIX-2014-T.dev.corpus.csv", gone, b"partial")
     (split_dir / clips[3].name).rename(split_dir / "ours-no-row")
-    (split_dir / "ours-no-row" / MARKER).write_text("1\n")
+    mark(split_dir / "ours-no-row")
     (split_dir / "users-no-row").mkdir()
     (split_dir / "users-no-row" / "notes.txt").write_text("not a clip of this writer")
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from fpdm_video.errors import InputError
 from fpdm_video.run_paths import check_run_paths
-from fpdm_video.temp_names import parse_temp_name, pid_alive, remove_stale, temp_name
+from fpdm_video.temp_names import MARKER, final_path, is_project_temp, parse_temp_name, pid_alive, remove_stale, temp_name
 
-from factories_paths import ALIASES, alias, dead_pid, stale_folder, stale_name, tree_state
+from factories_paths import ALIASES, alias, dead_pid, stale_file, stale_folder, stale_name, tree_state
 
 
 @pytest.fixture
@@ -74,18 +75,52 @@ def test_folders_files_and_places_that_cannot_be_written(files, tmp_path):
 
 def test_stale_temporaries_of_dead_processes_are_removed_and_live_ones_kept(tmp_path):
     gone = dead_pid()
-    stale_file = tmp_path / stale_name("out.mp4", gone, suffix=".mp4")
-    stale_file.write_bytes(b"half a video")
-    live_file = tmp_path / stale_name("out.mp4", os.getpid(), suffix=".mp4")
-    live_file.write_bytes(b"being written")
+    stale_file_dir = stale_file(tmp_path, "out.mp4", gone)  # what a killed writer of out.mp4 leaves
+    live_file_dir = stale_file(tmp_path, "out.mp4", os.getpid(), b"being written")
     stale_dir = stale_folder(tmp_path, "clip", gone)
     unmarked = tmp_path / stale_name("other", gone)  # the pattern but not the marker: not ours
     unmarked.mkdir()
+    named_file = tmp_path / stale_name("clip.mp4", gone, suffix=".mp4")  # a plain file with the pattern: never ours
+    named_file.write_bytes(b"a user's video")
     user_file = tmp_path / ".notes.123.txt"
     user_file.write_text("mine")
     check_run_paths({}, {"-o": tmp_path / "out.mp4"})
-    assert not stale_file.exists() and not stale_dir.exists()
-    assert live_file.exists() and unmarked.is_dir() and user_file.exists()
+    assert not stale_file_dir.exists() and not stale_dir.exists()
+    assert live_file_dir.is_dir() and unmarked.is_dir() and user_file.exists()
+    assert named_file.read_bytes() == b"a user's video"
+
+
+def test_a_copied_temporary_folder_is_not_ours(tmp_path):
+    # the marker names the inode of the folder it was written into: a copy (a backup, cp -r) is left alone
+    (tmp_path / "a").mkdir()
+    original = stale_file(tmp_path / "a", "out.mp4", dead_pid())
+    copy = tmp_path / original.name
+    shutil.copytree(original, copy)
+    assert is_project_temp(original) is not None and is_project_temp(copy) is None
+    assert remove_stale(tmp_path) == [] and copy.is_dir()
+    assert remove_stale(tmp_path / "a") == [original]
+
+
+@pytest.mark.parametrize("marker", ["1\n", "fpdm-video temporary folder, pid 1, inode 1\n", None])
+def test_a_marker_that_is_not_this_folders_own_is_not_ours(tmp_path, marker):
+    folder = tmp_path / stale_name("clip", dead_pid())
+    folder.mkdir()
+    if marker is None:  # a named pipe where the marker should be: not read (it would block), not ours
+        os.mkfifo(folder / MARKER)
+    else:
+        (folder / MARKER).write_text(marker)
+    assert remove_stale(tmp_path) == [] and folder.is_dir()
+
+
+def test_an_input_of_the_run_is_never_removed(tmp_path):
+    # a frame folder that is a leftover of a dead writer, given as the run's input, and one that holds an input
+    frames = stale_folder(tmp_path, "clip", dead_pid())
+    (frames / "images0001.png").write_bytes(b"a frame")
+    holder = stale_folder(tmp_path, "other", dead_pid())
+    (holder / "signer.png").write_bytes(b"a photo")
+    check_run_paths({"INPUT": frames, "--signer": holder / "signer.png"}, {"-o": tmp_path / "out.mp4"})
+    assert (frames / "images0001.png").read_bytes() == b"a frame" and (holder / "signer.png").read_bytes() == b"a photo"
+    assert sorted(remove_stale(tmp_path)) == sorted([frames, holder])  # without those inputs, they are leftovers
 
 
 def test_a_folder_moved_aside_by_a_dead_writer_goes_back(tmp_path):
@@ -102,5 +137,6 @@ def test_temp_names_carry_the_pid():
     parsed = parse_temp_name(name)
     assert parsed is not None and parsed.target == "out.mp4" and parsed.pid == os.getpid() and parsed.kind == "tmp"
     assert name.endswith(".tmp.mp4")
+    assert final_path(Path("/x") / temp_name("out.mp4") / "out.mp4") == Path("/x/out.mp4") and final_path("/x/out.mp4") == Path("/x/out.mp4")
     assert parse_temp_name("out.mp4") is None and parse_temp_name(".out.mp4.abc.tmp.mp4") is None
     assert pid_alive(os.getpid()) and not pid_alive(dead_pid())

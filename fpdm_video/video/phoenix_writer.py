@@ -37,7 +37,7 @@ import numpy as np
 from PIL import Image
 
 from fpdm_video.atomic import atomic_dir, atomic_path, check_writable_dir
-from fpdm_video.temp_names import MARKER, is_project_temp, pid_alive, remove_stale
+from fpdm_video.temp_names import MARKER, is_marked, is_project_temp, pid_alive, remove_stale
 from fpdm_video.errors import InputError, VideoReadError, VideoWriteError
 from fpdm_video.video.frames_dir import list_frame_files
 from fpdm_video.video.phoenix_corpus import CorpusFile, PhoenixSample, check_sample_fields, format_corpus
@@ -284,6 +284,6 @@ class PhoenixWriter:
             (entry / MARKER).unlink(missing_ok=True)
         else:  # look again (above): a writer may just have added it
             report.orphans.append(name)
-            if remove_orphans and (entry / MARKER).is_file():
+            if remove_orphans and is_marked(entry):  # this writer's marker, written into this very folder
                 shutil.rmtree(entry)
                 report.removed_orphans.append(name)

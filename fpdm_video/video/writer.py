@@ -22,7 +22,9 @@ Choices, and why:
   none dropped or duplicated.
 - **Atomic**: the file is written under a temporary name beside the target and renamed when the
   writer closes without error; on an exception or Ctrl-C the temporary file is removed and nothing
-  appears under the final name.
+  appears under the final name. A full disk, wherever FFmpeg meets it (a packet, the trailer the
+  container writes as it closes), is the atomic layer's one-line error that names the target
+  (:func:`fpdm_video.atomic.no_room_error`).
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ from pathlib import Path
 import av
 import numpy as np
 
-from fpdm_video.atomic import atomic_path
+from fpdm_video.atomic import atomic_path, is_no_room
 from fpdm_video.errors import InputError, VideoWriteError
+from fpdm_video.temp_names import final_path
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +136,11 @@ class VideoWriter:
             except InputError as exc:
                 raise VideoWriteError(f"cannot write {self.path}: {exc}") from None
 
+    @property
+    def target(self) -> Path:
+        """The video's final path, for messages (``path`` may be a temporary file of :func:`~fpdm_video.atomic.atomic_files`)."""
+        return final_path(self.path)
+
     # -- context manager -------------------------------------------------------------------------
     def __enter__(self) -> VideoWriter:
         return self
@@ -145,7 +153,12 @@ class VideoWriter:
 
     # -- encoding ----------------------------------------------------------------------------------
     def _open_stream(self, width: int, height: int) -> None:
-        container = av.open(str(self._tmp), mode="w", options={"movflags": "+faststart"})
+        try:
+            container = av.open(str(self._tmp), mode="w", options={"movflags": "+faststart"})
+        except av.error.FFmpegError as exc:
+            if is_no_room(exc):
+                raise  # the atomic layer names the target
+            raise VideoWriteError(f"cannot open {self.target} for writing ({exc})") from None
         self._container = container
         codec = "libx264rgb" if self.lossless else "libx264"
         stream = container.add_stream(codec, rate=self.rate)
@@ -164,7 +177,7 @@ class VideoWriter:
                 logger.warning(
                     "%s: odd frame size %dx%d is stored as H.264 yuv444p (High 4:4:4), which some "
                     "players cannot play; crop or pad to an even size for wide playback",
-                    self.path, width, height,
+                    self.target, width, height,
                 )  # fmt: skip
         if self.times is not None:
             stream.codec_context.time_base = VFR_TIME_BASE
@@ -217,8 +230,19 @@ class VideoWriter:
         """Encode ``frame`` (None: flush the encoder) and mux the packets that come out."""
         try:
             self._container.mux(self._stream.encode(frame))
-        except av.error.FFmpegError as exc:  # e.g. the disk is full
-            raise VideoWriteError(f"writing {self.path} failed ({exc}); check free disk space") from None
+        except av.error.FFmpegError as exc:
+            if is_no_room(exc):
+                raise  # a full disk: the atomic layer names the target
+            raise VideoWriteError(f"writing {self.target} failed ({exc}); check free disk space") from None
+
+    def _finish(self) -> None:
+        """Close the container: FFmpeg writes what it buffered and the trailer (the index) now."""
+        try:
+            self._container.close()
+        except av.error.FFmpegError as exc:
+            if is_no_room(exc):
+                raise
+            raise VideoWriteError(f"finishing {self.target} failed ({exc}); check free disk space") from None
 
     def close(self) -> Path:
         """Flush the encoder, finish the file and move it to its final name; returns that path."""
@@ -226,13 +250,13 @@ class VideoWriter:
             return self.path
         try:
             if self.num_written == 0:
-                raise VideoWriteError(f"no frames were written to {self.path}; a video needs at least one")
+                raise VideoWriteError(f"no frames were written to {self.target}; a video needs at least one")
             if self.times is not None and self.num_written != self.times.size:
                 raise VideoWriteError(
                     f"{self.num_written} frames were written but {self.times.size} timestamps were given"
                 )
             self._encode(None)
-            self._container.close()
+            self._finish()
         except BaseException as exc:
             self._abort(type(exc), exc, exc.__traceback__)
             raise
