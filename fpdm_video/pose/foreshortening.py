@@ -10,9 +10,9 @@ is taken as foreshortened when it is much *shorter* than it should be by one of 
    proportions give at the reference's size. Below ``min_relative_length`` (default 0.65, more than
    about 50 degrees out of the plane) it is foreshortened. Between adults these proportions differ
    by a few percent, MediaPipe's error on a photo adds a few more, and a webcam's perspective makes
-   the driving signer's hands look large (the real test video's palm is 0.37 shoulder widths, the
-   real reference photo's 0.31, a relative length of 0.69), all above the threshold. The driving
-   lengths are the 90th percentile over frames, so the driving side is seldom foreshortened itself.
+   the driving signer's hands look large (the real reference photo's hands are 0.71 of the real
+   test video's proportion), all above the threshold. The driving lengths are the 90th percentile
+   over frames, so the driving side is seldom foreshortened itself.
 2. **Against the mirrored bone.** A person's left and right bones have the same length. Where the
    reference shows both sides, the shorter one is foreshortened when its 2D length is below
    ``min_side_ratio`` (default 0.8, about 37 degrees further out of the plane) of the other's.
