@@ -9,6 +9,7 @@ import pytest
 
 from factories_pose_motion import foreshortened_forearms, scaled, smooth_track
 from fpdm_video.errors import PoseError
+from fpdm_video.pose.foreshortening import SideLengths, foreshortened_sides
 from fpdm_video.pose.retarget import ROOT, RetargetConfig, kinematic_tree, retarget, retarget_with_report
 from fpdm_video.pose.sequence import BODY_POINTS
 
@@ -163,6 +164,17 @@ def test_mildly_shorter_bones_are_the_reference_persons_own(truth):
     out, report = retarget_with_report(driving, foreshortened_forearms(truth, ("LEFT", "RIGHT"), factor=0.8))
     assert report.foreshortened == [] and report.fallbacks == []
     assert report.ratios["forearm"] == pytest.approx(0.8 * report.ratios["shoulder"], rel=1e-3)
+
+
+def test_foreshortening_rules():
+    even = SideLengths(100.0, 100.0)
+    assert foreshortened_sides({"left": SideLengths(30.0, 100.0), "right": even}, 1.0) == {
+        "left": "0.30 of the driving signer's proportion, below 0.65"}  # fmt: skip
+    assert foreshortened_sides({"left": SideLengths(75.0, 100.0), "right": even}, 1.0) == {
+        "left": "0.75 of the right side's length, below 0.8"}  # fmt: skip
+    assert foreshortened_sides({"": SideLengths(60.0, 100.0)}, 0.5) == {}  # 1.2 of the proportion: a longer bone
+    assert foreshortened_sides({"left": SideLengths(75.0, 100.0, 2), "right": even}, 1.0) == {}  # not the same bones
+    assert foreshortened_sides({"left": SideLengths(30.0, 100.0), "right": even}, 1.0, 0.0, 0.0) == {}  # both off
 
 
 def test_missing_driving_points_stay_missing(truth):

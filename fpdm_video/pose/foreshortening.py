@@ -14,8 +14,9 @@ is taken as foreshortened when it is much *shorter* than it should be by one of 
    test video's proportion), all above the threshold. The driving lengths are the 90th percentile
    over frames, so the driving side is seldom foreshortened itself.
 2. **Against the mirrored bone.** A person's left and right bones have the same length. Where the
-   reference shows both sides, the shorter one is foreshortened when its 2D length is below
-   ``min_side_ratio`` (default 0.8, about 37 degrees further out of the plane) of the other's.
+   reference shows both sides (the same bones of each), the shorter one is foreshortened when its
+   2D length is below ``min_side_ratio`` (default 0.8, about 37 degrees further out of the plane)
+   of the other's.
 
 The shoulder width is the anchor of rule 1 and is not judged itself (a reference turned sideways is
 not detected). MediaPipe's body ``z`` is not used: it is a depth in the units of x, relative to the
@@ -38,6 +39,7 @@ class SideLengths:
 
     reference: float
     driving: float
+    bones: int = 1  # how many bones the sums hold (rule 2 compares sides of equal counts only)
 
 
 def foreshortened_sides(sides: dict[str, SideLengths], shoulder_ratio: float,
@@ -56,6 +58,6 @@ def foreshortened_sides(sides: dict[str, SideLengths], shoulder_ratio: float,
             out[side] = f"{relative:.2f} of the driving signer's proportion, below {min_relative_length}"
     if len(sides) == 2:
         (short, s), (long, g) = sorted(sides.items(), key=lambda kv: kv[1].reference)
-        if short not in out and s.reference < min_side_ratio * g.reference:
+        if short not in out and s.bones == g.bones and s.reference < min_side_ratio * g.reference:
             out[short] = f"{s.reference / g.reference:.2f} of the {long} side's length, below {min_side_ratio}"
     return out

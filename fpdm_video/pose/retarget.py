@@ -184,8 +184,8 @@ def _drop_foreshortened(common: list[tuple[int, int]], d: dict, r: dict, shoulde
     """The pairs of one class whose side is not foreshortened in the reference, and the foreshortened sides' reasons."""
     sides: dict[str, SideLengths] = {}
     for p in common:
-        m = sides.get(side_of(p), SideLengths(0.0, 0.0))
-        sides[side_of(p)] = SideLengths(m.reference + r[p], m.driving + d[p])
+        m = sides.get(side_of(p), SideLengths(0.0, 0.0, 0))
+        sides[side_of(p)] = SideLengths(m.reference + r[p], m.driving + d[p], m.bones + 1)
     bad = foreshortened_sides(sides, shoulder_ratio, config.min_relative_length, config.min_side_ratio)
     return [p for p in common if side_of(p) not in bad], bad
 
