@@ -8,6 +8,11 @@ that marks a run Crashed when they stop (flows/zombies.py). Start a server first
 ``PREFECT_API_URL`` at it; then
 
     prefect deployment run 'transfer-video/default' -p video=in.mp4 -p signer=ref.png -p output=out.mp4 --watch
+
+Prefect names a deployment FLOW/DEPLOYMENT: its command line refused ``prefect deployment run transfer-video``
+(the flow's name alone) with a traceback. Run from the repository root, so that the
+project's ``prefect.toml`` applies (no telemetry, no CSRF token requests); the HTTP client's
+per-request lines are left out of the log (:mod:`flows.logs`).
 """
 
 from __future__ import annotations
@@ -20,10 +25,14 @@ from pathlib import Path
 
 import yaml
 
+from flows.logs import configure_logging
 from flows.zombies import HEARTBEAT_ENV, HEARTBEAT_SECONDS, ensure_zombie_automation
 
 REPO = Path(__file__).resolve().parents[1]
 NIGHTLY = REPO / "configs" / "flows" / "nightly.yaml"
+RUN_EXAMPLE = "prefect deployment run 'transfer-video/default' -p video=in.mp4 -p signer=ref.png -p output=out.mp4 --watch"
+
+logger = logging.getLogger("flows.serve")
 
 
 def build_deployments(*, schedule: bool, cron: str, nightly: Path = NIGHTLY, limit: int | None = None) -> list:
@@ -50,13 +59,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--zombie-after", type=float, help="seconds without a heartbeat before a run is marked Crashed "
                                                        "(default 3 heartbeats; see flows/zombies.py)")  # fmt: skip
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO)
+    configure_logging()
     os.environ.setdefault(HEARTBEAT_ENV, str(HEARTBEAT_SECONDS))  # the runs this process starts send heartbeats
     from prefect import serve
 
     ensure_zombie_automation(args.zombie_after)
-    serve(*build_deployments(schedule=args.schedule, cron=args.cron, nightly=args.nightly, limit=args.limit))
+    deployments = build_deployments(schedule=args.schedule, cron=args.cron, nightly=args.nightly, limit=args.limit)
+    # Prefect's own start message suggests `prefect deployment run [DEPLOYMENT_NAME]`, which reads as the flow's name alone
+    logger.info("serving %s; start a run with: %s", ", ".join(full_names(deployments)), RUN_EXAMPLE)
+    serve(*deployments, print_starting_message=False)
     return 0
+
+
+def full_names(deployments: list) -> list[str]:
+    """``FLOW/DEPLOYMENT``, the name ``prefect deployment run`` takes."""
+    return [f"{d.flow_name}/{d.name}" for d in deployments]
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 from fpdm_video.atomic import atomic_files, atomic_path
+from fpdm_video.errors import InputError
 from fpdm_video.geometry import CanvasFit
 from fpdm_video.models.checkpoint import checkpoint_hash
 from fpdm_video.pose import load_holistic, write_pose
@@ -32,7 +33,7 @@ from fpdm_video.video import VideoWriter
 from flows.cache_keys import file_fingerprint, key_of
 from pipelines.transfer.record import record_json, sidecar_path
 from fpdm_video.models.checkpoint import load_config
-from pipelines.settings.sampling import SamplingRequest
+from pipelines.settings.sampling import SamplingRequest, request_fields
 from pipelines.transfer.settings import TransferRequest, TransferSettings, resolve_settings
 from pipelines.transfer.signer import load_signer
 from pipelines.transfer.stages import driving_poses, open_input, output_timestamps, prepare_poses, render_chunk, source_tensor
@@ -161,6 +162,11 @@ def flow_settings(sampling: SamplingRequest | dict | None, checkpoint: str, *, m
                   retarget: bool = True, chunk_frames: int = 16) -> tuple[TransferRequest, TransferSettings]:  # fmt: skip
     """The flow's request and its settings on ``checkpoint``, resolved as the CLI resolves them."""
     if isinstance(sampling, dict):
+        known = [f.name for f in request_fields()]
+        unknown = sorted(set(sampling) - set(known))
+        if unknown:
+            raise InputError(f"unknown sampling key(s) {', '.join(map(repr, unknown))}: the keys are {', '.join(known)} "
+                             "(docs/flows.md)")  # fmt: skip
         sampling = SamplingRequest(**sampling)
     request = TransferRequest(sampling or SamplingRequest(), max_frames=max_frames, retarget=retarget, chunk_frames=chunk_frames)
     return request, resolve_settings(request, load_config(checkpoint))

@@ -23,6 +23,8 @@ import os
 import sys
 from datetime import timedelta
 
+from flows.logs import configure_logging
+
 logger = logging.getLogger(__name__)
 
 AUTOMATION_NAME = "fpdm-video: crash zombie flow runs"
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--after", type=float, help=f"seconds without a heartbeat before a run counts as crashed "
                                               f"(default {MISSED_HEARTBEATS} x the heartbeat interval)")  # fmt: skip
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO)
+    configure_logging()
     automation = ensure_zombie_automation(args.after)
     print(f"automation {automation.name!r} ({automation.id}) is in place")
     return 0

@@ -39,7 +39,9 @@ def served(tmp_path_factory):
     env = dict(os.environ, PREFECT_HOME=str(tmp_path / "home"), PREFECT_API_URL=f"http://127.0.0.1:{port}/api",
                PREFECT_SERVER_API_HOST="127.0.0.1", PREFECT_SERVER_API_PORT=str(port), FPDM_OUTPUT_ROOT=str(tmp_path / "out"),
                PREFECT_RESULTS_LOCAL_STORAGE_PATH=str(tmp_path / "results"), OMP_NUM_THREADS="1",
-               PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_UI_ENABLED="false")  # fmt: skip
+               PREFECT_UI_ENABLED="false")  # fmt: skip
+    for name in ("PREFECT_SERVER_ANALYTICS_ENABLED", "PREFECT_CLIENT_CSRF_SUPPORT_ENABLED", "PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED"):
+        env.pop(name, None)  # the project's prefect.toml (read from the repository root, the processes' cwd) sets these
     logs = [tmp_path / "server.log", tmp_path / "serve.log"]
     server = start_process([str(PREFECT), "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, logs[0], REPO)
     serving = None
@@ -84,6 +86,16 @@ def test_server_serve_and_deployment_run(served, example_inputs, tiny_checkpoint
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["runner"] == "flow transfer-video"
     assert record["request"]["sampling"]["steps"] == record["settings"]["sampling"]["steps"] == 1  # the run's sampling parameter
+
+
+@pytest.mark.slow
+def test_the_server_and_serve_say_nothing_of_polls_csrf_or_telemetry(served):
+    """After a run (the test above) and some polls: no httpx request lines, no 422 of a CSRF token request, no telemetry error."""
+    wait_until(lambda: served.logs[1].read_text().count("serving") >= 1, 30, "flows.serve's start line")
+    serve, server = served.logs[1].read_text(), served.logs[0].read_text()
+    assert "serving transfer-video/default, augment-dataset/nightly, augment-clip/default" in serve
+    assert "HTTP Request" not in serve and "csrf" not in serve.lower() and "422" not in serve, serve[-3000:]
+    assert "telemetry" not in server.lower() and "ERROR" not in server, server[-3000:]
 
 
 @pytest.mark.slow
