@@ -140,6 +140,27 @@ class SamplingConfig:
     guidance: float = 2.0  # classifier-free guidance scale (the paper: 2)
 
 
+@dataclass
+class TinyDecoderConfig:
+    """A small convolutional decoder trained to reproduce the VAE decoder from its latents (in the manner of TAESD)."""
+
+    channels: int = 64  # width of every level
+    blocks: int = 3  # residual blocks per resolution level (one level per doubling of the VAE factor, plus the first)
+
+
+@dataclass
+class StudentConfig:
+    """What makes a checkpoint a few-step student: latent consistency distillation of a teacher checkpoint."""
+
+    teacher: dict = field(default_factory=dict)  # {"path", "name", "sha256"} of the teacher checkpoint it was distilled from
+    steps: int = 4  # sampling steps it samples with by default
+    guidance: float = 2.0  # the guidance scale it is told by default (its embedding)
+    guidance_range: tuple[float, float] = (1.0, 3.0)  # the scales it was trained on
+    teacher_steps: int = 50  # the teacher's skipping-step grid: T / teacher_steps timesteps per teacher ODE step
+    solver: str = "ddim"  # the teacher's deterministic ODE step: "ddim"
+    lora: dict | None = None  # the LoRA variant: {"rank", "alpha", "targets"}; the folder holds only the adapter
+
+
 POSE_STYLES = ("holistic", "openpose18", "wholebody133")
 
 
@@ -168,6 +189,8 @@ class FPDMConfig:
     noise_schedule: NoiseScheduleConfig = field(default_factory=NoiseScheduleConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     pose_map: PoseMapConfig = field(default_factory=PoseMapConfig)
+    tiny_decoder: TinyDecoderConfig | None = None  # a fast decoder beside the VAE (``python -m fpdm_video.train tiny-decoder``)
+    student: StudentConfig | None = None  # set on a few-step student (``python -m fpdm_video.train distill``)
 
 
 # ---- plain data <-> dataclasses --------------------------------------------------------------

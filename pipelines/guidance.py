@@ -48,6 +48,7 @@ import torch
 from torch import Tensor
 
 from fpdm_video.models.denoiser import RowConditions
+from fpdm_video.models.guidance_rule import three_branch, two_branch
 from fpdm_video.models.hooks.base import BRANCH_CONDITIONS, NO_HOOKS, HookSet, UNetCall
 
 __all__ = ["BRANCH_CONDITIONS", "ChunkConditions", "GuidedDenoiser", "Guidance", "branches_for", "guided_prediction"]
@@ -69,8 +70,7 @@ def branches_for(guidance: float, guidance_source: float | None = None, two_bran
 
 def guided_prediction(eps_u: Tensor, eps_s: Tensor, eps_f: Tensor, guidance: float, guidance_source: float | None = None) -> Tensor:
     """ε̂ = ε_u + g_s (ε_s - ε_u) + g_f (ε_f - ε_s), g_f = ``guidance``, g_s = ``guidance_source`` (default g_f); all (B, C, h, w)."""
-    g_s = guidance if guidance_source is None else guidance_source
-    return eps_u + g_s * (eps_s - eps_u) + guidance * (eps_f - eps_s)
+    return three_branch(eps_u, eps_s, eps_f, guidance, guidance_source)
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class Guidance:
             return parts["f"]
         g, g_s = self.scales_at(t)
         if len(parts) == 2:
-            return parts["u"] + g * (parts["f"] - parts["u"])
+            return two_branch(parts["u"], parts["f"], g)
         return guided_prediction(parts["u"], parts["s"], parts["f"], g, g_s)
 
 

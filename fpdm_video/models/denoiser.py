@@ -31,6 +31,7 @@ import torch
 from torch import Tensor, nn
 
 from fpdm_video.config import PoseEmbeddingConfig, SourceProjectionConfig
+from fpdm_video.models.guidance_embedding import guidance_embedding
 from fpdm_video.models.hooks.attention import HookedAttnProcessor
 from fpdm_video.models.hooks.base import UNetCall
 
@@ -46,6 +47,7 @@ class RowConditions:
     keep_pose: bool | Tensor = True  # True / False for every row, or (B,) bool
     keep_source: bool | Tensor = True
     keep_fused: bool | Tensor = True
+    guidance: Tensor | None = None  # (B,) the scale a few-step student is told (its guidance embedding); None: 1 (none)
 
 
 class PoseConvIn(nn.Module):
@@ -109,6 +111,7 @@ class ConditionedUNet(nn.Module):
             block_out_channels=tuple(pose.block_out_channels),
         )
         self.source_projection = SourceProjection(token_dim, unet.config.cross_attention_dim, projection)
+        self.guidance_dim = int(unet.config.time_cond_proj_dim or 0)  # > 0: a few-step student told its guidance scale
         unet.set_attn_processor(HookedAttnProcessor())  # diffusers' SDPA attention; the call's hooks act through it
 
     def project_source(self, tokens: Tensor) -> Tensor:
@@ -139,6 +142,9 @@ class ConditionedUNet(nn.Module):
             "class_labels": masked(rows.fused, rows.keep_fused),
             "cross_attention_kwargs": None if call is None else {"call": call},
         }
+        if self.guidance_dim:
+            scale = rows.guidance if rows.guidance is not None else torch.ones(latents.shape[0], device=latents.device)
+            kwargs["timestep_cond"] = guidance_embedding(scale.to(latents.device, latents.dtype), self.guidance_dim)
 
         def run(x: Tensor) -> Tensor:
             return self.unet(x, **kwargs).sample

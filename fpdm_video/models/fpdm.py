@@ -18,6 +18,7 @@ from fpdm_video.models.encoders import SourceTokenEncoder
 from fpdm_video.models.fusion import FusionModel
 from fpdm_video.models.hooks.base import UNetCall
 from fpdm_video.models.parts import build_unet, build_vae
+from fpdm_video.models.tiny_decoder import TinyDecoder
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class FPDM(nn.Module):
         self.latent_channels = int(self.vae.config.latent_channels)
         self.latent_hw = (self.canvas[1] // self.vae_factor, self.canvas[0] // self.vae_factor)  # (h, w) of the latents
         self.scaling_factor = float(config.vae.scaling_factor)
+        self.tiny_decoder = None if config.tiny_decoder is None else TinyDecoder(self.latent_channels, self.vae_factor, config.tiny_decoder)
 
     @property
     def noise_schedule(self) -> NoiseScheduleConfig:
@@ -100,7 +102,14 @@ class FPDM(nn.Module):
         latents = dist.mean if generator is None else dist.sample(generator)
         return latents * self.scaling_factor
 
-    def decode_latents(self, latents: Tensor) -> Tensor:
-        """Scaled latents (B, C, s, s) -> images (B, 3, R, R) in [0, 1]."""
-        images = self.vae.decode(latents / self.scaling_factor).sample
+    def decode_latents(self, latents: Tensor, decoder: str = "vae") -> Tensor:
+        """Scaled latents (B, C, s, s) -> images (B, 3, R, R) in [0, 1], by the VAE decoder or (``"tiny"``) the tiny decoder."""
+        if decoder == "tiny":
+            if self.tiny_decoder is None:
+                raise ValueError(f"model {self.config.name} has no tiny decoder; train one with python -m fpdm_video.train tiny-decoder")
+            images = self.tiny_decoder(latents / self.scaling_factor)
+        elif decoder == "vae":
+            images = self.vae.decode(latents / self.scaling_factor).sample
+        else:
+            raise ValueError(f"unknown decoder {decoder!r}; 'vae' or 'tiny'")
         return ((images + 1) / 2).clamp(0, 1)

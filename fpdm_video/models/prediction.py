@@ -12,11 +12,14 @@ from __future__ import annotations
 from torch import Tensor
 
 
-
 def predicted_x0_and_eps(
-    sample: Tensor, model_output: Tensor, alpha_bar: float, prediction_type: str
+    sample: Tensor, model_output: Tensor, alpha_bar: float | Tensor, prediction_type: str
 ) -> tuple[Tensor, Tensor]:
-    """(x̂_0, ε̂), both shaped like ``sample`` (B, C, h, w), from the model output at noise level ᾱ."""
+    """(x̂_0, ε̂), both shaped like ``sample`` (B, C, h, w), from the model output at noise level ᾱ.
+
+    ``alpha_bar`` is one float (a sampler's step) or a tensor that broadcasts against ``sample``,
+    e.g. (B, 1, 1, 1) with one level per row (training).
+    """
     sqrt_ab, sqrt_one_minus_ab = alpha_bar**0.5, (1.0 - alpha_bar) ** 0.5
     if prediction_type == "epsilon":
         eps = model_output

@@ -1,4 +1,7 @@
-"""``python -m fpdm_video.train {vae,fusion,diffusion} --config FILE.yaml``; also under ``torchrun``.
+"""``python -m fpdm_video.train {vae,fusion,diffusion,distill,tiny-decoder} --config FILE.yaml``; also under ``torchrun``.
+
+``distill --teacher CKPT -o DIR`` makes a few-step student of a trained checkpoint (``fpdm_video.train.stage_distill``),
+``tiny-decoder --teacher CKPT -o DIR`` a fast decoder for its VAE (``fpdm_video.train.stage_tiny_decoder``).
 
 ``python -m fpdm_video.train poses --config FILE.yaml`` extracts, once, the pose sidecars of the
 config's training split (``data.root``, ``data.split``) and of its held-out split (``eval_root``),
@@ -14,6 +17,7 @@ from fpdm_video.cli import run_guarded
 from fpdm_video.train.config import STAGES, load_train_config
 
 POSES = "poses"  # not a stage: the pose sidecars every stage reads
+CLI_STAGES = tuple(stage.replace("_", "-") for stage in STAGES)  # tiny_decoder is `tiny-decoder` on the command line
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,8 +28,11 @@ def main(argv: list[str] | None = None) -> int:
         "the previous stage's model folder named by `init` in the config. Several GPUs: torchrun "
         "--nproc-per-node N -m fpdm_video.train ...",
     )
-    parser.add_argument("stage", choices=(*STAGES, POSES),
-                        help="which stage to train; `poses` extracts the dataset's pose sidecars first (MediaPipe, slow)")  # fmt: skip
+    parser.add_argument("stage", choices=(*CLI_STAGES, POSES),
+                        help="which stage to train; `distill` makes a few-step student of --teacher, `tiny-decoder` a fast "
+                             "decoder for --teacher's VAE; `poses` extracts the dataset's pose sidecars first (MediaPipe, slow)")  # fmt: skip
+    parser.add_argument("--teacher", help="distill, tiny-decoder: the checkpoint folder to start from (sets `init`)")
+    parser.add_argument("-o", "--out", help="the run folder (sets `run_dir`); the trained checkpoint lands in OUT/STAGE/model")
     parser.add_argument("--config", required=True, help="training config YAML, e.g. configs/train/demo.yaml")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override one config value (dotted keys, e.g. --set optim.lr=3e-4); repeatable")  # fmt: skip
@@ -42,14 +49,22 @@ def main(argv: list[str] | None = None) -> int:
         from fpdm_video.run_paths import check_run_paths
         from fpdm_video.train.loop import train
 
-        config = load_train_config(args.config, args.stage, args.overrides)
+        stage = args.stage.replace("-", "_")
+        config = load_train_config(args.config, stage, [*args.overrides, *given_paths(args)])
         check_run_paths({"--config": args.config, "data.root": config.data.root, "eval_root": config.eval_root,
                          **checkpoint_files(config.init, "init")}, {"run_dir": config.stage_dir}, folders={"run_dir"})  # fmt: skip
         out = train(config, resume=not args.restart, progress=not args.quiet)
-        logging.getLogger("fpdm_video.train").info("stage %s: outputs in %s", args.stage, out)
+        logging.getLogger("fpdm_video.train").info("stage %s: outputs in %s", stage, out)
         return 0
 
     return run_guarded(body)
+
+
+def given_paths(args) -> list[str]:
+    """--teacher and -o as config overrides (``init=``, ``run_dir=``), quoted so that YAML reads them as strings."""
+    import json
+
+    return [f"{key}={json.dumps(str(value))}" for key, value in (("init", args.teacher), ("run_dir", args.out)) if value]
 
 
 def extract_sidecars(config_path: str, overrides: list[str], progress: bool = True) -> int:

@@ -19,7 +19,7 @@ import yaml
 from fpdm_video.config import from_dict, read_yaml
 from fpdm_video.errors import InputError
 
-STAGES = ("vae", "fusion", "diffusion")
+STAGES = ("vae", "fusion", "diffusion", "distill", "tiny_decoder")
 
 
 @dataclass
@@ -76,10 +76,32 @@ class VAEStageConfig:
 
 
 @dataclass
+class DistillStageConfig:
+    """Latent consistency distillation of the `init` checkpoint (the teacher) into a few-step student."""
+
+    steps: int = 4  # the student's sampling steps (it must divide teacher_steps)
+    guidance: float = 2.0  # the scale the student samples with by default
+    guidance_range: tuple[float, float] = (1.0, 3.0)  # scales g drawn uniformly per sample (the teacher's guided ODE)
+    teacher_steps: int = 40  # the teacher's DDIM grid: T / teacher_steps timesteps per ODE step (it must divide T)
+    target_decay: float = 0.95  # EMA decay of the target network (LCM: 0.95)
+    huber_c: float = 0.001  # pseudo-Huber constant of the loss (LCM: 0.001)
+
+
+@dataclass
+class TinyDecoderStageConfig:
+    """A tiny decoder trained to reproduce the `init` checkpoint's VAE decoder."""
+
+    channels: int = 64  # width of every level
+    blocks: int = 3  # residual blocks per level
+    l1_weight: float = 1.0
+    mse_weight: float = 1.0
+
+
+@dataclass
 class TrainConfig:
     """One stage of one training run."""
 
-    stage: str  # "vae", "fusion" or "diffusion"
+    stage: str  # "vae", "fusion", "diffusion", "distill" or "tiny_decoder"
     model: str = "tiny"  # model size (see fpdm_video.models.registry) used when `init` is None
     init: str | None = None  # checkpoint folder to start from (the previous stage's output)
     run_dir: str = "runs/tiny"  # run folder; the stage writes to <run_dir>/<stage>/
@@ -100,6 +122,8 @@ class TrainConfig:
     diffusion: DiffusionStageConfig = field(default_factory=DiffusionStageConfig)
     fusion: FusionStageConfig = field(default_factory=FusionStageConfig)
     vae: VAEStageConfig = field(default_factory=VAEStageConfig)
+    distill: DistillStageConfig = field(default_factory=DistillStageConfig)
+    tiny_decoder: TinyDecoderStageConfig = field(default_factory=TinyDecoderStageConfig)
 
     @property
     def stage_dir(self) -> Path:
@@ -175,6 +199,20 @@ def check_train_config(config: TrainConfig) -> None:
         raise InputError(f"precision must be auto, fp32, bf16 or fp16, got {config.precision!r}")
     if config.device not in ("auto", "cpu", "cuda"):
         raise InputError(f"device must be auto, cpu or cuda, got {config.device!r}")
+    if config.stage in ("distill", "tiny_decoder") and not config.init:
+        raise InputError(f"the {config.stage} stage needs the teacher checkpoint: give --teacher CKPT (or `init` in the config)")
+    if config.stage == "distill":
+        d = config.distill
+        lo, hi = d.guidance_range
+        if not 1.0 <= lo <= hi <= 20.0:
+            raise InputError(f"distill.guidance_range must be two scales 1 <= lo <= hi <= 20, got {list(d.guidance_range)}")
+        if not lo <= d.guidance <= hi:
+            raise InputError(f"distill.guidance {d.guidance} is outside distill.guidance_range {list(d.guidance_range)}")
+        if d.teacher_steps < 2 or d.steps < 1 or d.teacher_steps % d.steps:
+            raise InputError(f"distill.steps ({d.steps}) must divide distill.teacher_steps ({d.teacher_steps}), so that the "
+                             "student's steps fall on the teacher's grid")  # fmt: skip
+        if not 0.0 <= d.target_decay < 1.0:
+            raise InputError(f"distill.target_decay must be in [0, 1), got {d.target_decay}")
     if config.optim.schedule not in ("constant", "cosine"):
         raise InputError(f"optim.schedule must be constant or cosine, got {config.optim.schedule!r}")
     if config.ema_decay is not None and not 0.0 < config.ema_decay < 1.0:

@@ -38,13 +38,16 @@ from fpdm_video.train.optim import build_optimizer
 from fpdm_video.train.sampler import ResumableSampler
 from fpdm_video.train.stage_base import Stage
 from fpdm_video.train.stage_diffusion import DiffusionStage
+from fpdm_video.train.stage_distill import DistillStage
 from fpdm_video.train.stage_fusion import FusionStage
+from fpdm_video.train.stage_tiny_decoder import TinyDecoderStage
 from fpdm_video.train.stage_vae import VAEStage
 from fpdm_video.train.state import LoopState, has_state, load_state, save_state
 
 logger = logging.getLogger(__name__)
 
-STAGES: dict[str, type[Stage]] = {"vae": VAEStage, "fusion": FusionStage, "diffusion": DiffusionStage}
+STAGES: dict[str, type[Stage]] = {"vae": VAEStage, "fusion": FusionStage, "diffusion": DiffusionStage, "distill": DistillStage,
+                                   "tiny_decoder": TinyDecoderStage}  # fmt: skip
 
 
 def pick_device(name: str, info: DistInfo) -> torch.device:
@@ -106,6 +109,7 @@ def _train(config: TrainConfig, info: DistInfo, *, resume: bool, progress: bool,
     torch.manual_seed(config.seed)  # the same initial weights on every rank
     model = load_model(config.init) if config.init else build_model(config.model, load_pretrained=True)
     stage = STAGES[config.stage](model, config).to(device)
+    model = stage.model  # what the stage trains and saves (distillation: the student made from the loaded teacher)
     dataset = make_dataset(config, model.config)
     sampler = ResumableSampler(len(dataset), config.batch_size, seed=config.seed, rank=info.rank, world_size=info.world_size)
     optimizer, scheduler = build_optimizer(stage.param_groups(), config.optim, config.steps)
@@ -117,7 +121,8 @@ def _train(config: TrainConfig, info: DistInfo, *, resume: bool, progress: bool,
     state_dir = stage_dir / "state"
     loop = LoopState()
     if resume and has_state(state_dir):
-        loop = load_state(state_dir, model, optimizer, scheduler, ema, scaler, generator)
+        loop, extra = load_state(state_dir, model, optimizer, scheduler, ema, scaler, generator)
+        stage.load_extra_state(extra)
         logger.info("resumed %s at step %d from %s", config.stage, loop.step, state_dir)
     log = CSVLog(stage_dir / "log.csv")
     if info.is_main:
@@ -174,6 +179,7 @@ def _train(config: TrainConfig, info: DistInfo, *, resume: bool, progress: bool,
             optimizer.zero_grad(set_to_none=True)
             if ema is not None:
                 ema.update()
+            stage.after_step()
             loop.step += 1
             loop.seconds = seconds_before + time.perf_counter() - started
             bar.update(1)
@@ -186,7 +192,7 @@ def _train(config: TrainConfig, info: DistInfo, *, resume: bool, progress: bool,
                 sums, count = {}, 0
             if loop.step % config.checkpoint_every == 0 or loop.step == last:
                 if info.is_main:
-                    save_state(state_dir, model, optimizer, scheduler, ema, scaler, generator, loop)
+                    save_state(state_dir, model, optimizer, scheduler, ema, scaler, generator, loop, stage.extra_state())
                 barrier(info)
             if loop.step >= last:
                 break

@@ -63,6 +63,16 @@ class Stage(nn.Module):
         self.train(was)
         return {f"eval_{k}": v for k, v in totals.items()}
 
+    def after_step(self) -> None:
+        """Work after each optimiser step (distillation: its target network follows the student)."""
+
+    def extra_state(self) -> dict[str, Tensor]:
+        """Tensors the stage needs to resume exactly, besides the model (saved with the training state)."""
+        return {}
+
+    def load_extra_state(self, state: dict[str, Tensor]) -> None:
+        """Restore what :meth:`extra_state` gave."""
+
     def finish(self, batches: list[dict[str, Tensor]]) -> dict[str, float]:
         """Work after the last step on the final weights (e.g. the VAE's latent scale); returns facts to record."""
         return {}

@@ -1,7 +1,7 @@
 """Resumable training state: the model's weights plus everything else a run needs to continue exactly.
 
 ``<stage_dir>/state/`` holds ``model/`` (an FPDM checkpoint folder) and ``trainer.pt`` (optimiser,
-schedule, EMA, gradient scaler, step, wall time and every random-number state: torch's global CPU
+schedule, EMA, gradient scaler, the stage's own tensors, step, wall time and every random-number state: torch's global CPU
 and CUDA states, Python's, and the loop's own generator). The folder is written atomically, so a
 crash while saving leaves the previous state intact. ``trainer.pt`` holds only tensors and plain
 containers and is read with ``weights_only=True``.
@@ -30,8 +30,11 @@ class LoopState:
     seconds: float = 0.0  # training wall time so far, over all resumptions
 
 
-def save_state(directory: Path, model, optimizer, scheduler, ema, scaler, generator: torch.Generator, loop: LoopState) -> Path:
+def save_state(directory: Path, model, optimizer, scheduler, ema, scaler, generator: torch.Generator, loop: LoopState,
+               extra: dict[str, torch.Tensor] | None = None) -> Path:  # fmt: skip
+    """Write the state; ``extra`` is the stage's own (e.g. distillation's target network), tensors by name."""
     trainer = {
+        "stage": dict(extra or {}),
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(),
         "ema": ema.state_dict() if ema is not None else None,
@@ -53,8 +56,8 @@ def has_state(directory: Path) -> bool:
     return (directory / TRAINER_NAME).is_file() and (directory / "model" / WEIGHTS_NAME).is_file()
 
 
-def load_state(directory: Path, model, optimizer, scheduler, ema, scaler, generator: torch.Generator) -> LoopState:
-    """Restore everything :func:`save_state` wrote; returns the loop counters."""
+def load_state(directory: Path, model, optimizer, scheduler, ema, scaler, generator: torch.Generator) -> tuple[LoopState, dict]:
+    """Restore everything :func:`save_state` wrote; returns the loop counters and the stage's own state."""
     from safetensors.torch import load_file
 
     try:
@@ -76,4 +79,4 @@ def load_state(directory: Path, model, optimizer, scheduler, ema, scaler, genera
     version, internal, gauss = trainer["rng_python"]
     random.setstate((version, tuple(internal), gauss))
     generator.set_state(trainer["rng_loop"])
-    return LoopState(step=int(trainer["step"]), seconds=float(trainer["seconds"]))
+    return LoopState(step=int(trainer["step"]), seconds=float(trainer["seconds"])), dict(trainer.get("stage") or {})

@@ -13,7 +13,7 @@ from pipelines.samplers.base import SamplerStep, StepOutput
 from pipelines.samplers.ddim import ddim_step
 from pipelines.samplers.ddpm import ddpm_step
 from pipelines.samplers.dpm_solver import dpmpp_2m_step
-from pipelines.samplers.prediction import predicted_x0_and_eps
+from fpdm_video.models.prediction import predicted_x0_and_eps
 from pipelines.samplers.schedule import (
     SamplingSchedule,
     alphas_cumprod,

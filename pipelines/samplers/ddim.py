@@ -15,7 +15,7 @@ from torch import Tensor
 
 
 from pipelines.samplers.base import StepOutput, require_noise
-from pipelines.samplers.prediction import predicted_x0_and_eps
+from fpdm_video.models.prediction import predicted_x0_and_eps
 from pipelines.samplers.schedule import SamplingSchedule
 
 

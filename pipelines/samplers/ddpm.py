@@ -16,7 +16,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from pipelines.samplers.base import StepOutput, require_noise
-from pipelines.samplers.prediction import predicted_x0_and_eps
+from fpdm_video.models.prediction import predicted_x0_and_eps
 from pipelines.samplers.schedule import SamplingSchedule
 
 

@@ -19,7 +19,7 @@ import math
 from torch import Tensor
 
 from pipelines.samplers.base import StepOutput
-from pipelines.samplers.prediction import predicted_x0_and_eps
+from fpdm_video.models.prediction import predicted_x0_and_eps
 from pipelines.samplers.schedule import SamplingSchedule
 
 

@@ -57,10 +57,11 @@ def _cross(block: nn.Module, encoder_hidden_states: Tensor, cross_attention_kwar
 
 
 def shallow_forward(unet: nn.Module, sample: Tensor, feature: Tensor, *, timestep: Tensor, encoder_hidden_states: Tensor,
-                    class_labels: Tensor | None, cross_attention_kwargs: dict | None = None) -> Tensor:  # fmt: skip
+                    class_labels: Tensor | None, cross_attention_kwargs: dict | None = None,
+                    timestep_cond: Tensor | None = None) -> Tensor:  # fmt: skip
     """The UNet's output with the input of its last up block taken as ``feature`` (from a full step); see the module docstring."""
     t_emb = unet.get_time_embed(sample=sample, timestep=timestep)
-    emb = unet.time_embedding(t_emb, None)
+    emb = unet.time_embedding(t_emb, timestep_cond)  # a few-step student's guidance embedding, if any
     class_emb = unet.get_class_embed(sample=sample, class_labels=class_labels)
     if class_emb is not None:
         emb = emb + class_emb

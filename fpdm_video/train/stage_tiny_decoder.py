@@ -1,0 +1,44 @@
+"""A tiny decoder for a checkpoint's VAE (:mod:`fpdm_video.models.tiny_decoder`), trained to reproduce it.
+
+Per micro-batch: target frames -> the VAE posterior -> a latent sample; the VAE decoder's image of
+it (frozen, no gradient) is the target, and the tiny decoder learns it from the same latents with
+an L1 plus a mean-squared loss (``l1_weight``, ``mse_weight``). Everything else of the model is
+frozen and unchanged; the saved checkpoint is the input checkpoint with the decoder added
+(``tiny_decoder`` in its config, its weights under ``tiny_decoder.``). With ``data.cache``, each
+frame's posterior is computed once.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from fpdm_video.config import TinyDecoderConfig
+from fpdm_video.models.tiny_decoder import TinyDecoder
+from fpdm_video.train.stage_diffusion import DiffusionStage
+
+
+class TinyDecoderStage(DiffusionStage):
+    name = "tiny_decoder"
+
+    def __init__(self, model, config) -> None:
+        t = config.tiny_decoder
+        model.config.tiny_decoder = TinyDecoderConfig(channels=t.channels, blocks=t.blocks)
+        model.tiny_decoder = TinyDecoder(model.latent_channels, model.vae_factor, model.config.tiny_decoder).to(
+            next(model.parameters()).device)  # fmt: skip
+        super().__init__(model, config)
+
+    def trained_modules(self) -> list[nn.Module]:
+        return [self.model.tiny_decoder]
+
+    def forward(self, batch: dict[str, Tensor], generator: torch.Generator) -> tuple[Tensor, dict[str, float]]:
+        t = self.config.tiny_decoder
+        mean, std = self._posterior(batch)
+        latents = mean + std * torch.randn(mean.shape, generator=generator, device=mean.device)  # unscaled, as the VAE decodes them
+        with torch.no_grad():
+            target = self.model.vae.decode(latents).sample.clamp(-1, 1)
+        pred = self.model.tiny_decoder(latents)
+        l1, mse = F.l1_loss(pred.float(), target.float()), F.mse_loss(pred.float(), target.float())
+        loss = t.l1_weight * l1 + t.mse_weight * mse
+        return loss, {"loss": loss.item(), "l1": l1.item(), "mse": mse.item()}

@@ -1,0 +1,102 @@
+"""Latent consistency distillation and the tiny decoder, at tiny sizes on CPU."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from fpdm_video.models.checkpoint import checkpoint_hash, load_model, save_model
+from fpdm_video.models.denoiser import RowConditions
+from fpdm_video.models.registry import build_model
+from fpdm_video.train.csv_log import read_log
+from fpdm_video.train.loop import train
+
+from factories_train import tiny_config, tiny_dataset  # noqa: F401 (fixture)
+
+
+@pytest.fixture(scope="module")
+def teacher(tmp_path_factory):
+    torch.manual_seed(0)
+    model = build_model("tiny")
+    return save_model(model, tmp_path_factory.mktemp("teacher") / "tiny")
+
+
+def _rows(model, b: int, guidance=None):
+    g = torch.Generator().manual_seed(1)
+    ctx = torch.randn(b, 4, model.denoiser.unet.config.cross_attention_dim, generator=g)
+    fused = torch.randn(b, model.fusion.dim, generator=g)
+    pose = torch.rand(b, 3, *reversed(model.canvas), generator=g)
+    return RowConditions(ctx, fused, pose_map=pose, guidance=guidance)
+
+
+def test_a_new_student_is_its_teacher_s_full_branch_and_its_guidance_input_reaches_the_unet(teacher):
+    from fpdm_video.config import StudentConfig
+    from fpdm_video.models.student import COND_PROJ, student_from_teacher
+
+    t = load_model(teacher)
+    s = student_from_teacher(t, StudentConfig(teacher={"name": "tiny"})).eval()
+    x = torch.randn(2, t.latent_channels, *t.latent_hw, generator=torch.Generator().manual_seed(2))
+    steps = torch.tensor([10, 500])
+    with torch.no_grad():
+        plain = t.denoise(x, steps, _rows(t, 2))
+        assert torch.equal(s.denoise(x, steps, _rows(s, 2, torch.tensor([2.0, 3.0]))), plain)  # the map starts at zero
+        s.state_dict()[COND_PROJ].normal_(0, 0.1)  # once trained, the scale changes the prediction
+        at_2 = s.denoise(x, steps, _rows(s, 2, torch.tensor([2.0, 2.0])))
+        at_3 = s.denoise(x, steps, _rows(s, 2, torch.tensor([3.0, 3.0])))
+    assert not torch.allclose(at_2, at_3)
+    assert s.config.unet.kwargs["time_cond_proj_dim"] == 256 and s.config.student.teacher == {"name": "tiny"}
+
+
+def test_two_distillation_steps_change_the_student_and_record_the_teacher(teacher, tiny_dataset, tmp_path):  # noqa: F811
+    config = tiny_config("distill", tiny_dataset, tmp_path, "steps=2", f"init={teacher}")
+    train(config, progress=False)
+    student = load_model(tmp_path / "distill" / "model")
+    before = load_model(teacher)
+    changed = [k for k, v in before.state_dict().items() if k.startswith("denoiser.") and not torch.equal(v, student.state_dict()[k])]
+    assert changed, "the student's denoiser did not move"
+    assert all(torch.equal(v, student.state_dict()[k]) for k, v in before.state_dict().items() if not k.startswith("denoiser."))
+    assert student.config.student.teacher == {"path": str(teacher), "name": "tiny", "sha256": checkpoint_hash(teacher)}
+    assert student.config.student.steps == 2 and student.config.student.teacher_steps == 10
+    rows = read_log(tmp_path / "distill" / "log.csv")
+    assert [r["step"] for r in rows] == [1, 2] and all(r["loss"] > 0 for r in rows)
+
+
+def test_a_resumed_distillation_ends_where_an_uninterrupted_one_does(teacher, tiny_dataset, tmp_path):  # noqa: F811
+    extra = ("steps=6", "data.pairs=16", "checkpoint_every=2", f"init={teacher}")
+    straight = tiny_config("distill", tiny_dataset, tmp_path / "straight", *extra)
+    train(straight, progress=False)
+    paused = tiny_config("distill", tiny_dataset, tmp_path / "paused", *extra)
+    train(paused, progress=False, stop_after=3)
+    train(paused, progress=False)
+    a, b = read_log(tmp_path / "straight" / "distill" / "log.csv"), read_log(tmp_path / "paused" / "distill" / "log.csv")
+    assert [r["loss"] for r in a] == [r["loss"] for r in b]  # the target network was saved and restored with the state
+    sa = load_model(tmp_path / "straight" / "distill" / "model").state_dict()
+    sb = load_model(tmp_path / "paused" / "distill" / "model").state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_the_tiny_decoder_trains_loads_and_decodes(teacher, tiny_dataset, tmp_path):  # noqa: F811
+    config = tiny_config("tiny_decoder", tiny_dataset, tmp_path, "steps=4", f"init={teacher}")
+    train(config, progress=False)
+    model = load_model(tmp_path / "tiny_decoder" / "model")
+    base = load_model(teacher)
+    assert model.config.tiny_decoder is not None and model.tiny_decoder is not None
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in base.state_dict().items())  # nothing else changed
+    losses = [r["loss"] for r in read_log(tmp_path / "tiny_decoder" / "log.csv")]
+    assert losses[-1] < losses[0]
+    latents = torch.randn(2, model.latent_channels, *model.latent_hw)
+    with torch.no_grad():
+        tiny, vae = model.decode_latents(latents, "tiny"), model.decode_latents(latents)
+    assert tiny.shape == vae.shape and 0 <= tiny.min() and tiny.max() <= 1
+    with pytest.raises(ValueError, match="no tiny decoder"):
+        base.decode_latents(latents, "tiny")
+
+
+def test_distill_and_tiny_decoder_need_a_teacher(tiny_dataset, tmp_path, capsys):  # noqa: F811
+    from fpdm_video.train.__main__ import main
+
+    config = tmp_path / "c.yaml"
+    config.write_text(f"model: tiny\ndata: {{root: {tiny_dataset}}}\n")
+    assert main(["distill", "--config", str(config), "-o", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--teacher" in err[0]
