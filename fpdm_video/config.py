@@ -2,14 +2,17 @@
 
 One dataclass per component, a comment on each field (the nanoGPT / open_clip style). Nothing here
 parses arguments or touches files at import time. :func:`to_dict` / :func:`from_dict` convert any of
-them to plain data and back, refusing unknown keys so that a typo in a YAML file is an error.
+them to plain data and back. ``from_dict`` checks every key and value against the dataclasses
+(:mod:`fpdm_video.plain_data`) and against the rules below (:data:`FIELD_RULES`, :data:`CLASS_RULES`:
+choices, ranges, fields that go together), so that a typo, a wrong type or a value no model can be
+built with is an error that names the key before anything is built. What only the libraries know
+(the keywords of a diffusers UNet or an open_clip tower) is checked by
+:func:`fpdm_video.models.config_check.check_buildable`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,6 +20,8 @@ from typing import Any, TypeVar
 import yaml
 
 from fpdm_video.errors import InputError
+from fpdm_video.plain_data import ClassRule, FieldRule, from_plain, rule_problem
+from fpdm_video.run_paths import special_kind
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -193,6 +198,91 @@ class FPDMConfig:
     student: StudentConfig | None = None  # set on a few-step student (``python -m fpdm_video.train distill``)
 
 
+# ---- what each field may hold, beyond its type ---------------------------------------------------
+HF_ARCHITECTURES = ("clip_with_projection", "clip", "dinov2", "auto")  # fpdm_video.models.encoders_hf builds these
+BETA_SCHEDULES = ("linear", "scaled_linear")
+HUB_PREFIXES = ("hf-hub:", "hf_hub:")  # timm names of models on the Hugging Face hub, which this project never downloads
+MAX_SIDE = 16384  # pixels: the largest canvas or encoder input side a config may ask for
+MAX_WIDTH = 65536  # channels or features of one layer
+MAX_TIMESTEPS = 100_000  # length of a diffusion chain (SD: 1000)
+
+
+def _choice(*options: str) -> FieldRule:
+    return (lambda v: v in options, "one of " + ", ".join(options))
+
+
+def _whole(low: int, high: int, what: str) -> FieldRule:
+    return (lambda v: low <= v <= high, f"{what} from {low} to {high}")
+
+
+def _optional(rule: FieldRule) -> FieldRule:
+    test, what = rule
+    return (lambda v: v is None or test(v), f"{what}, or null")
+
+
+def _sides(v) -> list:
+    return [v] if isinstance(v, int) else list(v)
+
+
+_CANVAS: FieldRule = (lambda v: len(_sides(v)) in (1, 2) and all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= MAX_SIDE
+                                                                  for s in _sides(v)),
+                      f"a positive number of pixels or [width, height] (at most {MAX_SIDE} each)")  # fmt: skip
+_INPUT_SIDE = _whole(1, MAX_SIDE, "a side in pixels")
+_LAYER_WIDTH = _whole(1, MAX_WIDTH, "a whole number")
+_DROPOUT: FieldRule = (lambda v: 0 <= v < 1, "a probability from 0 to below 1")
+_STATS: FieldRule = (lambda v: all(x > 0 for x in v), "3 positive numbers")
+_BETA: FieldRule = (lambda v: 0 < v < 1, "a number between 0 and 1")
+
+FIELD_RULES: dict[tuple[type, str], FieldRule] = {
+    (FPDMConfig, "name"): (lambda v: v.strip() != "", "a non-empty name"),
+    (FPDMConfig, "resolution"): _CANVAS,
+    (VisionTowerConfig, "embed_dim"): _optional(_LAYER_WIDTH),
+    (VisionTowerConfig, "std"): _STATS,
+    (HFVisionConfig, "architecture"): _choice(*HF_ARCHITECTURES),
+    (HFVisionConfig, "image_size"): _optional(_INPUT_SIDE),
+    (HFVisionConfig, "std"): _optional(_STATS),
+    (HFVisionConfig, "position_interpolation"): _choice("transformers", "offset"),
+    (FusionEncoderConfig, "kind"): _choice("open_clip", "hf"),
+    (SourceEncoderConfig, "kind"): _choice("open_clip", "timm", "hf"),
+    (SourceEncoderConfig, "timm_name"): (lambda v: v is None or (v.strip() != "" and not v.startswith(HUB_PREFIXES)),
+                                         "a timm architecture name such as vit_small_patch14_dinov2, or null (a name on the "
+                                         "Hugging Face hub, hf-hub:..., is never downloaded: give the architecture's name "
+                                         "and a local timm_weights file)"),  # fmt: skip
+    (SourceEncoderConfig, "image_size"): _INPUT_SIDE,
+    (CombinerConfig, "projection_dim"): _LAYER_WIDTH,
+    (CombinerConfig, "hidden_dim"): _LAYER_WIDTH,
+    (CombinerConfig, "dropout"): _DROPOUT,
+    (SourceProjectionConfig, "hidden_dim"): _LAYER_WIDTH,
+    (SourceProjectionConfig, "dropout"): _DROPOUT,
+    (PoseEmbeddingConfig, "block_out_channels"): (lambda v: len(v) >= 1 and all(1 <= c <= MAX_WIDTH for c in v),
+                                                  "a non-empty list of channel counts"),  # fmt: skip
+    (VAEConfig, "scaling_factor"): (lambda v: v > 0, "a positive number"),
+    (UNetConfig, "class_embedding"): _choice("projection", "mlp"),
+    (UNetConfig, "class_hidden_dim"): _LAYER_WIDTH,
+    (NoiseScheduleConfig, "num_train_timesteps"): _whole(1, MAX_TIMESTEPS, "a whole number of timesteps"),
+    (NoiseScheduleConfig, "beta_schedule"): _choice(*BETA_SCHEDULES),
+    (NoiseScheduleConfig, "beta_start"): _BETA,
+    (NoiseScheduleConfig, "beta_end"): _BETA,
+    (NoiseScheduleConfig, "prediction_type"): _choice("epsilon", "v_prediction"),
+    (NoiseScheduleConfig, "timestep_spacing"): _choice("leading", "trailing"),
+    (SamplingConfig, "steps"): _whole(1, MAX_TIMESTEPS, "a whole number of steps"),
+    (PoseMapConfig, "style"): _choice(*POSE_STYLES),
+    (PoseMapConfig, "draw_size"): (lambda v: v is None or (len(v) == 2 and all(isinstance(x, int) and not isinstance(x, bool)
+                                                                                and 8 <= x <= MAX_SIDE for x in v)),
+                                   "[width, height] of at least 8 pixels each, or null"),  # fmt: skip
+    (PoseMapConfig, "stick_width"): (lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 64,
+                                     "a whole number of pixels from 1 to 64"),  # fmt: skip
+}
+CLASS_RULES: dict[type, list[ClassRule]] = {
+    NoiseScheduleConfig: [(lambda c: c.beta_start < c.beta_end, "beta_start must be smaller than beta_end"),
+                          (lambda c: not c.zero_terminal_snr or c.prediction_type == "v_prediction",
+                           "zero_terminal_snr needs prediction_type v_prediction (an epsilon-predictor cannot denoise pure noise)")],
+    FusionEncoderConfig: [(lambda c: c.kind != "hf" or c.hf is not None, "kind 'hf' needs an `hf` section")],
+    SourceEncoderConfig: [(lambda c: c.kind != "hf" or c.hf is not None, "kind 'hf' needs an `hf` section"),
+                          (lambda c: c.kind != "timm" or c.timm_name is not None, "kind 'timm' needs `timm_name`")],
+}  # fmt: skip
+
+
 # ---- plain data <-> dataclasses --------------------------------------------------------------
 T = TypeVar("T")
 
@@ -211,14 +301,7 @@ def pose_map_of_style(style: str, draw_size: tuple[int, int] | None = None) -> P
 
 def pose_map_problem(pose_map: PoseMapConfig) -> str | None:
     """What is wrong with a pose-map config, in words, or None."""
-    if pose_map.style not in POSE_STYLES:
-        return f"style must be one of {', '.join(POSE_STYLES)}, got {pose_map.style!r}"
-    size = pose_map.draw_size
-    if size is not None and (len(size) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 8 for v in size)):
-        return f"draw_size must be [width, height] of at least 8 pixels each, or null, got {size!r}"
-    if isinstance(pose_map.stick_width, bool) or not isinstance(pose_map.stick_width, int) or not 1 <= pose_map.stick_width <= 64:
-        return f"stick_width must be a whole number of pixels from 1 to 64, got {pose_map.stick_width!r}"
-    return None
+    return rule_problem(pose_map, FIELD_RULES)
 
 
 def to_dict(config: Any) -> dict[str, Any]:
@@ -236,35 +319,9 @@ def to_dict(config: Any) -> dict[str, Any]:
     return plain(config)
 
 
-def _build(tp: Any, value: Any, where: str) -> Any:
-    """Convert plain ``value`` to type ``tp`` (dataclasses, tuples, optionals)."""
-    origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp):
-        if not isinstance(value, dict):
-            raise InputError(f"{where}: expected a mapping for {tp.__name__}, got {type(value).__name__}")
-        hints = typing.get_type_hints(tp)
-        names = {f.name for f in dataclasses.fields(tp)}
-        unknown = sorted(set(value) - names)
-        if unknown:
-            raise InputError(f"{where}: unknown key(s) {unknown} for {tp.__name__}; known: {sorted(names)}")
-        kwargs = {k: _build(hints[k], v, f"{where}.{k}") for k, v in value.items()}
-        try:
-            return tp(**kwargs)
-        except TypeError as exc:
-            raise InputError(f"{where}: {exc}") from None
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if value is None:
-            return None
-        return _build(args[0], value, where) if len(args) == 1 else value
-    if origin is tuple and isinstance(value, (list, tuple)):
-        return tuple(value)
-    return value
-
-
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:
-    """Build dataclass ``cls`` from plain data; unknown keys raise :class:`InputError`."""
-    return _build(cls, data, cls.__name__)
+    """Build dataclass ``cls`` from plain data, every key and value checked; a bad one raises :class:`InputError` naming it."""
+    return from_plain(cls, data, rules=FIELD_RULES, class_rules=CLASS_RULES)
 
 
 def save_yaml(config: Any, path: str | Path) -> Path:
@@ -274,10 +331,19 @@ def save_yaml(config: Any, path: str | Path) -> Path:
     return path
 
 
+MAX_CONFIG_BYTES = 8 * 2**20  # a config is a few kilobytes; a bigger file is not one
+
+
 def read_yaml(path: str | Path, what: str = "config file") -> Any:
     """The plain data of a YAML file; a missing, unreadable or malformed file is a one-line :class:`InputError`."""
     path = Path(path)
+    kind = special_kind(path)
+    if kind is not None:  # reading a named pipe would wait forever
+        raise InputError(f"{what} {path} is {kind}, not a regular file; give a YAML file")
     try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise InputError(f"{what} {path} is {size / 2**20:.0f} MiB; a config is a few kilobytes: is it the right file?")
         return yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise InputError(f"{what} {path} does not exist") from None
@@ -285,6 +351,8 @@ def read_yaml(path: str | Path, what: str = "config file") -> Any:
         raise InputError(f"{what} {path} is a folder; give a YAML file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{what} {path} cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
+    except RecursionError:
+        raise InputError(f"{what} {path} is nested too deeply to be a config; a config is a few levels deep") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -292,9 +360,12 @@ def read_yaml(path: str | Path, what: str = "config file") -> Any:
         raise InputError(f"{what} {path} is not valid YAML{where}: {problem}") from None
 
 
-def load_yaml(cls: type[T], path: str | Path) -> T:
-    """Read a config of type ``cls`` from YAML."""
-    data = read_yaml(path)
+def load_yaml(cls: type[T], path: str | Path, what: str = "config file") -> T:
+    """Read a config of type ``cls`` from YAML; a bad key or value is an :class:`InputError` that names the file and the key."""
+    data = read_yaml(path, what)
     if data is not None and not isinstance(data, dict):
-        raise InputError(f"config file {path} must hold a mapping, got {type(data).__name__}")
-    return from_dict(cls, data or {})
+        raise InputError(f"{what} {path} must hold a mapping, got {type(data).__name__}")
+    try:
+        return from_dict(cls, data or {})
+    except InputError as exc:
+        raise InputError(f"{what} {path} is invalid: {exc}") from None

@@ -12,6 +12,14 @@ with transparency keep whatever colour lies under the transparent pixels. Here:
   is composited over white, the usual background of a portrait photo with its background cut out;
 - every other mode (``P``, ``CMYK``, ``1``, ``L``, ``YCbCr``, ``LAB``, ``HSV`` ...) goes through
   PIL's own conversion.
+
+Sizes (:func:`check_image_size`), checked on the header before any pixel is decoded and before any
+native code sees an image: at most :data:`MAX_IMAGE_PIXELS` pixels (PIL's own warning threshold;
+at twice that PIL refuses to open the file, a "decompression bomb"), no side over
+:data:`MAX_IMAGE_SIDE` (MediaPipe aborts the whole process, an OpenCV assertion in ``remap``, on
+a side of 32767 pixels or more; measured with mediapipe 0.10.21), and no more than
+:data:`MAX_ASPECT_RATIO` times as wide as high or the other way round (no photo of a person, no
+signing video is; such a file is a mistake).
 """
 
 from __future__ import annotations
@@ -19,8 +27,34 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+MAX_IMAGE_PIXELS = 89_478_485  # PIL's default Image.MAX_IMAGE_PIXELS: above it PIL warns, above twice it refuses
+MAX_IMAGE_SIDE = 16384  # pixels; MediaPipe's OpenCV aborts the process at 32767
+MAX_ASPECT_RATIO = 16  # longer side / shorter side
 SIXTEEN_BIT = frozenset({"I;16", "I;16B", "I;16L", "I;16N"})
 BACKGROUND = (255, 255, 255)  # what transparent pixels become
+
+
+def image_size_problem(width: int, height: int) -> str | None:
+    """What is wrong with an image of ``width`` x ``height`` pixels for this project, in words, or None."""
+    if width < 1 or height < 1:
+        return f"is {width}x{height} pixels, an empty image"
+    if width * height > MAX_IMAGE_PIXELS:
+        return f"is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels), more than the {MAX_IMAGE_PIXELS / 1e6:.0f} this reads"
+    if max(width, height) > MAX_IMAGE_SIDE:
+        return f"is {width}x{height} pixels, a side longer than the {MAX_IMAGE_SIDE} this reads"
+    if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
+        return f"is {width}x{height} pixels, more than {MAX_ASPECT_RATIO} times as {'wide as high' if width > height else 'high as wide'}"
+    return None
+
+
+def check_image_size(width: int, height: int, what: str) -> None:
+    """Raise :class:`~fpdm_video.errors.InputError` when ``what`` (e.g. "image ref.jpg") has a size this project refuses."""
+    from fpdm_video.errors import InputError
+
+    problem = image_size_problem(width, height)
+    if problem:
+        raise InputError(f"{what} {problem}; scale or crop it (at most {MAX_IMAGE_SIDE} pixels a side, "
+                         f"{MAX_IMAGE_PIXELS / 1e6:.0f} megapixels, {MAX_ASPECT_RATIO}:1)")  # fmt: skip
 
 
 def _grey_scale(values: np.ndarray, mode: str) -> float:

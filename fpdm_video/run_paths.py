@@ -26,12 +26,14 @@ the run), and the resolved paths are returned.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from fpdm_video.atomic import is_no_room, no_room_error
 from fpdm_video.errors import InputError
 from fpdm_video.temp_names import remove_stale, temp_name
 
@@ -101,6 +103,8 @@ def probe_writable(folder: Path, what: str) -> None:
     try:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except OSError as exc:
+        if is_no_room(exc) and exc.errno != errno.EROFS:
+            raise no_room_error(exc, [folder]) from None
         raise InputError(f"cannot write {what}: {folder} is not writable ({exc.strerror or exc}); choose another output folder") from None
     os.unlink(probe)
 

@@ -19,6 +19,8 @@ def tree_state(root: Path) -> dict[str, str]:
             state[rel] = f"link -> {path.readlink()}"
         elif path.is_dir():
             state[rel] = "dir"
+        elif not path.is_file():  # a named pipe or a device: never read (a pipe would block)
+            state[rel] = "special"
         else:
             state[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     return state

@@ -1,10 +1,15 @@
 """FPDM checkpoints: ``config.yaml`` + ``model.safetensors`` in a folder. Never unpickled.
 
 ``save_model`` writes the folder atomically (a temporary folder renamed into place).
-``load_model`` builds the model from the config without fetching any pretrained part (the weights
-are all in the file), then loads the tensors strictly: a missing file, a missing or unexpected
-tensor, or a shape that differs from the config's is a :class:`CheckpointError` that names the file
-and the expected and found shapes.
+``load_config`` checks every key and value of ``config.yaml`` against the config dataclasses
+(:func:`fpdm_video.config.from_dict`), ``load_model`` then what only the libraries know
+(:func:`fpdm_video.models.config_check.check_buildable`), both before any part is built; either
+names the file and the key. ``load_model`` builds the model from the config without fetching any
+pretrained part (the weights are all in the file), then loads the tensors strictly: a missing file,
+a missing or unexpected tensor, or a shape that differs from the config's is a
+:class:`CheckpointError` that names the file and the expected and found shapes. A value that passes
+those checks and still fails in a library's constructor (a channel count its group norm cannot
+divide, say) is a :class:`CheckpointError` naming the file, too.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from pathlib import Path
 import torch
 
 from fpdm_video.atomic import atomic_dir, default_file_mode
-from fpdm_video.config import FPDMConfig, canvas_of, load_yaml, pose_map_problem, save_yaml
+from fpdm_video.config import FPDMConfig, canvas_of, from_dict, read_yaml, save_yaml
 from fpdm_video.errors import CheckpointError, InputError
 
 CONFIG_NAME = "config.yaml"
@@ -92,19 +97,14 @@ def load_config(directory: str | os.PathLike) -> FPDMConfig:
     path = directory / CONFIG_NAME
     if not path.is_file():
         raise CheckpointError(f"checkpoint {directory} is incomplete: {CONFIG_NAME} is missing")
+    data = read_yaml(path, "checkpoint config")
+    if not isinstance(data, dict):
+        raise CheckpointError(f"checkpoint config {path} must hold a mapping (the model's config), got "
+                              f"{'nothing' if data is None else type(data).__name__}")  # fmt: skip
     try:
-        config = load_yaml(FPDMConfig, path)
+        return from_dict(FPDMConfig, data)
     except InputError as exc:
         raise CheckpointError(f"checkpoint config {path} is invalid: {exc}") from None
-    resolution = config.resolution
-    sides = list(resolution) if isinstance(resolution, (list, tuple)) else [resolution]
-    if len(sides) not in (1, 2) or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in sides):
-        raise CheckpointError(f"checkpoint config {path}: resolution must be a positive number of pixels or [width, height], "
-                              f"got {resolution!r}")  # fmt: skip
-    problem = pose_map_problem(config.pose_map)
-    if problem:
-        raise CheckpointError(f"checkpoint config {path}: pose_map.{problem}")
-    return config
 
 
 def canvas_label(config) -> str:
@@ -142,10 +142,15 @@ def load_model(directory: str | os.PathLike, *, map_location: str | torch.device
     from safetensors import SafetensorError, safe_open
     from safetensors.torch import load_file
 
+    from fpdm_video.models.config_check import check_buildable
     from fpdm_video.models.fpdm import FPDM
 
     directory = resolve_checkpoint(directory)
     config = load_config(directory)
+    try:
+        check_buildable(config)
+    except InputError as exc:
+        raise CheckpointError(f"checkpoint config {directory / CONFIG_NAME} is invalid: {exc}") from None
     weights = directory / WEIGHTS_NAME
     if not weights.is_file():
         raise CheckpointError(f"checkpoint {directory} is incomplete: {WEIGHTS_NAME} is missing")
@@ -157,8 +162,12 @@ def load_model(directory: str | os.PathLike, *, map_location: str | torch.device
         raise CheckpointError(f"cannot read {weights}: {exc}") from None
     try:
         model = FPDM(config, load_pretrained=False)
-    except ValueError as exc:  # the config cannot build a model
+    except ValueError as exc:  # the config cannot build a model (InputError included)
         raise CheckpointError(f"checkpoint config {directory / CONFIG_NAME} is invalid: {exc}") from None
+    except (TypeError, KeyError, IndexError, AttributeError, ZeroDivisionError, RuntimeError, MemoryError) as exc:
+        # a value that passed the checks but not a library's constructor: still the config's fault, not a bug here
+        raise CheckpointError(f"checkpoint config {directory / CONFIG_NAME} cannot build a model: {type(exc).__name__}: "
+                              f"{exc}") from None  # fmt: skip
     check_resolution(model, metadata, directory / CONFIG_NAME)
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]

@@ -21,9 +21,8 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
+from fpdm_video.config import BETA_SCHEDULES  # noqa: F401 (the choices, kept with the config's other rules)
 from fpdm_video.errors import InputError
-
-BETA_SCHEDULES = ("linear", "scaled_linear")
 
 
 class NoiseScheduleLike(Protocol):

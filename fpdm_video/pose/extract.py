@@ -25,6 +25,7 @@ import itertools
 import logging
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 
 from fpdm_video.errors import InputError, PoseError, VideoReadError
-from fpdm_video.images import to_rgb8
+from fpdm_video.images import MAX_IMAGE_PIXELS, check_image_size, to_rgb8
+from fpdm_video.run_paths import special_kind
 from fpdm_video.pose.sequence import HOLISTIC_COMPONENTS, PoseSequence
 from fpdm_video.video import PHOENIX_FPS, Clip, iter_video_chunks, probe
 
@@ -112,6 +114,7 @@ class HolisticExtractor:
             raise RuntimeError("HolisticExtractor is not open; use it as a context manager")
         frame = check_frames(frame[None])[0]
         height, width = frame.shape[:2]
+        check_image_size(width, height, "a frame")  # MediaPipe aborts the process on some sizes: refuse them first
         results = self._graph.process(np.ascontiguousarray(frame))
         return landmarks_to_arrays(results, width, height)
 
@@ -237,11 +240,21 @@ def load_rgb_image(path: str | os.PathLike) -> np.ndarray:
     path = Path(path)
     if path.is_dir():
         raise InputError(f"image {path} is a folder; give the path of a PNG or JPEG photo")
+    kind = special_kind(path)
+    if kind is not None:  # opening a named pipe would wait forever
+        raise InputError(f"image {path} is {kind}, not a file; give the path of a PNG or JPEG photo")
     if not path.is_file():
         raise InputError(f"image {path} does not exist; give the path of a PNG or JPEG photo")
     try:
-        with Image.open(path) as im:
+        with warnings.catch_warnings():  # PIL warns of large images; the size is checked just below, with a message
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)
+        with im:
+            check_image_size(im.width, im.height, f"image {path}")  # from the header, before any pixel is decoded
             return to_rgb8(ImageOps.exif_transpose(im))
+    except Image.DecompressionBombError:  # so large that PIL refuses to open it
+        raise InputError(f"image {path} has more pixels than PIL opens (a decompression bomb?); give a photo of at most "
+                         f"{MAX_IMAGE_PIXELS / 1e6:.0f} megapixels") from None  # fmt: skip
     except (UnidentifiedImageError, OSError) as exc:
         raise InputError(f"{path} is not a readable image ({exc}); give a PNG or JPEG photo") from None
 

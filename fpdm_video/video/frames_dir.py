@@ -9,6 +9,7 @@ caller (25 for PHOENIX).
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,11 +41,20 @@ def list_frame_files(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
+def _open(path: Path) -> Image.Image:
+    """``Image.open`` without PIL's warning for large images: the callers check the size and say so in their words."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return Image.open(path)
+
+
 def _header(path: Path) -> tuple[int, int, str]:
     """(width, height, codec) of one frame file, reading only its header."""
     try:
-        with Image.open(path) as im:
+        with _open(path) as im:
             return im.width, im.height, _CODEC_OF_FORMAT.get(im.format or "", (im.format or "?").lower())
+    except Image.DecompressionBombError:
+        raise VideoReadError(f"frame {path} has more pixels than PIL opens (a decompression bomb?); remove or replace it") from None
     except (UnidentifiedImageError, OSError) as exc:
         raise VideoReadError(f"frame {path} is not a readable image ({exc}); remove or replace it") from None
 
@@ -79,8 +89,10 @@ def probe_frame_folder(folder: Path, fps: float) -> VideoInfo:
 def _load_rgb(path: Path, width: int, height: int) -> np.ndarray:
     """One frame file as (H, W, 3) uint8 RGB."""
     try:
-        with Image.open(path) as im:
+        with _open(path) as im:
             rgb = to_rgb8(im)  # (H, W, 3)
+    except Image.DecompressionBombError:
+        raise VideoReadError(f"frame {path} has more pixels than PIL opens (a decompression bomb?); remove or replace it") from None
     except (UnidentifiedImageError, OSError) as exc:
         raise VideoReadError(f"frame {path} cannot be decoded ({exc}); remove or replace it") from None
     if rgb.shape[:2] != (height, width):

@@ -22,9 +22,12 @@ Choices, and why:
   none dropped or duplicated.
 - **Atomic**: the file is written under a temporary name beside the target and renamed when the
   writer closes without error; on an exception or Ctrl-C the temporary file is removed and nothing
-  appears under the final name. A full disk, wherever FFmpeg meets it (a packet, the trailer the
-  container writes as it closes), is the atomic layer's one-line error that names the target
-  (:func:`fpdm_video.atomic.no_room_error`).
+  appears under the final name. A full disk, wherever FFmpeg meets it (the header, a packet, the
+  trailer the container writes as it closes), is the atomic layer's one-line error that names the
+  target (:func:`fpdm_video.atomic.no_room_error`). The writer opens the file itself and hands
+  FFmpeg the open file (unbuffered, so that a write error comes back at once as Python's own
+  ``OSError``): PyAV 18 never closes a file it opened itself when writing the header fails, which
+  kept a deleted file's space taken, and its descriptor open, for as long as the process ran.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import logging
 import numbers
 import os
 from collections.abc import Iterable, Sequence
+from typing import BinaryIO
 from fractions import Fraction
 from pathlib import Path
 
@@ -128,6 +132,7 @@ class VideoWriter:
         self.num_written = 0  # frames encoded so far
         self._stack = contextlib.ExitStack()
         self._container: av.container.OutputContainer | None = None
+        self._file: BinaryIO | None = None  # the open file FFmpeg writes into, closed by this writer
         self._stream: av.video.stream.VideoStream | None = None
         self._tmp = self.path  # atomic=False: the caller's own temporary file (see fpdm_video.atomic.atomic_files)
         if atomic:
@@ -154,8 +159,9 @@ class VideoWriter:
     # -- encoding ----------------------------------------------------------------------------------
     def _open_stream(self, width: int, height: int) -> None:
         try:
-            container = av.open(str(self._tmp), mode="w", options={"movflags": "+faststart"})
-        except av.error.FFmpegError as exc:
+            self._file = open(self._tmp, "w+b", buffering=0)  # read too: +faststart moves the index to the front
+            container = av.open(self._file, mode="w", options={"movflags": "+faststart"})
+        except (av.error.FFmpegError, OSError) as exc:
             if is_no_room(exc):
                 raise  # the atomic layer names the target
             raise VideoWriteError(f"cannot open {self.target} for writing ({exc})") from None
@@ -230,7 +236,7 @@ class VideoWriter:
         """Encode ``frame`` (None: flush the encoder) and mux the packets that come out."""
         try:
             self._container.mux(self._stream.encode(frame))
-        except av.error.FFmpegError as exc:
+        except (av.error.FFmpegError, OSError) as exc:  # OSError: from writing the open file
             if is_no_room(exc):
                 raise  # a full disk: the atomic layer names the target
             raise VideoWriteError(f"writing {self.target} failed ({exc}); check free disk space") from None
@@ -239,10 +245,12 @@ class VideoWriter:
         """Close the container: FFmpeg writes what it buffered and the trailer (the index) now."""
         try:
             self._container.close()
-        except av.error.FFmpegError as exc:
+        except (av.error.FFmpegError, OSError) as exc:
             if is_no_room(exc):
                 raise
             raise VideoWriteError(f"finishing {self.target} failed ({exc}); check free disk space") from None
+        finally:
+            self._file.close()
 
     def close(self) -> Path:
         """Flush the encoder, finish the file and move it to its final name; returns that path."""
@@ -277,6 +285,8 @@ class VideoWriter:
         if self._container is not None:
             with contextlib.suppress(Exception):
                 self._container.close()
+        if self._file is not None:
+            self._file.close()
         stack, self._stack = self._stack, None
         stack.__exit__(exc_type, exc, tb)
 

@@ -25,6 +25,7 @@ import torch
 from fpdm_video.config import PoseMapConfig
 from fpdm_video.errors import InputError, PoseError
 from fpdm_video.geometry import CanvasFit
+from fpdm_video.images import check_image_size
 from fpdm_video.pose import load_holistic, render_pose_maps, repair_poses, retarget_with_report, style_for
 from fpdm_video.pose.extract import extract_poses
 from fpdm_video.pose.sequence import PoseSequence
@@ -62,9 +63,11 @@ def open_input(path: str | os.PathLike, settings: TransferSettings) -> InputSpec
         raise InputError(f"input {path} does not exist; give a video file, a folder of frames or a .pose file")
     if path.suffix.lower() in POSE_SUFFIXES:
         pose = load_holistic(path)
+        check_image_size(pose.width, pose.height, f"the frame size of {path}")  # the output's frames have this size
         start, end = settings.frame_range(pose.num_frames)
         return InputSpec(path, "pose", pose.width, pose.height, pose.fps, pose.num_frames, start, end)
     info = probe(path)
+    check_image_size(info.width, info.height, f"the frames of {path}")  # before any frame is decoded
     start, end = settings.frame_range(info.num_frames)
     kind = "frames" if info.is_frame_folder else "video"
     return InputSpec(path, kind, info.width, info.height, info.fps, info.num_frames, start, end)
