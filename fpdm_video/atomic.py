@@ -31,11 +31,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fpdm_video.errors import InputError
-from fpdm_video.temp_names import MARKER, mark, temp_name
+from fpdm_video.temp_names import MARKER, final_path, mark, temp_name
 
-# errors that say the output does not fit where it goes, whoever raised them (Python, PyAV, a library)
-NO_ROOM = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "the disk quota is used up",
-           errno.EFBIG: "a file grew past the file system's size limit", errno.EROFS: "the file system is read-only"}  # fmt: skip
+# errors that say the output does not fit where it goes, whoever raised them (Python, PyAV, a library): (why, what to do)
+NO_ROOM = {errno.ENOSPC: ("no space left on the device", "free some space or choose an output folder on another disk"),
+           errno.EDQUOT: ("the disk quota is used up", "free some space or choose an output folder on another disk"),
+           errno.EFBIG: ("a file grew past the file system's size limit", "choose an output folder on another file system"),
+           errno.EROFS: ("the file system is read-only", "choose a writable output folder")}  # fmt: skip
 _FSYNC_UNSUPPORTED = {errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EBADF}  # a file system that does not fsync
 
 
@@ -46,9 +48,10 @@ def is_no_room(exc: BaseException) -> bool:
 
 def no_room_error(exc: OSError, targets: Iterable[Path]) -> InputError:
     """The one-line error of a write that did not fit: what, why, what to do."""
-    names = ", ".join(str(t) for t in targets) or "the output"
-    return InputError(f"cannot write {names}: {NO_ROOM[exc.errno]} ({exc.strerror or exc}); nothing was written: free some "
-                      "space or choose an output folder on another disk, then run again")  # fmt: skip
+    names = ", ".join(str(final_path(t)) for t in targets) or "the output"  # a nested write's target is a temporary file
+    why, advice = NO_ROOM[exc.errno]
+    return InputError(f"cannot write {names}: {why} ({exc.strerror or exc}); the outputs were not written: {advice}, "
+                      "then run again")  # fmt: skip
 
 
 def check_writable_dir(directory: Path) -> None:

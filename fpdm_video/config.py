@@ -203,7 +203,7 @@ HF_ARCHITECTURES = ("clip_with_projection", "clip", "dinov2", "auto")  # fpdm_vi
 BETA_SCHEDULES = ("linear", "scaled_linear")
 HUB_PREFIXES = ("hf-hub:", "hf_hub:")  # timm names of models on the Hugging Face hub, which this project never downloads
 MAX_SIDE = 16384  # pixels: the largest canvas or encoder input side a config may ask for
-MAX_WIDTH = 65536  # channels or features of one layer
+MAX_WIDTH = 16384  # channels or features of one layer (SD 2.x: 1280; a 16384-wide Linear pair is already 2 GB)
 MAX_TIMESTEPS = 100_000  # length of a diffusion chain (SD: 1000)
 
 

@@ -21,7 +21,10 @@ removes an entry only when all of these hold:
   backup tool, gets another inode and is left alone);
 - it is not one of the run's inputs, does not hold one, and is not inside one (``keep``).
 
-A plain file is never removed, whatever its name. A marker inside the file itself was not an option
+A plain file is never removed, whatever its name. A target name so long that the temporary name
+would pass the file system's limit of 255 bytes is shortened in it (a prefix, ``~`` and 8 hex digits
+of its hash): the file inside keeps the full name; a shortened ``.old`` folder is never moved back
+(its name no longer says where to), only left in place and reported. A marker inside the file itself was not an option
 (the files are videos, JSON, .pose and safetensors, whose bytes belong to their formats), and a
 registry of temporary names elsewhere (in the home folder) would tie the clean-up to one user's
 home and be lost with it; the marked folder keeps the proof beside the entry it speaks for, on the
@@ -35,6 +38,7 @@ host (as the PHOENIX writer's locks already ask).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import re
@@ -51,6 +55,8 @@ MARKER = ".fpdm-partial"  # inside every temporary folder this project makes: "a
 _PATTERN = re.compile(r"^\.(?P<target>.+)\.(?P<pid>\d+)-(?P<token>[0-9a-f]{8})\.(?P<kind>tmp|old)(?P<suffix>\.[^.]+)?$")
 _MARK_TEXT = re.compile(r"^fpdm-video temporary folder, pid (?P<pid>\d+), inode (?P<inode>\d+)\n$")
 _MARK_MAX_BYTES = 128  # a marker is one short line; anything longer is not ours
+_SHORTENED = re.compile(r"~[0-9a-f]{8}$")
+NAME_MAX = 255  # bytes of one file name, on the file systems this runs on
 
 
 @dataclass(frozen=True)
@@ -63,8 +69,24 @@ class TempName:
 
 
 def temp_name(target: str, kind: str = "tmp", suffix: str = "") -> str:
-    """A fresh temporary name for ``target`` made by this process, e.g. ``.out.mp4.4711-1a2b3c4d.tmp``."""
-    return f".{target}.{os.getpid()}-{secrets.token_hex(4)}.{kind}{suffix}"
+    """A fresh temporary name for ``target`` made by this process, e.g. ``.out.mp4.4711-1a2b3c4d.tmp``.
+
+    A name that would pass :data:`NAME_MAX` bytes has its target shortened (see the module docstring).
+    """
+    tail = f".{os.getpid()}-{secrets.token_hex(4)}.{kind}{suffix}"
+    name = f".{target}{tail}"
+    if len(os.fsencode(name)) <= NAME_MAX:
+        return name
+    digest = hashlib.sha1(os.fsencode(target)).hexdigest()[:8]
+    room = NAME_MAX - len(os.fsencode(f".~{digest}{tail}"))
+    prefix = os.fsencode(target)[:room].decode("utf-8", errors="ignore")  # whole characters only
+    return f".{prefix}~{digest}{tail}"
+
+
+def is_shortened(name: str) -> bool:
+    """Whether temporary name ``name`` holds a shortened target (:func:`temp_name`), which no longer names it."""
+    parsed = parse_temp_name(name)
+    return parsed is not None and _SHORTENED.search(parsed.target) is not None and len(os.fsencode(name)) > NAME_MAX - 4
 
 
 def parse_temp_name(name: str) -> TempName | None:
@@ -165,6 +187,10 @@ def remove_stale(folder: str | os.PathLike, keep: Iterable[str | os.PathLike] = 
             continue
         with contextlib.suppress(FileNotFoundError):  # another run may clean it at the same moment
             target = entry.with_name(parsed.target)
+            if parsed.kind == "old" and is_shortened(entry.name):
+                logger.warning("left %s in place: a folder moved aside by a writer that ended, whose name is too long to "
+                               "tell where it goes back; move it back by hand if its folder is missing", entry)  # fmt: skip
+                continue
             if parsed.kind == "old" and not os.path.lexists(target):
                 os.replace(entry, target)
                 (target / MARKER).unlink(missing_ok=True)

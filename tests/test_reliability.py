@@ -42,6 +42,7 @@ def refused(ws: Workspace, args: list, capsys, message: str, *, checkpoint: Path
     code = main(["--checkpoint", str(checkpoint or ws.checkpoint), *FAST] + [str(a) for a in args])
     err = capsys.readouterr().err
     assert_refused(code, err, message, before, ws.snapshot())
+    assert ".tmp" not in err  # outputs are named by their own names, never by a temporary one
     return err
 
 
@@ -135,16 +136,42 @@ def test_a_full_disk_under_a_plain_write(workspace, capsys, monkeypatch, option)
     refused(workspace, _all_outputs(workspace), capsys, "no space left on the device")
 
 
-def test_a_failed_flush_to_disk_fails_the_write(workspace, capsys, monkeypatch):  # noqa: F811
+@pytest.mark.parametrize(("code", "message"), [(errno.ENOSPC, "no space left on the device"),
+                                             (errno.EDQUOT, "the disk quota is used up"),
+                                             (errno.EROFS, "the file system is read-only (Read-only file system); the "
+                                                           "outputs were not written: choose a writable output folder")])  # fmt: skip
+def test_a_failed_flush_to_disk_fails_the_write(workspace, capsys, monkeypatch, code, message):  # noqa: F811
     # some file systems (NFS, delayed allocation) report a full disk only when the file is flushed
     from fpdm_video import atomic
 
     def fsync(fd):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        raise OSError(code, os.strerror(code))
 
     monkeypatch.setattr(atomic.os, "fsync", fsync)
     (workspace.root / "out").mkdir()
-    refused(workspace, _all_outputs(workspace), capsys, "no space left on the device")
+    err = refused(workspace, _all_outputs(workspace), capsys, message)
+    assert ".tmp" not in err  # the outputs by their own names, never a temporary one
+
+
+def test_an_output_name_as_long_as_the_file_system_allows(workspace, capsys):  # noqa: F811
+    # 250 bytes is a legal name; the temporary name beside it must not pass the 255-byte limit either
+    out = workspace.root / ("n" * 245 + ".mp4")
+    code = main(["--checkpoint", str(workspace.checkpoint), *FAST] + [str(a) for a in drive(workspace, out)])
+    assert code == 0, capsys.readouterr().err
+    assert out.is_file() and out.with_suffix(".json").is_file()
+    assert sorted(p.name for p in workspace.root.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_shortened_folder_moved_aside_is_left_in_place(tmp_path):
+    from fpdm_video.temp_names import is_shortened, mark, parse_temp_name, remove_stale, temp_name
+
+    name = temp_name("c" * 250, "old").replace(f".{os.getpid()}-", f".{dead_pid()}-")
+    assert is_shortened(name) and parse_temp_name(name) is not None and len(os.fsencode(name)) <= 255
+    moved = tmp_path / name
+    moved.mkdir()
+    mark(moved)
+    (moved / "images0001.png").write_bytes(b"the only copy")
+    assert remove_stale(tmp_path) == [] and (moved / "images0001.png").read_bytes() == b"the only copy"
 
 
 @pytest.mark.slow

@@ -92,9 +92,13 @@ def checkpoint_files(directory: str | os.PathLike | None, label: str = "--checkp
 def load_config(directory: str | os.PathLike) -> FPDMConfig:
     """The FPDMConfig of a checkpoint folder."""
     directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise CheckpointError(f"checkpoint {directory} is a file; give the checkpoint's folder ({CONFIG_NAME} + {WEIGHTS_NAME})")
     if not directory.is_dir():
         raise CheckpointError(f"checkpoint folder {directory} does not exist")
     path = directory / CONFIG_NAME
+    if path.is_dir():
+        raise CheckpointError(f"checkpoint {directory} is incomplete: {CONFIG_NAME} is a folder, not a file")
     if not path.is_file():
         raise CheckpointError(f"checkpoint {directory} is incomplete: {CONFIG_NAME} is missing")
     data = read_yaml(path, "checkpoint config")
@@ -152,6 +156,8 @@ def load_model(directory: str | os.PathLike, *, map_location: str | torch.device
     except InputError as exc:
         raise CheckpointError(f"checkpoint config {directory / CONFIG_NAME} is invalid: {exc}") from None
     weights = directory / WEIGHTS_NAME
+    if weights.is_dir():
+        raise CheckpointError(f"checkpoint {directory} is incomplete: {WEIGHTS_NAME} is a folder, not a file")
     if not weights.is_file():
         raise CheckpointError(f"checkpoint {directory} is incomplete: {WEIGHTS_NAME} is missing")
     try:

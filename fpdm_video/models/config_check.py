@@ -67,11 +67,21 @@ def _check_timm_name(name: object, where: str) -> None:
                          "(hf-hub:...) are never downloaded")  # fmt: skip
 
 
+def _check_sample_size(value: object) -> None:
+    """``unet.kwargs.sample_size``, which this project reads too (the latent size the UNet was made for)."""
+    sides = [value] if isinstance(value, int) else list(value) if isinstance(value, (list, tuple)) else None
+    if value is not None and (sides is None or len(sides) not in (1, 2) or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sides)):  # fmt: skip
+        raise InputError(f"unet.kwargs.sample_size must be a positive whole number of latent pixels or [height, width], "
+                         f"got {value!r}")  # fmt: skip
+
+
 def check_buildable(config: FPDMConfig) -> None:
     """Raise :class:`InputError` naming the key when a library would refuse a part of ``config`` (see the module docstring)."""
     from diffusers import AutoencoderKL, UNet2DConditionModel
 
     _unknown("unet.kwargs", config.unet.kwargs, _parameters(UNet2DConditionModel) | UNET_OWN_KEYWORDS, "diffusers' UNet2DConditionModel")
+    _check_sample_size(config.unet.kwargs.get("sample_size"))
     _unknown("vae.kwargs", config.vae.kwargs, _parameters(AutoencoderKL), "diffusers' AutoencoderKL")
     if config.fusion_encoder.kind == "open_clip":
         _check_tower(config.fusion_encoder.tower, "fusion_encoder.tower")

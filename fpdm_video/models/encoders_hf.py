@@ -113,12 +113,20 @@ def build_hf_model(config: HFVisionConfig, *, load_pretrained: bool = True) -> n
     if config.config is None:
         raise CheckpointError("the transformers encoder has no `config` to be built from; give `pretrained` or a config")
     data = dict(config.config)
-    if config.architecture == "auto":
-        from transformers import AutoConfig
+    try:  # the config comes from a file: transformers and huggingface_hub refuse its values in many ways
+        if config.architecture == "auto":
+            from transformers import AutoConfig
 
-        hf_config = AutoConfig.for_model(data.pop("model_type"), **data)
-        return model_cls.from_config(hf_config)
-    return model_cls(config_cls.from_dict(data))
+            if "model_type" not in data:
+                raise CheckpointError("an 'auto' transformers config needs its `model_type`")
+            return model_cls.from_config(AutoConfig.for_model(data.pop("model_type"), **data))
+        hf_config = config_cls.from_dict(data)
+    except CheckpointError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. StrictDataclassFieldValidationError, a plain Exception
+        raise CheckpointError(f"the transformers config of the {config.architecture} encoder is invalid: "
+                              f"{type(exc).__name__}: {exc}") from None  # fmt: skip
+    return model_cls(hf_config)
 
 
 def offset_position_interpolation(embeddings: nn.Module, tokens: Tensor, height: int, width: int) -> Tensor:
