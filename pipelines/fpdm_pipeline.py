@@ -106,7 +106,7 @@ class FPDMPipeline:
     def guidance(self, settings: SamplingSettings) -> Guidance:
         """The guidance rule of ``settings`` on this model."""
         return Guidance(settings.guidance, settings.guidance_source, settings.guidance_interval, settings.reuse.two_branches,
-                        self.model.noise_schedule.num_train_timesteps)  # fmt: skip
+                        self.model.noise_schedule.num_train_timesteps, embedded=self.model.config.student is not None)  # fmt: skip
 
     @torch.inference_mode()
     def __call__(self, source_images: Tensor, pose_maps: Tensor, settings: SamplingSettings = SamplingSettings(),
@@ -153,9 +153,9 @@ class FPDMPipeline:
             latents = sample_latents(denoise, latents, self.schedule(settings.steps), sampler, step_noise, progress)
 
         # 6. Decode the latents to images
-        return self.decode(latents)
+        return self.decode(latents, settings.decoder)
 
-    def decode(self, latents: Tensor) -> Tensor:
-        """Decode (B, C, h, w) latents to (B, 3, H, W) float32 images in [0, 1]."""
+    def decode(self, latents: Tensor, decoder: str = "vae") -> Tensor:
+        """Decode (B, C, h, w) latents to (B, 3, H, W) float32 images in [0, 1] (``decoder``: "vae" or "tiny")."""
         _, dtype = model_device_dtype(self.model)
-        return self.model.decode_latents(latents.to(dtype)).float().clamp(0, 1)
+        return self.model.decode_latents(latents.to(dtype), decoder).float().clamp(0, 1)

@@ -35,6 +35,10 @@ output per step. It stacks the branches' rows, tells the model which rows keep w
 model masks them itself), hands the call's hooks over with the call
 (:class:`~fpdm_video.models.hooks.base.UNetCall`), and combines the branches by the rule above.
 
+A few-step student (``FPDMConfig.student``) was distilled from this rule: it is told the scale as
+an input (``Guidance.embedded``, :mod:`fpdm_video.models.guidance_embedding`) and runs one f row
+per frame and step.
+
 Scales lie in [1, 20] (checked once, in ``pipelines.settings``); both at 1 means no guidance: only
 the f branch is evaluated (B rows). With a guidance interval, steps outside it run the f branch
 alone. The rule applies unchanged to v-predictions, since it is linear.
@@ -82,6 +86,7 @@ class Guidance:
     interval: tuple[float, float] | None = None  # guidance only for timesteps in [lo T, hi T]; None: every step
     two_branches: bool = True  # one scale: u and f only (the s branch cancels)
     num_train_timesteps: int = 1000  # T
+    embedded: bool = False  # a few-step student: the scale is the model's input (its guidance embedding), one f row per frame
 
     def scales_at(self, t: int) -> tuple[float, float | None]:
         """(g, g_s) at timestep ``t``: (1, None) outside the interval."""
@@ -90,6 +95,8 @@ class Guidance:
         return self.scale, self.source_scale
 
     def branches_at(self, t: int) -> tuple[str, ...]:
+        if self.embedded:
+            return ("f",)
         return branches_for(*self.scales_at(t), two_branches=self.two_branches)
 
     def combine(self, parts: dict[str, Tensor], t: int) -> Tensor:
@@ -141,6 +148,7 @@ class GuidedDenoiser:
             pose_map=None if c.pose_feature is not None else call.stack(c.pose_maps),
             pose_feature=None if c.pose_feature is None else call.stack(c.pose_feature),
             keep_pose=keep[0], keep_source=keep[1], keep_fused=keep[2],
+            guidance=torch.full((sum(call.counts),), self.guidance.scale, device=latents.device) if self.guidance.embedded else None,
         )  # fmt: skip
         timesteps = torch.full((sum(call.counts),), t, device=latents.device, dtype=torch.long)
         output = self.model.denoise(call.stack(latents.to(self.dtype)), timesteps, rows, call).float()  # (rows, C, h, w)

@@ -209,7 +209,7 @@ class VideoSampler:
         # 5. Denoise the chunk (2b or 3b rows per UNet call) and decode
         denoise = GuidedDenoiser(self.model, conditions, self.pipeline.guidance(settings), self.hooks, first)
         latents = sample_latents(denoise, latents, self.schedule, self.sampler, lambda i: None if per_step is None else per_step[i])
-        return self.pipeline.decode(latents)  # (b, 3, H, W)
+        return self.pipeline.decode(latents, settings.decoder)  # (b, 3, H, W)
 
 
 def check_canvas(model: torch.nn.Module, output_fit: CanvasFit | None) -> None:

@@ -24,6 +24,7 @@ class FakeModelConfig:
 
     resolution: int = 32  # side R of the square model canvas in pixels
     name: str = "fake"  # model size name
+    student: None = None  # not a few-step student
 
 
 @dataclass
@@ -123,7 +124,8 @@ class FakeFPDM(nn.Module):
     def encode_images(self, images: Tensor) -> Tensor:
         return self.to_latent(F.avg_pool2d(images * 2 - 1, 8))  # (B, C, s, s)
 
-    def decode_latents(self, latents: Tensor) -> Tensor:
+    def decode_latents(self, latents: Tensor, decoder: str = "vae") -> Tensor:
+        assert decoder == "vae", "the fake has no tiny decoder"
         return torch.sigmoid(self.from_latent(F.interpolate(latents, scale_factor=8, mode="nearest")))  # (B, 3, R, R)
 
 

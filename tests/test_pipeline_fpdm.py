@@ -113,7 +113,7 @@ def test_bad_inputs_raise_input_errors():
 
 
 @pytest.mark.parametrize("field,value,message", [
-    ("scheduler", "euler", "scheduler must be one of ddpm, ddim, dpmpp_2m, got 'euler'"),
+    ("scheduler", "euler", "scheduler must be one of ddpm, ddim, dpmpp_2m, lcm, got 'euler'"),
     ("steps", 0, "steps must be a positive whole number, got 0"),
     ("guidance", float("nan"), "guidance must be a number from 1 .no guidance. to 20, got nan"),
     ("guidance", 0.5, "guidance must be a number from 1 .no guidance. to 20, got 0.5"),

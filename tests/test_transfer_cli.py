@@ -128,7 +128,7 @@ def test_the_old_dpm_scheduler_name_is_refused_by_argparse_before_any_work(examp
     assert len(errors) == 1 and errors[0] == err[-1], err
     # the choices' quoting differs between Python versions: 'ddpm', ... or ddpm, ...
     assert re.fullmatch(r"python -m fpdm_video\.transfer: error: argument --scheduler: invalid choice: 'dpm' "
-                        r"\(choose from '?ddpm'?, '?ddim'?, '?dpmpp_2m'?\)", errors[0]), err  # fmt: skip
+                        r"\(choose from '?ddpm'?, '?ddim'?, '?dpmpp_2m'?, '?lcm'?\)", errors[0]), err  # fmt: skip
     assert not any(tmp_path.iterdir())
 
 

@@ -30,7 +30,9 @@ def student_config(teacher: FPDMConfig, student: StudentConfig, embedding_dim: i
     if teacher.student is not None:
         raise ValueError(f"model {teacher.name} is already a few-step student; distil from its teacher instead")
     unet = replace(teacher.unet, kwargs={**teacher.unet.kwargs, "time_cond_proj_dim": embedding_dim})
-    return replace(copy.deepcopy(teacher), unet=unet, student=student)
+    # "trailing" spacing puts a student's S steps on the teacher's grid (fpdm_video.models.consistency)
+    schedule = replace(teacher.noise_schedule, timestep_spacing="trailing")
+    return replace(copy.deepcopy(teacher), unet=unet, noise_schedule=schedule, student=student)
 
 
 def student_from_teacher(teacher, student: StudentConfig):

@@ -13,6 +13,7 @@ from pipelines.samplers.base import SamplerStep, StepOutput
 from pipelines.samplers.ddim import ddim_step
 from pipelines.samplers.ddpm import ddpm_step
 from pipelines.samplers.dpm_solver import dpmpp_2m_step
+from pipelines.samplers.lcm import lcm_step
 from fpdm_video.models.prediction import predicted_x0_and_eps
 from pipelines.samplers.schedule import (
     SamplingSchedule,
@@ -25,6 +26,7 @@ SAMPLERS: dict[str, SamplerStep] = {
     "ddpm": ddpm_step,  # Ho et al. 2020, strided ancestral posterior (the paper's sampler)
     "ddim": ddim_step,  # Song et al. 2021, eq. 12 (eta = 0 deterministic)
     "dpmpp_2m": dpmpp_2m_step,  # Lu et al. 2022, DPM-Solver++(2M)
+    "lcm": lcm_step,  # Luo et al. 2023, a few-step student's consistency steps (student checkpoints only)
 }
 
 
@@ -37,9 +39,9 @@ def get_sampler(name: str) -> SamplerStep:
 
 
 def is_stochastic(name: str, eta: float) -> bool:
-    """Whether sampler ``name`` with ``eta`` adds noise at its steps (DDPM always, DDIM when eta > 0)."""
+    """Whether sampler ``name`` with ``eta`` adds noise at its steps (DDPM and LCM always, DDIM when eta > 0)."""
     get_sampler(name)
-    return name == "ddpm" or (name == "ddim" and eta > 0)
+    return name in ("ddpm", "lcm") or (name == "ddim" and eta > 0)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ __all__ = [
     "get_sampler",
     "inference_timesteps",
     "is_stochastic",
+    "lcm_step",
     "make_schedule",
     "predicted_x0_and_eps",
 ]

@@ -1,4 +1,4 @@
-"""``--speed paper|balanced|fast``: sampling presets, each a measured trade of time for quality.
+"""``--speed paper|balanced|fast|turbo``: sampling presets, each a measured trade of time for quality.
 
 - ``paper``: the paper's sampler, DDPM with the checkpoint's steps (20), guidance at every step;
   the exact savings (``pipelines.settings.reuse``) make it faster without changing its output.
@@ -7,6 +7,11 @@
   It replaced DPM-Solver++ 2M at 12 steps, which was slower and lost more (docs/speed.md).
 - ``fast``: DPM-Solver++ 2M, 6 steps, guidance only at the noisier steps (t >= 0.3 T; Kynkäänniemi
   et al. 2024), the fused branch alone at the last ones.
+
+- ``turbo``: a few-step student (``python -m fpdm_video.train distill``) sampled with its consistency
+  steps (``lcm``), at the step count and guidance scale it was distilled for, one UNet row per frame
+  and step, and with its tiny decoder when it has one. Only a student checkpoint takes it, and a
+  student takes only it (it is a student's default).
 
 Their cost in quality is measured on held-out synthetic signers (docs/speed.md): chosen on data
 seed 2, reported on seed 3. A preset is a set of :class:`~pipelines.settings.sampling.SamplingSettings`
@@ -22,4 +27,5 @@ SPEED_PRESETS = MappingProxyType({
     "paper": MappingProxyType({"scheduler": "ddpm"}),
     "balanced": MappingProxyType({"scheduler": "ddpm", "deep_cache": 3}),
     "fast": MappingProxyType({"scheduler": "dpmpp_2m", "steps": 6, "guidance_interval": (0.3, 1.0)}),
+    "turbo": MappingProxyType({"scheduler": "lcm"}),  # a student's own steps, guidance and decoder: pipelines.settings.resolve
 })  # fmt: skip

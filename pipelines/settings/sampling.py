@@ -28,6 +28,7 @@ from pipelines.settings.reuse import Reuse
 GUIDANCE_RANGE = (1.0, 20.0)  # classifier-free guidance scales accepted: 1 is none, the paper uses 2; past ~10 colours saturate
 SEED_MAX = 2**64 - 1  # torch.Generator takes 64-bit seeds
 NOISE_MODES = ("fixed", "independent")  # one noise for every frame, or each frame its own
+DECODERS = ("vae", "tiny")  # the checkpoint's VAE decoder, or its tiny decoder (fpdm_video.models.tiny_decoder)
 
 
 def option(flag: str, help: str, **argparse_kwargs) -> Any:
@@ -40,8 +41,9 @@ class SamplingRequest:
     """The sampling settings a user gave; None: not given (the preset's, then the checkpoint's, then the default)."""
 
     speed: str | None = option("--speed", "sampling preset: paper (DDPM, the checkpoint's steps), balanced (the same with "
-                               "--deep-cache 3), fast (DPM-Solver++ 2M, 6 steps, guidance at the noisier ones); the other "
-                               "sampling options override it (docs/speed.md; default paper)", choices=tuple(SPEED_PRESETS))
+                               "--deep-cache 3), fast (DPM-Solver++ 2M, 6 steps, guidance at the noisier ones), turbo (a "
+                               "few-step student checkpoint's own steps and tiny decoder); the other sampling options "
+                               "override it (docs/speed.md; default paper, turbo for a student)", choices=tuple(SPEED_PRESETS))
     steps: int | None = option("--steps", "denoising steps per frame: fewer is faster, more is cleaner (default: the "
                                "preset's, else the checkpoint's, 20 for the paper's and the demo)", type=int)
     guidance: float | None = option("--guidance", "how strongly the pose and the signer's look are followed, 1 (none) to "
@@ -71,6 +73,9 @@ class SamplingRequest:
     seed: int | None = option("--seed", "noise seed, 0 to 2**64 - 1; the same seed gives the same video (default 0)", type=int)
     batch_size: int | None = option("--batch-size", "frames rendered together (more is faster on a GPU and uses more "
                                     "memory; default 4)", type=int)
+    decoder: str | None = option("--decoder", "latents to frames by the checkpoint's VAE decoder (vae) or its tiny decoder "
+                                 "(tiny: faster, approximate; made by python -m fpdm_video.train tiny-decoder) (default: "
+                                 "tiny with --speed turbo when the checkpoint has one, else vae)", choices=DECODERS)
 
     def given(self) -> dict[str, Any]:
         """The fields that were given."""
@@ -94,6 +99,7 @@ class SamplingSettings:
     noise: str = "fixed"  # "fixed": one noise for every frame; "independent": per frame, from (seed, frame index)
     seed: int = 0  # noise seed
     batch_size: int = 4  # frames denoised together
+    decoder: str = "vae"  # "vae" or "tiny" (the checkpoint's tiny decoder)
     reuse: Reuse = Reuse()  # the exact savings (each can be turned off, to measure it)
 
     def __post_init__(self) -> None:
@@ -136,6 +142,7 @@ def settings_problem(s: SamplingSettings) -> str | None:
         (s.noise not in NOISE_MODES, f"noise must be one of {', '.join(NOISE_MODES)}, got {s.noise!r}"),
         (not (_whole(s.seed, 0) and s.seed <= SEED_MAX), f"seed must be a whole number from 0 to 2**64 - 1, got {s.seed!r}"),
         (not _whole(s.batch_size, 1), f"batch-size must be a positive whole number, got {s.batch_size!r}"),
+        (s.decoder not in DECODERS, f"decoder must be one of {', '.join(DECODERS)}, got {s.decoder!r}"),
     ]
     return next((message for bad, message in problems if bad), None)
 

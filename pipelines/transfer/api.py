@@ -100,7 +100,9 @@ class SignerTransfer:
 
     def facts(self) -> dict:
         """The record's fields about the checkpoint and where it runs."""
-        return {"checkpoint": {"path": str(self.checkpoint), "name": self.model.config.name, "sha256": self.checkpoint_sha256},
+        student = self.model.config.student  # a few-step student names its teacher
+        return {"checkpoint": {"path": str(self.checkpoint), "name": self.model.config.name, "sha256": self.checkpoint_sha256,
+                               "student_of": None if student is None else dict(student.teacher)},
                 "device": str(self.device), "dtype": str(self.dtype).replace("torch.", "")}  # fmt: skip
 
     def transfer(
