@@ -327,6 +327,10 @@ CONFIG_CASES = {
     "unknown section": ("extra", {"a": 1}, "unknown key(s) ['extra'] for FPDMConfig"),
     "non-string key": ("unet.kwargs", {1: 2}, "unet.kwargs: key 1 must be a string"),
     "deep value": ("unet.kwargs.sample_size", functools.reduce(lambda v, _: [v], range(40), 1), "nested more than 32 levels deep"),
+    "sample size as text": ("unet.kwargs.sample_size", "z", "unet.kwargs.sample_size must be a positive whole number"),
+    "transformers config value": ("fusion_encoder", {"kind": "hf", "hf": {"architecture": "clip", "config": {"hidden_size": "big"}}},
+                                  "the transformers config of the clip encoder is invalid"),
+    "a layer too wide to allocate": ("combiner.hidden_dim", 65536, "combiner.hidden_dim must be a whole number from 1 to 16384"),
     "a value a library refuses": ("unet.kwargs.norm_num_groups", 5, "is invalid: num_channels (16) must be divisible by num_groups (5)"),
     "a value a library trips over": ("unet.kwargs.cross_attention_dim", "wide", "cannot build a model: TypeError: "),
 }  # fmt: skip
@@ -377,6 +381,24 @@ def test_checkpoint_weights_that_are_not_weights(workspace, capsys, weights):  #
         (bad / "model.safetensors").write_bytes(weights)
         message = f"cannot read {bad / 'model.safetensors'}"
     refused(workspace, drive(workspace, workspace.root / "out.mp4"), capsys, message, checkpoint=bad)
+
+
+@pytest.mark.parametrize("case", ["checkpoint is a file", "config is a folder", "poses are a folder"])
+def test_a_folder_where_a_file_belongs_and_the_other_way_round(workspace, capsys, case):  # noqa: F811
+    out = workspace.root / "out.mp4"
+    if case == "checkpoint is a file":
+        (workspace.root / "model.ckpt").write_bytes(b"weights?")
+        refused(workspace, drive(workspace, out), capsys, "model.ckpt is a file; give the checkpoint's folder",
+                checkpoint=workspace.root / "model.ckpt")
+    elif case == "config is a folder":
+        bad = checkpoint_with(workspace.checkpoint, workspace.root / "bad", lambda data: None)
+        (bad / "config.yaml").unlink()
+        (bad / "config.yaml").mkdir()
+        refused(workspace, drive(workspace, out), capsys, "config.yaml is a folder, not a file", checkpoint=bad)
+    else:
+        (workspace.root / "in" / "p.pose").mkdir()
+        refused(workspace, [workspace.video, "--signer", workspace.signer, "--poses", workspace.root / "in" / "p.pose", "-o", out],
+                capsys, "p.pose is a folder; give the path of a .pose file")
 
 
 def test_the_whole_config_is_checked_before_any_model_is_built(workspace, capsys, monkeypatch):  # noqa: F811

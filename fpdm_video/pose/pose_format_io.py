@@ -61,8 +61,10 @@ FINGER_COLORS: Colors = ((230, 90, 60), (240, 200, 40), (80, 200, 80), (60, 150,
 def read_pose(path: str | os.PathLike) -> PoseSequence:
     """Read any ``.pose`` file into a :class:`PoseSequence` in the file's own layout (person 0)."""
     path = Path(path)
-    if not path.is_file():
-        raise PoseError(f"pose file {path} does not exist; give the path of a .pose file")
+    if path.is_dir():
+        raise PoseError(f"pose file {path} is a folder; give the path of a .pose file")
+    if not path.is_file():  # missing, or a pipe or a device (never read: a pipe would block)
+        raise PoseError(f"pose file {path} does not exist or is not a regular file; give the path of a .pose file")
     try:
         pose = Pose.read(path.read_bytes())
     except (struct.error, ValueError, NotImplementedError, UnicodeDecodeError, IndexError, TypeError) as exc:
