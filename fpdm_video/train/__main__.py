@@ -72,7 +72,7 @@ def extract_sidecars(config_path: str, overrides: list[str], progress: bool = Tr
     from fpdm_video.data.triples import ensure_pose_sidecars
     from fpdm_video.run_paths import check_run_paths
 
-    config = load_train_config(config_path, STAGES[-1], overrides)
+    config = load_train_config(config_path, "diffusion", overrides)  # the data the diffusion stage trains and is evaluated on
     splits = [(config.data.root, config.data.split)] + ([(config.eval_root, config.eval_split)] if config.eval_root else [])
     check_run_paths({"--config": config_path, "data.root": config.data.root, "eval_root": config.eval_root}, {})
     for root, split in splits:
