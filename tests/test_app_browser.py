@@ -157,7 +157,7 @@ def test_transfer_downloads_a_video_of_the_asked_frames(app, browser, real_data,
     print(f"screenshot: {artefacts / 'app.png'}")
 
     page.close()  # the visitor leaves: their folder goes
-    wait_until(lambda: session_files(work) == [], 60, "the visitor's folder to be removed")
+    wait_until(lambda: session_files(work) == [], 180, "the visitor's folder to be removed")
 
 
 def test_a_file_that_is_not_a_video_shows_the_clis_error(app, browser, real_data, tmp_path):
@@ -201,6 +201,7 @@ def test_cancel_midway_leaves_no_files(app, browser, real_data):
                "the first frames")  # fmt: skip
     assert buttons(page) == (False, True)  # a run goes: cancel on, transfer off
     bars = page.locator(".progress-bar")
+    wait_until(lambda: bars.count() >= 1, 30, "the progress bar")  # Gradio draws it at the run's next progress update
     assert bars.count() == 1 and page.locator("#output-video .progress-bar").count() == 1  # one progress bar, over the output
     page.click("#cancel")
     page.wait_for_selector("#status >> text=cancelled")
@@ -232,4 +233,4 @@ def test_a_visitor_leaving_midway_stops_the_run_and_takes_the_folder(app, browse
                "the first frames")  # fmt: skip
     assert session_files(work) != []  # the run's temporary files
     page.close()
-    wait_until(lambda: session_files(work) == [], 60, "the visitor's folder to be removed")  # after the run has stopped
+    wait_until(lambda: session_files(work) == [], 180, "the visitor's folder to be removed")  # after the run has stopped
