@@ -99,19 +99,22 @@ def _new_temp_dir(target: Path, kind: str = "tmp") -> Path:
         except FileExistsError:
             continue
         except OSError as exc:
-            if is_no_room(exc):
-                raise no_room_error(exc, [target]) from None
-            raise InputError(f"cannot write into {target.parent}: {exc.strerror or exc}; choose another output folder") from None
+            raise _write_error(exc, target) from None
     else:  # pragma: no cover
         raise InputError(f"cannot find a free temporary name beside {target}")
     try:
         mark(tmp)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        if is_no_room(exc):
-            raise no_room_error(exc, [target]) from None
-        raise InputError(f"cannot write into {target.parent}: {exc.strerror or exc}; choose another output folder") from None
+        raise _write_error(exc, target) from None
     return tmp
+
+
+def _write_error(exc: OSError, target: Path) -> InputError:
+    """The one-line error for a temporary entry beside ``target`` that could not be made: a full disk, or an unwritable folder."""
+    if is_no_room(exc):
+        return no_room_error(exc, [target])
+    return InputError(f"cannot write into {target.parent}: {exc.strerror or exc}; choose another output folder")
 
 
 def _new_temp_file(target: Path) -> Path:
@@ -122,9 +125,7 @@ def _new_temp_file(target: Path) -> Path:
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     except OSError as exc:
         shutil.rmtree(folder, ignore_errors=True)
-        if is_no_room(exc):
-            raise no_room_error(exc, [target]) from None
-        raise InputError(f"cannot write into {target.parent}: {exc.strerror or exc}; choose another output folder") from None
+        raise _write_error(exc, target) from None
     return tmp
 
 
