@@ -22,6 +22,8 @@ saving on or off):
   against the ``exact`` frames is recorded beside the max abs difference;
 - ``balanced`` and ``fast`` (``--presets``): the ``--speed`` presets with the exact savings, in bf16
   with ``--bf16``; their quality against ground truth is measured by ``pipelines.synthetic_eval``;
+- ``turbo`` (``--student CKPT``): the few-step student of the checkpoint (``python -m fpdm_video.train
+  distill``) with its own steps, scale and tiny decoder, fp32 (bf16 with ``--bf16``);
 - ``exact_compiled`` (``--compile``): all exact savings with the UNet through ``torch.compile``, fp32,
   measured after all the others (see ``compiled_rows``); its compilation time (the warm-up) is recorded apart;
 - ``--variant NAME:FIELD=VALUE[,FIELD=VALUE...]`` (repeatable): the ``exact`` settings with those
@@ -30,7 +32,13 @@ saving on or off):
   max abs difference against the ``exact`` frames are recorded. Fields are replaced as given, after
   resolution: ``speed=fast`` only renames the settings' preset (give its fields instead).
 
+Then, unless ``--no-shares``, one profiled run more of ``paper``, ``exact`` (``--speed paper``) and each
+preset measured gives the share of each stage of the frame's time (``stage_shares``: pose maps,
+encoders, UNet, decoder, video encode, everything else), printed as a table and kept under
+``stage_shares``.
+
     python benchmarks/bench_speed.py --threads 2
+    python benchmarks/bench_speed.py --presets --student fpdm_video/weights/demo-turbo
     python benchmarks/bench_speed.py --variant deep_cache_4:deep_cache=4 --variant g3:guidance=3.0
 """
 
@@ -58,20 +66,31 @@ from pipelines.transfer.devices import cpu_has_bf16
 from pipelines.transfer.stages import source_tensor
 from pipelines.video_sampling import sample_video
 from result_file import check_result, write_result
+from stage_shares import shares_table, stage_shares
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 SETTINGS_FIELDS = tuple(f.name for f in fields(SamplingSettings) if f.name != "reuse")  # what --variant may replace
 
 
-def inputs(model, frames: int):
+@dataclass(frozen=True)
+class Inputs:
+    """The frames every variant samples: the reference photo, the poses and their maps on the canvas."""
+
+    source: torch.Tensor
+    maps: torch.Tensor
+    pose: object  # the holistic pose sequence the maps were drawn from
+    fit: CanvasFit
+
+
+def inputs(model, frames: int) -> Inputs:
     from PIL import Image
 
     pose = load_holistic(SHARED / "example.pose").frames(0, frames)
     fit = CanvasFit.of(pose.width, pose.height, model.config.resolution)
     maps = torch.from_numpy(render_pose_maps(pose, fit.canvas, fit=fit, style=style_for(model.config.pose_map)))
     photo = np.asarray(Image.open(SHARED / "fake_human.png").convert("RGB"))
-    return source_tensor(photo, CanvasFit.of(photo.shape[1], photo.shape[0], model.config.resolution)), maps
+    return Inputs(source_tensor(photo, CanvasFit.of(photo.shape[1], photo.shape[0], model.config.resolution)), maps, pose, fit)
 
 
 @dataclass(frozen=True)
@@ -136,7 +155,7 @@ def request_of(args, **given) -> SamplingRequest:
     return SamplingRequest(steps=args.steps, guidance=args.guidance, batch_size=args.batch_size, seed=0, **given)
 
 
-def variants_of(model, args) -> dict[str, Variant]:
+def variants_of(model, args, student=None) -> dict[str, Variant]:
     config = model.config
     none = asdict(Reuse.none())
     out = {"paper": Variant(model, resolve_sampling(request_of(args), config, reuse=Reuse.none()))}
@@ -150,6 +169,10 @@ def variants_of(model, args) -> dict[str, Variant]:
     if args.presets:  # the presets as the transfer runs them: with --bf16, in bf16 (what --dtype auto picks on such CPUs)
         for name in ("balanced", "fast"):
             out[name] = Variant(fast_model, resolve_sampling(request_of(args, speed=name), config))
+    if student is not None:  # the student's own steps and scale, whatever --steps and --guidance say
+        fast_student = copy.deepcopy(student).to(torch.bfloat16) if args.bf16 else student
+        out["turbo"] = Variant(fast_student, resolve_sampling(SamplingRequest(speed="turbo", batch_size=args.batch_size, seed=0),
+                                                              student.config))  # fmt: skip
     for name, changes in args.variant:  # the exact settings with some fields replaced, fp32
         out[name] = Variant(model, custom_settings(name, out["exact"].settings, changes))
     return out
@@ -192,13 +215,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bf16", action="store_true", help="also the exact savings with the model in bfloat16")
     p.add_argument("--presets", action="store_true", help="also the balanced and fast presets (their quality: docs/speed.md)")
     p.add_argument("--compile", action="store_true", help="also the exact savings with the UNet through torch.compile")
+    p.add_argument("--student", type=Path, help="also turbo: this few-step student of --checkpoint (its own steps, scale, decoder)")
+    p.add_argument("--no-shares", action="store_true", help="skip the profiled runs that give each stage's share of the time")
     p.add_argument("--variant", type=parse_variant, action="append", default=[], metavar="NAME:FIELD=VALUE[,FIELD=VALUE...]",
                    help="also the exact settings with these SamplingSettings fields replaced (VALUE: int, else float, else "
                         "string), timed and compared with exact like the deep-cache variants; repeatable, e.g. "
                         "--variant token_merge_0.3:token_merge=0.3")  # fmt: skip
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
-    builtin = {"paper", *asdict(Reuse.none()), "exact", "deep_cache_2", "deep_cache_3", "exact_bf16", "balanced", "fast", "exact_compiled"}
+    builtin = {"paper", *asdict(Reuse.none()), "exact", "deep_cache_2", "deep_cache_3", "exact_bf16", "balanced", "fast", "turbo",
+               "exact_compiled"}  # fmt: skip
     names = [name for name, _ in args.variant]
     for name in names:
         if name in builtin:
@@ -212,10 +238,15 @@ def main(argv: list[str] | None = None) -> int:
     from fpdm_video.models.checkpoint import load_model
 
     checkpoint = args.checkpoint or default_checkpoint()
-    out = check_result(args.out or RESULTS_DIR / "speed_demo_cpu.json", {"--checkpoint": checkpoint})
+    out = check_result(args.out or RESULTS_DIR / "speed_demo_cpu.json", {"--checkpoint": checkpoint, "--student": args.student})
     model = load_model(checkpoint).eval()
-    source, maps = inputs(model, args.frames)
-    variants = variants_of(model, args)
+    student = load_model(args.student).eval() if args.student else None
+    if student is not None and (student.config.student is None or student.canvas != model.canvas):
+        raise InputError(f"--student {args.student} is not a few-step student on {checkpoint}'s canvas; make one with "
+                         f"python -m fpdm_video.train distill --teacher {checkpoint}")  # fmt: skip
+    frames_in = inputs(model, args.frames)
+    source, maps = frames_in.source, frames_in.maps
+    variants = variants_of(model, args, student)
     times = {name: [] for name in variants}
     outputs = {}
     for name, v in variants.items():  # warm-up, one chunk each
@@ -233,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
                "frames_per_second": args.frames / min(t), "speedup_vs_paper": base / min(t)}  # fmt: skip
         if name in ("balanced", "fast"):
             row["preset"] = dict(SPEED_PRESETS[name]) | {"dtype": "bf16" if args.bf16 else "fp32"}
+        elif name == "turbo":
+            row["preset"] = dict(SPEED_PRESETS[name]) | {"dtype": "bf16" if args.bf16 else "fp32", "student": Path(str(args.student)).name}
+            row["speedup_vs_exact"] = min(times["exact"]) / min(t)
         elif name.startswith("deep_cache") or name in custom:
             row["psnr_vs_fp32_exact_db"] = psnr(outputs[name], outputs["exact"])
             row["max_abs_difference_vs_fp32_exact"] = float((outputs[name] - outputs["exact"]).abs().max())
@@ -247,16 +281,26 @@ def main(argv: list[str] | None = None) -> int:
         row["settings"] = asdict(variants[name].settings)
         rows[name] = row
     exact = variants["exact"].settings
+    shares = {}
+    if not args.no_shares:
+        style = style_for(model.config.pose_map)
+        for name in ("paper", "exact", "balanced", "fast", "turbo"):
+            if name in variants:
+                v = variants[name]
+                shares[name] = stage_shares(v.model, v.settings, source, frames_in.pose, frames_in.fit, style)
     if args.compile:
         rows["exact_compiled"] = compiled_rows(model, source, maps, args, base, outputs["exact"])
     result = {
         "what": "frames/s of each sampling saving against the paper's sampler (three branches, nothing reused), same frames, one process",
         "device": device_name(torch.device("cpu")), "cpu_bf16": cpu_has_bf16(), "threads": args.threads, "commit": git_commit(),
         "checkpoint": Path(str(checkpoint)).name, "frames": args.frames, "steps": exact.steps, "guidance": exact.guidance,
-        "batch_size": args.batch_size, "repeats": args.repeats, "variants": rows,
+        "batch_size": args.batch_size, "repeats": args.repeats, "variants": rows, "stage_shares": shares,
     }  # fmt: skip
     write_result(out, result)
     print(json.dumps(result["variants"], indent=2))
+    if shares:
+        print("share of each stage of the frame's time (one profiled run each; exact is --speed paper):")
+        print(shares_table(shares))
     return 0
 
 

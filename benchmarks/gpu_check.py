@@ -7,7 +7,9 @@
    sampler (three branches, nothing reused), fp32 on the device: max abs difference of the frames.
 2. **Speed**: ``--size`` (default sd21-256) with random weights (this is a speed measurement, not a
    model) in bf16, for B in {1, 4, 16, 32} frames per chunk, each ``--speed`` preset and the naive
-   official-style loop (``Reuse.none()``), without and (at B = 16) with ``torch.compile`` of the UNet.
+   official-style loop (``Reuse.none()``), without and (at B = 16) with ``torch.compile`` of the UNet;
+   and ``turbo`` at B in {1, 16, 64}: a few-step student made from those random weights (4 steps,
+   the guidance embedding) with a tiny decoder of the default width (random too).
    Each run records frames/s, peak device memory, the FLOPs of its UNet and VAE work (counted with
    torch.utils.flop_counter on one frame), the achieved TFLOP/s and its share of ``--peak-tflops``
    (790: the H100/H200 SXM dense bf16 peak).
@@ -33,6 +35,19 @@ from pipelines.video_sampling import sample_video
 from result_file import check_result, write_result
 
 BATCHES = (1, 4, 16, 32)
+TURBO_BATCHES = (1, 16, 64)
+
+
+def turbo_of(model):
+    """A few-step student of ``model`` with a tiny decoder: the shapes and costs of turbo, random weights (a speed check)."""
+    from fpdm_video.config import StudentConfig, TinyDecoderConfig
+    from fpdm_video.models.student import student_from_teacher
+    from fpdm_video.models.tiny_decoder import TinyDecoder
+
+    student = student_from_teacher(model.float(), StudentConfig(teacher={"name": model.config.name}, steps=4))
+    student.config.tiny_decoder = TinyDecoderConfig()
+    student.tiny_decoder = TinyDecoder(student.latent_channels, student.vae_factor, student.config.tiny_decoder)
+    return student
 
 
 def frames_of(model, batch: int):
@@ -91,11 +106,15 @@ def main(argv: list[str] | None = None) -> int:
     result = {"device": device_name(device), "commit": git_commit(), "size": args.size, "dtype": args.dtype,
               "torch": torch.__version__, "equality": equality(device), "runs": [], "skipped": []}  # fmt: skip
     torch.manual_seed(0)
-    model = build_model(args.size, load_pretrained=False).to(device=device, dtype=dtype).eval()
-    variants = ["naive", *(p for p in SPEED_PRESETS if p != "turbo")]  # turbo needs a few-step student checkpoint
-    result["settings"] = {v: asdict(settings_of(model, v, 1)) for v in variants}  # each variant's (batch_size: each run's B)
-    flops = {v: flops_per_frame(model, v) for v in variants}
-    plans = [(b, v, False) for b in BATCHES for v in variants] + [(16, v, True) for v in variants]
+    model = build_model(args.size, load_pretrained=False).eval()
+    student = turbo_of(model).to(device=device, dtype=dtype).eval()
+    model = model.to(device=device, dtype=dtype)
+    variants = ["naive", *(p for p in SPEED_PRESETS if p != "turbo")]
+    models = {**dict.fromkeys(variants, model), "turbo": student}
+    result["settings"] = {v: asdict(settings_of(m, v, 1)) for v, m in models.items()}  # each variant's (batch_size: each run's B)
+    flops = {v: flops_per_frame(m, v) for v, m in models.items()}
+    plans = ([(b, v, False) for b in BATCHES for v in variants] + [(b, "turbo", False) for b in TURBO_BATCHES]
+             + [(16, v, True) for v in variants])  # fmt: skip
     compiled = None
     runs_started = time.perf_counter()
     for batch, variant, use_compile in plans:
@@ -106,12 +125,12 @@ def main(argv: list[str] | None = None) -> int:
             model.denoiser.unet = torch.compile(model.denoiser.unet)
             compiled = True
         source, pose = frames_of(model, batch)
-        sample(model, source, pose[:1], variant)  # warm-up (and compilation)
+        sample(models[variant], source, pose[:1], variant)  # warm-up (and compilation)
         if device.type == "cuda":
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
         t0 = time.perf_counter()
-        sample(model, source, pose, variant)
+        sample(models[variant], source, pose, variant)
         if device.type == "cuda":
             torch.cuda.synchronize()
         seconds = time.perf_counter() - t0

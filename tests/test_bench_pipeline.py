@@ -52,18 +52,44 @@ def test_bench_speed_smoke(real_data, tiny_checkpoint, tmp_path, monkeypatch):  
 
     monkeypatch.setattr(bench_speed, "SHARED", real_data)
     out = tmp_path / "speed.json"
+    student = _tiny_student(tiny_checkpoint, tmp_path / "student")
     argv = ["--checkpoint", str(tiny_checkpoint), "--frames", "2", "--steps", "2", "--batch-size", "2", "--repeats", "1",
-            "--threads", "1", "--bf16", "--presets", "--out", str(out)]  # fmt: skip
+            "--threads", "1", "--bf16", "--presets", "--student", str(student), "--out", str(out)]  # fmt: skip
     assert bench_speed.main(argv) == 0
-    variants = json.loads(out.read_text())["variants"]
+    result = json.loads(out.read_text())
+    variants = result["variants"]
     exact = ["paper", "two_branches", "pose_feature", "context_kv", "shared_start", "exact"]
-    assert list(variants) == [*exact, "deep_cache_2", "deep_cache_3", "exact_bf16", "balanced", "fast"]
+    assert list(variants) == [*exact, "deep_cache_2", "deep_cache_3", "exact_bf16", "balanced", "fast", "turbo"]
+    turbo = variants["turbo"]["settings"]
+    assert turbo["steps"] == 1 and turbo["scheduler"] == "lcm" and turbo["decoder"] == "tiny"  # the student's own, not --steps
+    shares = result["stage_shares"]
+    assert list(shares) == ["paper", "exact", "balanced", "fast", "turbo"]
+    for row in shares.values():
+        assert list(row["stages"]) == ["pose_maps", "encoders", "unet", "decoder", "video_encode", "other"]
+        assert abs(sum(s["share"] for s in row["stages"].values()) - 1.0) < 1e-6
+        assert all(row["stages"][s]["seconds"] > 0 for s in ("pose_maps", "encoders", "unet", "decoder", "video_encode"))
     assert variants["paper"]["speedup_vs_paper"] == 1.0 and variants["paper"]["max_abs_difference_vs_paper"] == 0.0
     assert all(variants[k]["max_abs_difference_vs_paper"] <= 1e-4 for k in exact)
     assert variants["fast"]["preset"]["steps"] == 6 and variants["fast"]["preset"]["dtype"] == "bf16"
     assert 10 < variants["exact_bf16"]["psnr_vs_fp32_exact_db"] < 100  # bf16 rounds: close to fp32, not equal
     assert 10 < variants["deep_cache_2"]["psnr_vs_fp32_exact_db"] < 100  # an approximation: close, not equal
     assert variants["balanced"]["preset"]["deep_cache"] == 3
+
+
+def _tiny_student(teacher: Path, out: Path) -> Path:
+    """A 1-step student of ``teacher`` with a tiny decoder, untrained (what the benchmark's plumbing needs)."""
+    import torch
+
+    from fpdm_video.config import StudentConfig, TinyDecoderConfig
+    from fpdm_video.models.checkpoint import load_model, save_model
+    from fpdm_video.models.student import student_from_teacher
+    from fpdm_video.models.tiny_decoder import TinyDecoder
+
+    torch.manual_seed(0)
+    student = student_from_teacher(load_model(teacher), StudentConfig(teacher={"name": "tiny"}, steps=1, teacher_steps=10))
+    student.config.tiny_decoder = TinyDecoderConfig(channels=8, blocks=1)
+    student.tiny_decoder = TinyDecoder(student.latent_channels, student.vae_factor, student.config.tiny_decoder)
+    return save_model(student, out)
 
 
 def test_gpu_check_plumbing_on_the_cpu(tmp_path, monkeypatch):
@@ -75,6 +101,8 @@ def test_gpu_check_plumbing_on_the_cpu(tmp_path, monkeypatch):
     result = json.loads((tmp_path / "gpu_check.json").read_text())
     assert result["equality"]["max_abs_difference_exact_vs_paper"] <= 1e-4
     runs, skipped = result["runs"], result["skipped"]
-    assert runs and len(runs) + len(skipped) == 4 * 4 + 4  # every batch x variant, and the compiled runs at B = 16
+    # every batch x variant, turbo at B = 1, 16 and 64, and the compiled runs at B = 16
+    assert runs and len(runs) + len(skipped) == 4 * 4 + 3 + 4
     assert all(r["flops_per_frame"] > 0 and r["frames_per_second"] > 0 for r in runs)
-    assert {r["variant"] for r in runs} <= {"naive", "paper", "balanced", "fast"}
+    assert {r["variant"] for r in runs} <= {"naive", "paper", "balanced", "fast", "turbo"}
+    assert result["settings"]["turbo"]["steps"] == 4 and result["settings"]["turbo"]["decoder"] == "tiny"

@@ -100,3 +100,52 @@ def test_distill_and_tiny_decoder_need_a_teacher(tiny_dataset, tmp_path, capsys)
     assert main(["distill", "--config", str(config), "-o", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--teacher" in err[0]
+
+
+def test_the_lora_student_saves_only_its_adapter_and_loads_onto_its_teacher(teacher, tiny_dataset, tmp_path):  # noqa: F811
+    from safetensors.torch import load_file
+
+    from fpdm_video.errors import CheckpointError
+    from fpdm_video.models.student import COND_PROJ
+    from fpdm_video.models.student_lora import ADAPTER_NAME
+
+    config = tiny_config("distill", tiny_dataset, tmp_path, "steps=3", f"init={teacher}", "distill.lora_rank=2",
+                         "checkpoint_every=2")  # fmt: skip
+    train(config, progress=False, stop_after=2)
+    train(config, progress=False)  # resumed from the state at step 2
+    folder = tmp_path / "distill" / "model"
+    assert sorted(p.name for p in folder.iterdir()) == ["adapter.safetensors", "config.yaml"]
+    adapter = load_file(str(folder / ADAPTER_NAME))
+    assert COND_PROJ in adapter and all("lora_" in k for k in adapter if k != COND_PROJ)
+    assert any(float(v.abs().max()) > 0 for k, v in adapter.items() if "lora_B" in k)  # the adapters moved from zero
+    size = sum(v.numel() for v in adapter.values())
+    whole = sum(v.numel() for v in load_model(teacher).state_dict().values())
+    assert size < 0.2 * whole
+
+    student, plain_teacher = load_model(folder), load_model(teacher)
+    assert student.config.student.lora["rank"] == 2 and not any("lora_" in k for k in student.state_dict())
+    # everything but the UNet is the teacher's own; the UNet is the teacher's plus the merged adapters
+    assert all(torch.equal(v, student.state_dict()[k]) for k, v in plain_teacher.state_dict().items() if not k.startswith("denoiser.unet."))
+    moved = [k for k, v in plain_teacher.state_dict().items() if k.startswith("denoiser.unet.") and not torch.equal(v, student.state_dict()[k])]
+    assert moved
+    # the merged student predicts what the adapter-carrying one does
+    from fpdm_video.models.student_lora import add_lora
+
+    carried = type(student)(student.config, load_pretrained=False)
+    carried.load_state_dict(plain_teacher.state_dict(), strict=False)
+    add_lora(carried, student.config.student.lora)
+    carried.load_state_dict(adapter, strict=False)
+    x = torch.randn(2, student.latent_channels, *student.latent_hw, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        a = student.denoise(x, torch.tensor([999, 499]), _rows(student, 2, torch.tensor([2.0, 2.5])))
+        b = carried.eval().denoise(x, torch.tensor([999, 499]), _rows(student, 2, torch.tensor([2.0, 2.5])))
+    torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+    save_model(build_model("tiny"), teacher.parent / "other")  # a teacher folder that now holds other weights is refused
+    import yaml
+
+    text = yaml.safe_load((folder / "config.yaml").read_text())
+    text["student"]["teacher"]["path"] = str(teacher.parent / "other")
+    (folder / "config.yaml").write_text(yaml.safe_dump(text))
+    with pytest.raises(CheckpointError, match="other weights"):
+        load_model(folder)

@@ -27,6 +27,7 @@ from fpdm_video.errors import CheckpointError, InputError
 
 CONFIG_NAME = "config.yaml"
 WEIGHTS_NAME = "model.safetensors"
+ADAPTER_NAME = "adapter.safetensors"  # a LoRA student's folder holds only its adapter (fpdm_video.models.student_lora)
 # tensor name prefix -> the config field that sets its shapes (for the messages of a mismatch)
 CONFIG_FIELD_OF = {"denoiser.pose_embedding": "pose_embedding", "denoiser.source_projection": "source_projection",
                    "denoiser.unet": "unet.kwargs", "fusion.combiner": "combiner", "fusion.encoder": "fusion_encoder.tower",
@@ -86,7 +87,14 @@ def checkpoint_files(directory: str | os.PathLike | None, label: str = "--checkp
     """
     if directory is None:
         return {}
-    return {f"{label} (config)": Path(directory) / CONFIG_NAME, f"{label} (weights)": Path(directory) / WEIGHTS_NAME}
+    return {f"{label} (config)": Path(directory) / CONFIG_NAME, f"{label} (weights)": weights_file(directory)}
+
+
+def weights_file(directory: str | os.PathLike) -> Path:
+    """The folder's tensors: ``model.safetensors``, or a LoRA student's ``adapter.safetensors`` when only that is there."""
+    directory = Path(directory)
+    adapter = directory / ADAPTER_NAME
+    return adapter if adapter.is_file() and not (directory / WEIGHTS_NAME).exists() else directory / WEIGHTS_NAME
 
 
 def load_config(directory: str | os.PathLike) -> FPDMConfig:
@@ -155,6 +163,10 @@ def load_model(directory: str | os.PathLike, *, map_location: str | torch.device
         check_buildable(config)
     except InputError as exc:
         raise CheckpointError(f"checkpoint config {directory / CONFIG_NAME} is invalid: {exc}") from None
+    if config.student is not None and config.student.lora:
+        from fpdm_video.models.student_lora import load_lora_student
+
+        return load_lora_student(directory, config, map_location)
     weights = directory / WEIGHTS_NAME
     if weights.is_dir():
         raise CheckpointError(f"checkpoint {directory} is incomplete: {WEIGHTS_NAME} is a folder, not a file")
@@ -197,10 +209,9 @@ def checkpoint_hash(directory: str | os.PathLike) -> str:
     """sha256 over the config and the weights of a checkpoint folder (for run records)."""
     directory = Path(directory)
     digest = hashlib.sha256()
-    for name in (CONFIG_NAME, WEIGHTS_NAME):
-        path = directory / name
+    for path in (directory / CONFIG_NAME, weights_file(directory)):
         if not path.is_file():
-            raise CheckpointError(f"checkpoint {directory} is incomplete: {name} is missing")
+            raise CheckpointError(f"checkpoint {directory} is incomplete: {path.name} is missing")
         with open(path, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest.update(block)

@@ -85,6 +85,9 @@ class DistillStageConfig:
     teacher_steps: int = 40  # the teacher's DDIM grid: T / teacher_steps timesteps per ODE step (it must divide T)
     target_decay: float = 0.95  # EMA decay of the target network (LCM: 0.95)
     huber_c: float = 0.001  # pseudo-Huber constant of the loss (LCM: 0.001)
+    lora_rank: int = 0  # 0: full fine-tuning of the denoiser; r > 0: LoRA adapters of rank r on the UNet (peft), saved alone
+    lora_alpha: float | None = None  # the adapters' alpha (their scale is alpha / rank); None: the rank
+    lora_targets: tuple[str, ...] = ()  # UNet layer names that get adapters; empty: diffusers' LCM-LoRA set (student_lora.LORA_TARGETS)
 
 
 @dataclass
@@ -213,6 +216,9 @@ def check_train_config(config: TrainConfig) -> None:
                              "student's steps fall on the teacher's grid")  # fmt: skip
         if not 0.0 <= d.target_decay < 1.0:
             raise InputError(f"distill.target_decay must be in [0, 1), got {d.target_decay}")
+        if d.lora_rank < 0 or (d.lora_alpha is not None and d.lora_alpha <= 0):
+            raise InputError(f"distill.lora_rank must be 0 (full fine-tuning) or more and lora_alpha positive, got "
+                             f"{d.lora_rank} and {d.lora_alpha}")  # fmt: skip
     if config.optim.schedule not in ("constant", "cosine"):
         raise InputError(f"optim.schedule must be constant or cosine, got {config.optim.schedule!r}")
     if config.ema_decay is not None and not 0.0 < config.ema_decay < 1.0:

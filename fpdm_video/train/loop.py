@@ -28,7 +28,7 @@ from fpdm_video.atomic import atomic_path
 from fpdm_video.config import FPDMConfig, to_dict
 from fpdm_video.data.triples import PoseTripleDataset, TripleConfig
 from fpdm_video.errors import InputError
-from fpdm_video.models.checkpoint import load_model, save_model
+from fpdm_video.models.checkpoint import load_model
 from fpdm_video.models.registry import build_model
 from fpdm_video.train.config import TrainConfig
 from fpdm_video.train.csv_log import CSVLog
@@ -220,7 +220,7 @@ def _finish(config: TrainConfig, stage: Stage, ema: EMA | None, device: torch.de
                                 pairs=config.eval_pairs, seed=12345)  # fmt: skip
         batches = _fixed_batches(held_out, config.batch_size, -(-config.eval_pairs // config.batch_size), device)
         evaluation = stage.evaluate(batches, torch.Generator(device).manual_seed(0))
-    save_model(model, config.stage_dir / "model")
+    stage.export(config.stage_dir / "model")
     summary = {
         "stage": config.stage,
         "steps": loop.step,

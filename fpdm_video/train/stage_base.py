@@ -73,6 +73,12 @@ class Stage(nn.Module):
     def load_extra_state(self, state: dict[str, Tensor]) -> None:
         """Restore what :meth:`extra_state` gave."""
 
+    def export(self, directory) -> None:
+        """Write the trained checkpoint folder (the whole model; the LoRA student: its adapter only)."""
+        from fpdm_video.models.checkpoint import save_model
+
+        save_model(self.model, directory)
+
     def finish(self, batches: list[dict[str, Tensor]]) -> dict[str, float]:
         """Work after the last step on the final weights (e.g. the VAE's latent scale); returns facts to record."""
         return {}

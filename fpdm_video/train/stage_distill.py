@@ -19,8 +19,9 @@ s = t_n - T/N (s < 0: the clean end); x_t = q(x_t | x_0); a guidance scale g ~ U
 The conditions (pose map, source tokens, fused embedding) are computed once per batch by the
 frozen encoders and given to student, teacher and target exactly as the teacher sees them at
 sampling time (no condition dropout). The whole denoiser of the student is trained (full
-fine-tuning); the target's weights are saved with the training state, so a resumed run continues
-exactly.
+fine-tuning), or with ``lora_rank`` > 0 only low-rank adapters on its UNet and the guidance map
+(:mod:`fpdm_video.models.student_lora`; the model folder then holds only those tensors). The
+target's weights are saved with the training state, so a resumed run continues exactly.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from fpdm_video.models.guidance_rule import two_branch
 from fpdm_video.models.noise import add_noise
 from fpdm_video.models.prediction import predicted_x0_and_eps
 from fpdm_video.models.student import student_from_teacher
+from fpdm_video.models.student_lora import LORA_TARGETS, add_lora, is_adapter_key, lora_settings, save_adapter
 from fpdm_video.train.stage_diffusion import DiffusionStage
 
 MIN_ALPHA_BAR = 2.0**-24  # as the samplers: a zero-terminal-SNR chain ends at ᾱ = 0
@@ -57,10 +59,16 @@ class DistillStage(DiffusionStage):
 
     def __init__(self, teacher, config) -> None:
         d = config.distill
+        lora = lora_settings(d.lora_rank, d.lora_alpha, tuple(d.lora_targets) or LORA_TARGETS) if d.lora_rank else None
         student = student_from_teacher(teacher, StudentConfig(
             teacher=teacher_reference(config.init, teacher), steps=d.steps, guidance=d.guidance,
-            guidance_range=tuple(d.guidance_range), teacher_steps=d.teacher_steps, solver="ddim"))  # fmt: skip
+            guidance_range=tuple(d.guidance_range), teacher_steps=d.teacher_steps, solver="ddim", lora=lora))  # fmt: skip
+        if lora:
+            add_lora(student, lora)
         super().__init__(student, config)
+        if lora:  # only the adapters and the guidance map learn; the teacher's own weights stay as they are
+            for key, param in student.named_parameters():
+                param.requires_grad_(is_adapter_key(key))
         self.teacher = teacher.denoiser.eval().requires_grad_(False)
         self.target = copy.deepcopy(student.denoiser).eval().requires_grad_(False)
         schedule = student.noise_schedule
@@ -120,8 +128,23 @@ class DistillStage(DiffusionStage):
         for target, online in zip(self.target.parameters(), self.model.denoiser.parameters(), strict=True):
             target.lerp_(online.detach(), 1.0 - mu)
 
+    def _lora(self) -> bool:
+        return bool(self.config.distill.lora_rank)
+
     def extra_state(self) -> dict[str, Tensor]:
-        return {f"target.{k}": v.detach().cpu().clone() for k, v in self.target.state_dict().items()}
+        """The target network's weights (LoRA: its adapters and guidance map only, the rest is the frozen teacher)."""
+        keep = (lambda k: is_adapter_key(f"denoiser.{k}")) if self._lora() else (lambda k: True)
+        return {f"target.{k}": v.detach().cpu().clone() for k, v in self.target.state_dict().items() if keep(k)}
 
     def load_extra_state(self, state: dict[str, Tensor]) -> None:
-        self.target.load_state_dict({k.removeprefix("target."): v for k, v in state.items() if k.startswith("target.")})
+        own = {k.removeprefix("target."): v for k, v in state.items() if k.startswith("target.")}
+        _, unexpected = self.target.load_state_dict(own, strict=not self._lora())
+        if unexpected:
+            raise ValueError(f"the saved target network does not fit this run: unexpected {unexpected[:3]}")
+
+    def export(self, directory) -> None:
+        """The student's folder: the whole checkpoint, or (LoRA) its config and adapter only."""
+        if self._lora():
+            save_adapter(self.model, directory)
+        else:
+            super().export(directory)
