@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 from factories_transfer import example_inputs, tiny_checkpoint  # noqa: F401 (fixtures)
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -106,3 +108,24 @@ def test_gpu_check_plumbing_on_the_cpu(tmp_path, monkeypatch):
     assert all(r["flops_per_frame"] > 0 and r["frames_per_second"] > 0 for r in runs)
     assert {r["variant"] for r in runs} <= {"naive", "paper", "balanced", "fast", "turbo"}
     assert result["settings"]["turbo"]["steps"] == 4 and result["settings"]["turbo"]["decoder"] == "tiny"
+
+
+def test_preset_quality_pairs_every_case_with_paper(tiny_checkpoint, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    sys.modules.pop("preset_quality", None)
+    import preset_quality
+
+    student = _tiny_student(tiny_checkpoint, tmp_path / "student")
+    out, frames = tmp_path / "quality.json", tmp_path / "frames"
+    common = ["--checkpoint", str(tiny_checkpoint), "--seeds", "5", "--cases", "2", "--threads", "1", "--frames-dir", str(frames),
+              "--out", str(out)]  # fmt: skip
+    assert preset_quality.main([*common, "--methods", "paper", "teacher_ode"]) == 0
+    assert preset_quality.main([*common, "--methods", "turbo", "--student", str(student)]) == 0  # adds to the same file
+    seed = json.loads(out.read_text())["seeds"]["5"]
+    assert list(seed) == ["paper", "teacher_ode", "turbo"]
+    assert seed["teacher_ode"]["settings"]["scheduler"] == "ddim" and seed["teacher_ode"]["settings"]["steps"] == 40
+    turbo = seed["turbo"]
+    assert turbo["settings"]["scheduler"] == "lcm" and len(turbo["per_case"]["psnr"]) == 2
+    for k, diffs in turbo["vs_paper"].items():  # paired by case: the mean difference is the difference of the means
+        assert diffs["mean"] == pytest.approx(turbo["summary"][k]["mean"] - seed["paper"]["summary"][k]["mean"])
+    assert len(turbo["per_case"]["psnr_vs_teacher_ode"]) == 2 and turbo["summary"]["sharpness"]["mean"] > 0
