@@ -5,9 +5,11 @@ Three parts, in this order (each can be left out):
 - ``sampler``: ``bench_speed.py --presets`` on the demo model (8 real-pose frames, fp32, 2 threads):
   the seconds of the paper's sampler as the official code runs it (three UNet branches, nothing
   reused: the *three-branch baseline*), of ``--speed paper`` (the same output with the exact
-  savings) and of the ``balanced`` and ``fast`` presets; each preset's speedup is given against both.
+  savings) and of the ``balanced`` and ``fast`` presets, and of ``turbo`` with the shipped demo
+  student (``--student``); each preset's speedup is given against both, with each stage's share.
 - ``cli``: the whole command a user runs, ``python -m fpdm_video.transfer`` on the real 58-frame test
-  video with the embedded demo model, once per ``--speed`` preset, interleaved ``--repeats`` times:
+  video with the embedded demo model, once per ``--speed`` preset (turbo: ``--checkpoint`` the
+  student), interleaved ``--repeats`` times:
   wall time from the command's start to its exit (start-up, model load and pose extraction
   included), frames per second end to end, the stage seconds of its record, and an upper bound on
   the time to the first rendered frames (the wall time less the record's stages, plus the record's
@@ -43,7 +45,8 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = ROOT / "benchmarks" / "results"
 SHARED = ROOT.parent / "shared" / "data" / "real"
 PARTS = ("sampler", "cli", "fresh_clone")
-PRESETS = ("paper", "balanced", "fast")
+PRESETS = ("paper", "balanced", "fast", "turbo")
+STUDENT = ROOT / "fpdm_video" / "weights" / "demo-turbo"  # the demo model's shipped few-step student
 
 
 def load() -> list[float]:
@@ -61,28 +64,31 @@ def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> float:
     return seconds
 
 
-def sampler_part(work: Path, threads: int) -> dict:
+def sampler_part(work: Path, threads: int, student: Path | None) -> dict:
     out = work / "speed.json"
-    timed([sys.executable, str(ROOT / "benchmarks" / "bench_speed.py"), "--presets", "--threads", str(threads), "--out", str(out)], ROOT)
-    rows = json.loads(out.read_text())["variants"]
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "bench_speed.py"), "--presets", "--threads", str(threads), "--out", str(out)]
+    timed(cmd + (["--student", str(student)] if student else []), ROOT)
+    result = json.loads(out.read_text())
+    rows = result["variants"]
     paper3, exact = rows["paper"]["seconds_min"], rows["exact"]["seconds_min"]
+    presets = [k for k in ("balanced", "fast", "turbo") if k in rows]
     return {
         "what": "bench_speed.py --presets: 8 real-pose frames, demo, fp32, min of 3 interleaved runs",
-        "seconds": {"three_branch_baseline": paper3, "speed_paper": exact, "balanced": rows["balanced"]["seconds_min"],
-                    "fast": rows["fast"]["seconds_min"]},
-        "speedup_vs_three_branch_baseline": {k: round(paper3 / rows[k]["seconds_min"], 2) for k in ("exact", "balanced", "fast")},
-        "speedup_vs_speed_paper": {k: round(exact / rows[k]["seconds_min"], 2) for k in ("balanced", "fast")},
+        "seconds": {"three_branch_baseline": paper3, "speed_paper": exact, **{k: rows[k]["seconds_min"] for k in presets}},
+        "speedup_vs_three_branch_baseline": {k: round(paper3 / rows[k]["seconds_min"], 2) for k in ("exact", *presets)},
+        "speedup_vs_speed_paper": {k: round(exact / rows[k]["seconds_min"], 2) for k in presets},
+        "stage_shares": {k: {stage: round(v["share"], 3) for stage, v in row["stages"].items()} for k, row in result["stage_shares"].items()},
     }  # fmt: skip
 
 
-def cli_part(work: Path, repeats: int, presets: tuple[str, ...]) -> dict:
+def cli_part(work: Path, repeats: int, presets: tuple[str, ...], student: Path | None) -> dict:
     video, signer = SHARED / "test_video.mp4", SHARED / "fake_human.png"
     runs: dict[str, list[dict]] = {p: [] for p in presets}
     for _ in range(repeats):  # interleaved, so drifts of the machine hit every preset alike
         for preset in presets:
             out = work / f"cli_{preset}.mp4"
             cmd = [sys.executable, "-m", "fpdm_video.transfer", str(video), "--signer", str(signer), "-o", str(out),
-                   "--speed", preset, "--quiet"]  # fmt: skip
+                   "--speed", preset, "--quiet"] + (["--checkpoint", str(student)] if preset == "turbo" else [])  # fmt: skip
             wall = timed(cmd, ROOT)
             record = json.loads(out.with_suffix(".json").read_text())
             stages = sum(record["stage_seconds"].values())
@@ -121,8 +127,8 @@ def markdown(result: dict) -> str:
     if "sampler" in parts:
         s = parts["sampler"]
         lines.append(f"- sampler, 8 frames fp32: `--speed paper` {s['speedup_vs_three_branch_baseline']['exact']}x the three-branch baseline; "
-                     f"balanced {s['speedup_vs_speed_paper']['balanced']}x / fast {s['speedup_vs_speed_paper']['fast']}x `--speed paper` "
-                     f"({s['speedup_vs_three_branch_baseline']['balanced']}x / {s['speedup_vs_three_branch_baseline']['fast']}x the baseline)")  # fmt: skip
+                     + "; ".join(f"{k} {v}x `--speed paper` ({s['speedup_vs_three_branch_baseline'][k]}x the baseline)"
+                                 for k, v in s["speedup_vs_speed_paper"].items()))  # fmt: skip
     if "cli" in parts:
         for preset, row in parts["cli"]["summary"].items():
             lines.append(f"- CLI, real 58-frame video, `--speed {preset}`: {row['wall_seconds_min']} s (max {row['wall_seconds_max']}), "
@@ -141,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=2, help="interleaved runs of each preset in the cli part")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--no-pip-cache", action="store_true", help="fresh_clone: time pip's downloads too")
+    p.add_argument("--student", type=Path, default=STUDENT, help="the few-step student for turbo (default: the demo's)")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
     if {"sampler", "cli"} & set(args.parts) and not SHARED.is_dir():
@@ -149,15 +156,17 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     out = check_result(args.out or RESULTS_DIR / "readme_figures_cpu.json", {})
+    student = args.student if (args.student / "config.yaml").is_file() else None  # without one, turbo is left out
+    presets = PRESETS if student else tuple(p for p in PRESETS if p != "turbo")
     result = {"what": "the README's timing figures, one run", "device": device_name(torch.device("cpu")), "cores": os.cpu_count(),
               "commit": git_commit(), "parts": {}}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="readme-figures-") as tmp:
         for part in args.parts:
             before = load()
             if part == "sampler":
-                row = sampler_part(Path(tmp), args.threads)
+                row = sampler_part(Path(tmp), args.threads, student)
             elif part == "cli":
-                row = cli_part(Path(tmp), args.repeats, PRESETS)
+                row = cli_part(Path(tmp), args.repeats, presets, student)
             else:
                 row = fresh_clone_part(Path(tmp), not args.no_pip_cache)
             result["parts"][part] = {**row, "load_before": before, "load_after": load()}

@@ -61,6 +61,18 @@ def test_two_distillation_steps_change_the_student_and_record_the_teacher(teache
     assert [r["step"] for r in rows] == [1, 2] and all(r["loss"] > 0 for r in rows)
 
 
+def test_the_student_trains_without_dropout_so_it_sees_the_teacher_s_conditions(teacher):
+    from fpdm_video.train.config import load_train_config
+    from fpdm_video.train.stage_distill import DistillStage
+    from factories_train import TINY_YAML
+
+    stage = DistillStage(load_model(teacher), load_train_config(TINY_YAML, "distill", [f"init={teacher}"]))
+    stage.train()
+    dropouts = [m for m in stage.model.denoiser.modules() if isinstance(m, torch.nn.Dropout)]
+    assert dropouts and not any(m.training for m in dropouts)  # the source projection has dropout; it stays off
+    assert stage.model.denoiser.training  # the rest of the student trains
+
+
 def test_a_resumed_distillation_ends_where_an_uninterrupted_one_does(teacher, tiny_dataset, tmp_path):  # noqa: F811
     extra = ("steps=6", "data.pairs=16", "checkpoint_every=2", f"init={teacher}")
     straight = tiny_config("distill", tiny_dataset, tmp_path / "straight", *extra)

@@ -30,7 +30,8 @@ from fpdm_video.train.csv_log import read_log
 
 logger = logging.getLogger(__name__)
 
-CURVES = {"vae": ("loss", "psnr"), "fusion": ("loss", "top1"), "diffusion": ("loss", None)}
+CURVES = {"vae": ("loss", "psnr"), "fusion": ("loss", "top1"), "diffusion": ("loss", None), "distill": ("loss", None),
+          "tiny_decoder": ("loss", "mse")}
 
 
 def smooth(values: list[float], window: int = 10) -> np.ndarray:

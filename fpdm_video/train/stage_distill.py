@@ -18,8 +18,8 @@ s = t_n - T/N (s < 0: the clean end); x_t = q(x_t | x_0); a guidance scale g ~ U
 
 The conditions (pose map, source tokens, fused embedding) are computed once per batch by the
 frozen encoders and given to student, teacher and target exactly as the teacher sees them at
-sampling time (no condition dropout). The whole denoiser of the student is trained (full
-fine-tuning), or with ``lora_rank`` > 0 only low-rank adapters on its UNet and the guidance map
+sampling time (no condition dropout, and the student's own dropout, in its source projection, off).
+The whole denoiser of the student is trained (full fine-tuning), or with ``lora_rank`` > 0 only low-rank adapters on its UNet and the guidance map
 (:mod:`fpdm_video.models.student_lora`; the model folder then holds only those tensors). The
 target's weights are saved with the training state, so a resumed run continues exactly.
 """
@@ -77,6 +77,15 @@ class DistillStage(DiffusionStage):
 
     def trained_modules(self) -> list[nn.Module]:
         return [self.model.denoiser]
+
+    def train(self, mode: bool = True) -> DistillStage:
+        """As every stage, but the student's dropout stays off (the source projection's): it sees the conditions the
+        teacher and the target see, unperturbed."""
+        super().train(mode)
+        for module in self.model.denoiser.modules():
+            if isinstance(module, nn.Dropout):
+                module.eval()
+        return self
 
     def _alpha(self, timesteps: Tensor) -> Tensor:
         """ᾱ (B, 1, 1, 1) at timesteps (B,), 1 below 0 (the clean end), floored as the samplers floor it."""
