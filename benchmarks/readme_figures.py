@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--no-pip-cache", action="store_true", help="fresh_clone: time pip's downloads too")
     p.add_argument("--student", type=Path, default=STUDENT, help="the few-step student for turbo (default: the demo's)")
+    p.add_argument("--presets", nargs="+", choices=PRESETS, default=list(PRESETS), help="the cli part's presets (paper first)")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
     if {"sampler", "cli"} & set(args.parts) and not SHARED.is_dir():
@@ -157,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
 
     out = check_result(args.out or RESULTS_DIR / "readme_figures_cpu.json", {})
     student = args.student if (args.student / "config.yaml").is_file() else None  # without one, turbo is left out
-    presets = PRESETS if student else tuple(p for p in PRESETS if p != "turbo")
+    presets = tuple(p for p in args.presets if student or p != "turbo")  # without a student, turbo is left out
     result = {"what": "the README's timing figures, one run", "device": device_name(torch.device("cpu")), "cores": os.cpu_count(),
               "commit": git_commit(), "parts": {}}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="readme-figures-") as tmp:

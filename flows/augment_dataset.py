@@ -25,13 +25,13 @@ from prefect.artifacts import create_table_artifact
 from flows.augment_steps import ClipJob, augment_clip, plan_jobs, run_record_path
 from flows.paths import confined, existing_file
 from flows.retry import retries
-from flows.steps import flow_settings, model_sha
+from flows.steps import flow_checkpoint, flow_settings, model_sha
 from fpdm_video.errors import InputError
-from fpdm_video.models.checkpoint import checkpoint_files, resolve_checkpoint
+from fpdm_video.models.checkpoint import checkpoint_files
 from fpdm_video.run_paths import check_run_paths
 from fpdm_video.video.phoenix_writer import PhoenixWriter
 from pipelines.settings.sampling import SamplingRequest
-from pipelines.transfer import TransferSettings, default_checkpoint
+from pipelines.transfer import TransferSettings
 
 
 @task(name="augment-clip", **retries(1))
@@ -43,7 +43,7 @@ def augment_clip_task(job: ClipJob, dataset: str, split: str, output: str, check
 def augment_clip_flow(dataset: str, split: str, source: str, signer: str, output: str, sampling: SamplingRequest | None = None,
                       retarget: bool = True, checkpoint: str | None = None) -> dict:  # fmt: skip
     """One (clip, signer) job: what ``augment-dataset`` fans out onto a work pool."""
-    ckpt = str(existing_file(resolve_checkpoint(checkpoint), "checkpoint") if checkpoint else default_checkpoint())
+    ckpt = flow_checkpoint(checkpoint, sampling)
     _, settings = flow_settings(sampling, ckpt, retarget=retarget)
     out = confined(output)  # (makes the output root: after every check that needs none)
     check_dataset_paths(str(existing_file(dataset, "dataset root")), [str(existing_file(signer, "signer photo"))], out, ckpt)
@@ -109,7 +109,7 @@ def augment_dataset(
         raise InputError(f"fan_out must be 'local' or 'deployment', got {fan_out!r}")
     if clips is not None and (not isinstance(clips, int) or clips < 1):
         raise InputError(f"clips must be a positive integer or None, got {clips!r}")
-    ckpt = str(existing_file(resolve_checkpoint(checkpoint), "checkpoint") if checkpoint else default_checkpoint())
+    ckpt = flow_checkpoint(checkpoint, sampling)
     _, settings = flow_settings(sampling, ckpt, retarget=retarget)
     out = confined(output)  # (makes the output root: after every check that needs none)
     check_dataset_paths(root, photos, out, ckpt)

@@ -158,6 +158,19 @@ def model_sha(checkpoint: str | os.PathLike) -> str:
     return checkpoint_hash(checkpoint)
 
 
+def flow_checkpoint(checkpoint: str | None, sampling: SamplingRequest | dict | None) -> str:
+    """The flow's checkpoint folder: ``checkpoint`` (a folder or hub name), else the embedded demo model, whose
+    shipped few-step student is the default for ``speed: turbo``, as the CLI picks it."""
+    from flows.paths import existing_file
+    from fpdm_video.models.checkpoint import resolve_checkpoint
+    from pipelines.transfer import default_checkpoint
+
+    if checkpoint:
+        return str(existing_file(resolve_checkpoint(checkpoint), "checkpoint"))
+    speed = sampling.get("speed") if isinstance(sampling, dict) else getattr(sampling, "speed", None)
+    return str(default_checkpoint(speed))
+
+
 def flow_settings(sampling: SamplingRequest | dict | None, checkpoint: str, *, max_frames: int | None = None,
                   retarget: bool = True, chunk_frames: int = 16) -> tuple[TransferRequest, TransferSettings]:  # fmt: skip
     """The flow's request and its settings on ``checkpoint``, resolved as the CLI resolves them."""

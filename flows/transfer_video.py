@@ -32,12 +32,12 @@ from flows.cache_keys import file_fingerprint, key_of
 from flows.paths import confined, existing_file, output_root
 from flows.retry import retries
 from fpdm_video.errors import InputError
-from fpdm_video.models.checkpoint import checkpoint_files, resolve_checkpoint
+from fpdm_video.models.checkpoint import checkpoint_files
 from fpdm_video.run_paths import check_run_paths
 from pipelines.fpdm_pipeline import model_device_dtype
 from pipelines.settings.sampling import SamplingRequest
 from pipelines.transfer.settings import transfer_argv
-from pipelines.transfer import TransferRequest, default_checkpoint
+from pipelines.transfer import TransferRequest
 from pipelines.transfer.record import TransferRecord, pose_fix_fields, sha256_of, sidecar_path
 
 RETRIES = retries(2)  # file-reading stages: a network share can hiccup; bad input is not retried
@@ -112,7 +112,7 @@ def transfer_video(
     started = time.perf_counter()
     video_path = str(existing_file(video, "video"))
     signer_path = str(existing_file(signer, "signer photo"))
-    ckpt = str(existing_file(resolve_checkpoint(checkpoint), "checkpoint") if checkpoint else default_checkpoint())
+    ckpt = S.flow_checkpoint(checkpoint, sampling)
     poses_path = str(existing_file(poses, "poses file")) if poses else None
     request, settings = S.flow_settings(sampling, ckpt, max_frames=max_frames, retarget=retarget, chunk_frames=chunk_frames)
     out = confined(output)  # (makes the output root: after every check that needs none)

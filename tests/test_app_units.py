@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fpdm_video.app.checkpoints import DEMO_LABEL, checkpoint_choices, embedded_demo
+from fpdm_video.app.checkpoints import DEMO_LABEL, DEMO_STUDENT_LABEL, checkpoint_choices, embedded_demo, embedded_demo_student
 from fpdm_video.app.config import AppConfig, config_from_args
 from fpdm_video.app.form import public_message, run_request_fields, sampling_fields
 from fpdm_video.app.runner import ModelCache, Progress, RunCancelled, RunRequest, TransferRunner, cli_equivalent, output_paths, settings_of
@@ -127,9 +127,9 @@ def test_cli_equivalent_names_files_as_the_visitor_knows_them(tmp_path):
 
 
 def test_checkpoint_choices(tmp_path, tiny_checkpoint):  # noqa: F811
-    assert checkpoint_choices([], []) == {DEMO_LABEL: embedded_demo()}
+    assert checkpoint_choices([], []) == {DEMO_LABEL: embedded_demo(), DEMO_STUDENT_LABEL: embedded_demo_student()}
     named = checkpoint_choices([tiny_checkpoint], [])
-    assert list(named) == ["tiny", DEMO_LABEL]  # the named one first: the default
+    assert list(named) == ["tiny", DEMO_LABEL, DEMO_STUDENT_LABEL]  # the named one first: the default
     assert list(checkpoint_choices([], [tiny_checkpoint.parent], include_demo=False)) == ["tiny"]
     with pytest.raises(CheckpointError, match="not a checkpoint folder"):
         checkpoint_choices([tmp_path], [])

@@ -119,7 +119,7 @@ def test_the_lora_student_saves_only_its_adapter_and_loads_onto_its_teacher(teac
 
     from fpdm_video.errors import CheckpointError
     from fpdm_video.models.student import COND_PROJ
-    from fpdm_video.models.student_lora import ADAPTER_NAME
+    from fpdm_video.models.checkpoint import ADAPTER_NAME
 
     config = tiny_config("distill", tiny_dataset, tmp_path, "steps=3", f"init={teacher}", "distill.lora_rank=2",
                          "checkpoint_every=2")  # fmt: skip
@@ -152,6 +152,9 @@ def test_the_lora_student_saves_only_its_adapter_and_loads_onto_its_teacher(teac
         a = student.denoise(x, torch.tensor([999, 499]), _rows(student, 2, torch.tensor([2.0, 2.5])))
         b = carried.eval().denoise(x, torch.tensor([999, 499]), _rows(student, 2, torch.tensor([2.0, 2.5])))
     torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+    merged = save_model(student, tmp_path / "merged")  # saved whole (as a later stage saves it), it loads as any checkpoint
+    assert (merged / "model.safetensors").is_file() and load_model(merged).config.student.lora["rank"] == 2
 
     save_model(build_model("tiny"), teacher.parent / "other")  # a teacher folder that now holds other weights is refused
     import yaml

@@ -66,3 +66,17 @@ def test_turbo_runs_one_unet_row_per_frame_and_step_and_the_record_names_the_tea
     assert record["checkpoint"]["student_of"]["path"] == str(teacher)
     assert rows == [4, 4] * 2  # 8 frames in batches of 4, 2 steps each: one row per frame, no guidance pair
     assert json.loads((tmp_path / "out.json").read_text())["frames"] == 8
+
+
+def test_the_shipped_demo_student_is_the_demo_model_s_own_and_the_default_of_turbo():
+    from flows.steps import flow_checkpoint
+    from fpdm_video.models.checkpoint import checkpoint_hash, load_config
+    from pipelines.transfer import default_checkpoint
+
+    student = default_checkpoint("turbo")
+    assert student.name == "demo-turbo" and default_checkpoint().name == default_checkpoint("paper").name == "demo"
+    config = load_config(student)
+    assert config.student is not None and config.tiny_decoder is not None
+    assert config.student.teacher["sha256"] == checkpoint_hash(default_checkpoint())  # distilled from the shipped demo model
+    assert flow_checkpoint(None, {"speed": "turbo"}) == str(student)
+    assert flow_checkpoint(None, SamplingRequest(speed="fast")) == flow_checkpoint(None, None) == str(default_checkpoint())

@@ -10,9 +10,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from fpdm_video.errors import CheckpointError
-from fpdm_video.models.checkpoint import CONFIG_NAME, WEIGHTS_NAME
+from fpdm_video.models.checkpoint import CONFIG_NAME, WEIGHTS_NAME, weights_file
 
 DEMO_LABEL = "demo (embedded)"
+DEMO_STUDENT_LABEL = "demo-turbo (embedded few-step student: --speed turbo)"
 
 
 def embedded_demo() -> Path:
@@ -20,8 +21,13 @@ def embedded_demo() -> Path:
     return Path(__file__).resolve().parents[1] / "weights" / "demo"
 
 
+def embedded_demo_student() -> Path:
+    """The embedded demo model's few-step student (what ``--speed turbo`` loads by default)."""
+    return embedded_demo().with_name("demo-turbo")
+
+
 def is_checkpoint(folder: Path) -> bool:
-    return (folder / CONFIG_NAME).is_file() and (folder / WEIGHTS_NAME).is_file()
+    return (folder / CONFIG_NAME).is_file() and weights_file(folder).is_file()
 
 
 def found_in(parent: Path) -> list[Path]:
@@ -42,7 +48,7 @@ def checkpoint_choices(named: Iterable[Path], dirs: Iterable[Path], *, include_d
     """Label -> folder, in the order offered (the first is the default).
 
     The folders named with ``--checkpoint`` come first, then those found in ``--checkpoints-dir``,
-    then the embedded demo model (the only one, and so the default, when nothing else is named).
+    then the embedded demo model (the default when nothing else is named) and its few-step student.
     """
     folders: list[Path] = []
     for path in named:
@@ -58,6 +64,9 @@ def checkpoint_choices(named: Iterable[Path], dirs: Iterable[Path], *, include_d
     demo = embedded_demo()
     if include_demo and demo not in choices.values() and is_checkpoint(demo):
         choices[DEMO_LABEL] = demo
+    student = embedded_demo_student()
+    if include_demo and student not in choices.values() and is_checkpoint(student):
+        choices[DEMO_STUDENT_LABEL] = student
     if not choices:
         raise CheckpointError("no checkpoint to offer: name one with --checkpoint or --checkpoints-dir (or leave out --no-demo)")
     return choices

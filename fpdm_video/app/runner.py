@@ -72,11 +72,12 @@ def cli_equivalent(request: RunRequest, outputs: RunOutputs, device: str = "auto
     after ``--cache-max-age``, and the run folder goes when the visitor leaves): each upload by its
     file name (the name it had on the visitor's machine), each output by the name it downloads under.
     Run in a folder that holds the uploads, it writes the same files there. The checkpoint is the
-    folder the operator named; the embedded demo model, the command's default, is left out.
+    folder the operator named; the embedded demo model (or its student with ``--speed turbo``), the
+    command's default, is left out.
     """
     argv = ["python", "-m", "fpdm_video.transfer", request.input.name, "--signer", request.signer.name, "-o", outputs.video.name,
             "--comparison", outputs.comparison.name, "--save-poses", outputs.poses.name]  # fmt: skip
-    if Path(request.checkpoint).resolve() != default_checkpoint():
+    if Path(request.checkpoint).resolve() != default_checkpoint(request.transfer.sampling.speed):
         argv += ["--checkpoint", str(request.checkpoint)]
     argv += ["--device", device, "--dtype", dtype]
     return argv + ([] if request.poses is None else ["--poses", request.poses.name]) + transfer_argv(request.transfer)

@@ -41,20 +41,31 @@ def config_field_of(key: str) -> str:
 
 def save_model(model, directory: str | os.PathLike, *, dtype: torch.dtype | None = None) -> Path:
     """Write ``model`` (an FPDM) to ``directory``; ``dtype`` optionally casts floating tensors (e.g. fp16)."""
-    from safetensors.torch import save_file
-
-    directory = Path(directory)
     state = {}
     for key, value in model.state_dict().items():
         value = value.detach().to("cpu").contiguous()
         if dtype is not None and value.is_floating_point():
             value = value.to(dtype)
         state[key] = value
+    return _write_folder(model.config, state, directory, WEIGHTS_NAME)
+
+
+def save_adapter(model, directory: str | os.PathLike) -> Path:
+    """Write a LoRA student's folder: its config and only its adapter tensors (:mod:`fpdm_video.models.student_lora`)."""
+    from fpdm_video.models.student_lora import adapter_state
+
+    return _write_folder(model.config, adapter_state(model), directory, ADAPTER_NAME)
+
+
+def _write_folder(config: FPDMConfig, state: dict, directory: str | os.PathLike, weights_name: str) -> Path:
+    """``config.yaml`` and the tensors ``state`` as ``weights_name``, written atomically."""
+    from safetensors.torch import save_file
+
+    directory = Path(directory)
     with atomic_dir(directory) as tmp:
-        save_yaml(model.config, tmp / CONFIG_NAME)
-        save_file(state, str(tmp / WEIGHTS_NAME),
-                  metadata={"format": "pt", "model": model.config.name, "resolution": canvas_label(model.config)})  # fmt: skip
-        os.chmod(tmp / WEIGHTS_NAME, default_file_mode())  # safetensors writes 0600
+        save_yaml(config, tmp / CONFIG_NAME)
+        save_file(state, str(tmp / weights_name), metadata={"format": "pt", "model": config.name, "resolution": canvas_label(config)})
+        os.chmod(tmp / weights_name, default_file_mode())  # safetensors writes 0600
     return directory
 
 
@@ -163,10 +174,9 @@ def load_model(directory: str | os.PathLike, *, map_location: str | torch.device
         check_buildable(config)
     except InputError as exc:
         raise CheckpointError(f"checkpoint config {directory / CONFIG_NAME} is invalid: {exc}") from None
-    if config.student is not None and config.student.lora:
-        from fpdm_video.models.student_lora import load_lora_student
-
-        return load_lora_student(directory, config, map_location)
+    if config.student is not None and config.student.lora and weights_file(directory).name == ADAPTER_NAME:
+        # a LoRA student's adapter alone (a merged one, saved whole by a later stage, loads as any checkpoint)
+        return _load_lora_student(directory, config, map_location)
     weights = directory / WEIGHTS_NAME
     if weights.is_dir():
         raise CheckpointError(f"checkpoint {directory} is incomplete: {WEIGHTS_NAME} is a folder, not a file")
@@ -203,6 +213,38 @@ def load_model(directory: str | os.PathLike, *, map_location: str | torch.device
         raise CheckpointError(f"{weights} does not match {directory / CONFIG_NAME}: " + "; ".join(parts))
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})
     return model.eval()
+
+
+def teacher_folder(directory: Path, config: FPDMConfig) -> Path:
+    """A LoRA student's teacher as it names it: as given (from the working folder), else beside the student."""
+    given = Path(str(config.student.teacher.get("path") or ""))
+    if not str(given) or str(given) == "None":
+        raise CheckpointError(f"LoRA student {directory} does not name its teacher (student.teacher.path in {directory / CONFIG_NAME})")
+    for candidate in (given, directory / given):
+        if candidate.is_dir():
+            return candidate
+    raise CheckpointError(f"LoRA student {directory} holds only its adapter and needs its teacher {given}, which is not a "
+                          f"folder here; copy the teacher there or edit student.teacher.path in its {CONFIG_NAME}")  # fmt: skip
+
+
+def _load_lora_student(directory: Path, config: FPDMConfig, map_location):
+    """The teacher named in ``config`` (hash checked) with ``directory``'s adapters merged into its weights."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from fpdm_video.models.student_lora import lora_student
+
+    folder = teacher_folder(directory, config)
+    expected = config.student.teacher.get("sha256")
+    if expected and checkpoint_hash(folder) != expected:
+        raise CheckpointError(f"LoRA student {directory} was trained on teacher {folder} with sha256 {expected[:12]}..., "
+                              "but that folder now holds other weights; give the teacher it was made from")  # fmt: skip
+    teacher = load_model(folder, map_location=map_location)
+    try:
+        adapter = load_file(str(directory / ADAPTER_NAME), device=str(map_location))
+    except (SafetensorError, OSError) as exc:
+        raise CheckpointError(f"cannot read {directory / ADAPTER_NAME}: {exc}") from None
+    return lora_student(teacher, config, adapter, f"{directory} (teacher {folder})")
 
 
 def checkpoint_hash(directory: str | os.PathLike) -> str:

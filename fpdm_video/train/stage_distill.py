@@ -32,14 +32,14 @@ import torch
 from torch import Tensor, nn
 
 from fpdm_video.config import StudentConfig
-from fpdm_video.models.checkpoint import checkpoint_hash
+from fpdm_video.models.checkpoint import checkpoint_hash, save_adapter
 from fpdm_video.models.consistency import consistency_output, teacher_grid
 from fpdm_video.models.denoiser import RowConditions
 from fpdm_video.models.guidance_rule import two_branch
 from fpdm_video.models.noise import add_noise
 from fpdm_video.models.prediction import predicted_x0_and_eps
 from fpdm_video.models.student import student_from_teacher
-from fpdm_video.models.student_lora import LORA_TARGETS, add_lora, is_adapter_key, lora_settings, save_adapter
+from fpdm_video.models.student_lora import LORA_TARGETS, add_lora, is_adapter_key, lora_settings
 from fpdm_video.train.stage_diffusion import DiffusionStage
 
 MIN_ALPHA_BAR = 2.0**-24  # as the samplers: a zero-terminal-SNR chain ends at ᾱ = 0

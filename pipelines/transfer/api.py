@@ -43,10 +43,11 @@ from pipelines.transfer.stages import (
 
 logger = logging.getLogger(__name__)
 
-def default_checkpoint() -> Path:
+def default_checkpoint(speed: str | None = None) -> Path:
+    """The embedded demo model; for ``--speed turbo`` its shipped few-step student (``weights/demo-turbo``)."""
     import fpdm_video
 
-    return Path(fpdm_video.__file__).resolve().parent / "weights" / "demo"
+    return Path(fpdm_video.__file__).resolve().parent / "weights" / ("demo-turbo" if speed == "turbo" else "demo")
 
 
 OUTPUT_SUFFIXES = (".mp4", ".mov", ".mkv")
@@ -86,8 +87,10 @@ class SignerTransfer:
         self.checkpoint_sha256 = checkpoint_hash(checkpoint)
 
     @classmethod
-    def from_pretrained(cls, checkpoint: str | os.PathLike | None = None, device: str = "auto", dtype: str = "auto") -> SignerTransfer:
-        path = resolve_checkpoint(checkpoint) if checkpoint is not None else default_checkpoint()
+    def from_pretrained(cls, checkpoint: str | os.PathLike | None = None, device: str = "auto", dtype: str = "auto",
+                        speed: str | None = None) -> SignerTransfer:  # fmt: skip
+        """Load ``checkpoint``; without one, the embedded demo model (its few-step student for ``speed`` turbo)."""
+        path = resolve_checkpoint(checkpoint) if checkpoint is not None else default_checkpoint(speed)
         if checkpoint is None and not path.is_dir():
             raise CheckpointError(f"the embedded demo model is missing from this installation ({path}); pass --checkpoint DIR")
         model, dev, dt = load_for_inference(path, device, dtype)
