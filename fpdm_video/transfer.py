@@ -82,10 +82,11 @@ def run(argv: Sequence[str] | None = None):
     output = args.output or default_output(args.input, args.signer)
     check_paths(args.input, args.signer, output, checkpoint=args.checkpoint, poses=args.poses, save_poses=args.save_poses,
                 comparison=args.comparison)  # before the model loads; transfer() checks again, with the model's files  # fmt: skip
-    local = default_checkpoint(args.speed) if args.checkpoint is None else Path(args.checkpoint)
+    speed = request.sampling.speed  # None when --speed was not given
+    local = default_checkpoint(speed) if args.checkpoint is None else Path(args.checkpoint)
     if local.is_dir():  # the settings are checked on the checkpoint's config before its weights load
         resolve_settings(request, load_config(local))
-    runner = SignerTransfer.from_pretrained(args.checkpoint, device=args.device, dtype=args.dtype, speed=args.speed)
+    runner = SignerTransfer.from_pretrained(args.checkpoint, device=args.device, dtype=args.dtype, speed=speed)
     result = runner.transfer(
         args.input, args.signer, output, request=request, poses=args.poses, save_poses=args.save_poses,
         comparison=args.comparison, progress=progress_of(args.quiet, sys.stderr.isatty()), argv=command_line(argv), runner="cli",
