@@ -5,7 +5,8 @@ held-out motion M. The driving poses are M with D's proportions; the ground trut
 drawing of A performing M. Settings compared against the default (DDPM 20 steps, guidance 2, fixed
 noise, retargeting on):
 
-- noise: fixed (the same noise for every frame) against independent noise per frame
+- noise: fixed (the same noise for every frame) against independent noise per frame, warped noise
+  (moved along the target poses' motion) and its naive bilinear baseline
 - retargeting on against off (off: D's proportions are drawn as they are)
 - scheduler: DDPM 20, DDIM 20, DPM-Solver++ 10 and 20
 - guidance scale 1, 2 and 3
@@ -41,7 +42,8 @@ from fpdm_video.models.checkpoint import load_model
 from fpdm_video.pose import retarget
 from fpdm_video.pose.render import render_pose_maps, style_for
 from pipelines.settings import SamplingRequest, SamplingSettings, resolve_sampling
-from pipelines.transfer.stages import source_tensor
+from pipelines.noise_warp import WARP_MODES
+from pipelines.transfer.stages import pose_motion, source_tensor
 from pipelines.video_sampling import sample_video
 from result_file import check_result, write_result
 
@@ -50,6 +52,8 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SETTINGS = {
     "default (DDPM 20, g 2, fixed noise, retarget)": {},
     "independent noise per frame": {"noise": "independent"},
+    "warped noise": {"noise": "warped"},
+    "bilinear-warped noise (naive)": {"noise": "bilinear"},
     "retargeting off": {"retarget": False},
     "DDIM 20": {"scheduler": "ddim"},
     "DPM-Solver++ 10": {"scheduler": "dpmpp_2m", "steps": 10},
@@ -87,7 +91,8 @@ def run_setting(model, case: Case, settings: SamplingSettings, *, retarget_on=Tr
     pose = retarget(case.driving_pose, case.reference_pose) if retarget_on else case.driving_pose
     source = source_tensor(case.reference, fit)
     maps = torch.from_numpy(render_pose_maps(pose, model.config.resolution, fit=fit, style=style_for(model.config.pose_map)))
-    return np.concatenate(list(sample_video(model, source, maps, settings, output_fit=fit, progress=False)))
+    motion = pose_motion(model, pose, fit) if settings.noise in WARP_MODES else None
+    return np.concatenate(list(sample_video(model, source, maps, settings, output_fit=fit, progress=False, motion=motion)))
 
 
 def metrics(out: np.ndarray, case: Case) -> dict[str, float]:

@@ -47,9 +47,11 @@ from fpdm_video.metrics.texture import clothing_flow
 from fpdm_video.models.checkpoint import load_model
 from fpdm_video.models.registry import build_model
 from fpdm_video.pose.render import render_pose_maps, style_for
+from fpdm_video.pose.sequence import PoseSequence
 from pipelines.settings.resolve import resolve_sampling
 from pipelines.settings.sampling import SamplingRequest, SamplingSettings
-from pipelines.transfer.stages import source_tensor
+from pipelines.noise_warp import WARP_MODES
+from pipelines.transfer.stages import pose_motion, source_tensor
 from pipelines.video_sampling import sample_video
 
 logger = logging.getLogger(__name__)
@@ -76,6 +78,7 @@ class Case:
     pose_maps: np.ndarray  # (T, 3, R, R) float32 pose maps of the driving motion on the model canvas
     clothing: np.ndarray | None = None  # (T, H, W) bool: the ground truth's clothing pixels
     pattern: str = "solid"  # the identity's clothing pattern
+    posed: PoseSequence | None = None  # the evaluated frames' poses as drawn (what warped noise's motion comes from)
 
 
 def make_cases(config: HeldOutConfig, resolution: int | tuple[int, int], pose_map: PoseMapConfig | None = None) -> list[Case]:
@@ -92,14 +95,22 @@ def make_cases(config: HeldOutConfig, resolution: int | tuple[int, int], pose_ma
         truth = np.concatenate(list(chunks))[keep]
         maps = render_pose_maps(posed, resolution, fit=fit, style=style)[keep]
         clothing = clothing_masks(identity, posed, (config.width, config.height), keep)
-        cases.append(Case(render_reference(identity, (config.width, config.height)), truth, maps, clothing, identity.clothing_pattern))
+        cases.append(Case(render_reference(identity, (config.width, config.height)), truth, maps, clothing,
+                          identity.clothing_pattern, _kept(posed, keep)))  # fmt: skip
     return cases
+
+
+def _kept(pose: PoseSequence, keep: list[int]) -> PoseSequence:
+    """The frames ``keep`` of ``pose``, in order, as a sequence of their own."""
+    return PoseSequence.concatenate([pose.frames(i, i + 1) for i in keep])
 
 
 def _sample(model, case: Case, config: HeldOutConfig, settings: SamplingSettings) -> np.ndarray:
     fit = CanvasFit.of(config.width, config.height, model.config.resolution)
     source = source_tensor(case.reference, fit)
-    chunks = sample_video(model, source, torch.from_numpy(case.pose_maps), settings, output_fit=fit, progress=False)
+    motion = pose_motion(model, case.posed, fit) if settings.noise in WARP_MODES and case.posed is not None else None
+    chunks = sample_video(model, source, torch.from_numpy(case.pose_maps), settings, output_fit=fit, progress=False,
+                          motion=motion)  # fmt: skip
     return np.concatenate(list(chunks))
 
 

@@ -21,7 +21,7 @@ TRICKS: dict[str, Callable[[SamplingSettings], SamplingHook | None]] = {
     "context_kv": lambda s: ContextKV() if s.reuse.context_kv else None,  # exact
     "pose_features": lambda s: PoseFeatures() if s.reuse.pose_feature else None,  # exact
     "deep_cache": lambda s: DeepCache(s.deep_cache) if s.deep_cache > 1 else None,  # approximate
-    "cross_frame": lambda s: CrossFrameAttention(s.temporal_attention) if s.temporal_attention != "off" else None,
+    "cross_frame": lambda s: CrossFrameAttention(s.temporal_attention, s.temporal_scope, s.steps) if s.temporal_attention != "off" else None,
     "token_merge": lambda s: TokenMerge(s.token_merge) if s.token_merge > 0 else None,  # approximate
 }
 

@@ -12,6 +12,11 @@ What makes it a video sampler rather than a loop over images:
   output equals what frame-by-frame sampling with the same seed gives (up to float error).
 - ``noise="independent"`` gives each frame its own initial latent and per-step noise, drawn from a
   generator seeded by (seed, frame index), so the result does not depend on the batch size either.
+- ``noise="warped"`` (and its naive baseline ``"bilinear"``): frame 0 has the fixed noise; every later
+  frame's initial latent and per-step noise are the previous frame's, moved along the canvas's motion
+  from the target poses (``fpdm_video.pose.motion_field``, ``pipelines.noise_warp``), so texture moves
+  with the signer instead of sticking to the screen. :meth:`VideoSampler.render` then takes the
+  chunk's motion fields, and the last frame's noise is part of the carry.
 - ``temporal_attention`` (``first``, ``previous``, ``both``): each frame's self-attention also
   attends to an anchor frame's keys and values (``fpdm_video.models.hooks.cross_frame``).
 
@@ -46,6 +51,7 @@ from fpdm_video.geometry import CanvasFit
 from pipelines.fpdm_pipeline import FPDMPipeline, check_images, draw_noise, model_device_dtype
 from pipelines.guidance import ChunkConditions, GuidedDenoiser
 from pipelines.loop import sample_latents
+from pipelines.noise_warp import WARP_MODES, move_noise
 from pipelines.samplers import Sampler
 from pipelines.settings.sampling import NOISE_MODES, SamplingSettings  # noqa: F401 (NOISE_MODES re-exported)
 from pipelines.tricks import hooks_for
@@ -106,6 +112,40 @@ def independent_noise(
     return initial, per_step
 
 
+def latent_cell(model: torch.nn.Module) -> int:
+    """Canvas pixels per latent cell side (the VAE's downsampling factor)."""
+    pipeline = FPDMPipeline(model)
+    return pipeline.canvas[0] // pipeline.latent_shape(1)[-1]
+
+
+def stacked_noise(initial: Tensor, per_step: Tensor | None) -> Tensor:
+    """x_T (1, C, h, w) and per-step noise (N, 1, C, h, w) or None -> the (M, C, h, w) maps a warp moves, M = 1 + N."""
+    return initial if per_step is None else torch.cat([initial, per_step[:, 0]])
+
+
+def warped_noise(mode: str, seed: int, first: int, motion: Tensor, start: Tensor, last: tuple[int, Tensor] | None
+                 ) -> tuple[Tensor, tuple[int, Tensor]]:  # fmt: skip
+    """The (b, M, C, h, w) noise of frames first .. first+b-1 moved along ``motion`` (b, 2, h, w) in latent cells, and
+    the state after them.
+
+    ``start``: frame 0's maps (M, C, h, w), the fixed noise; ``last``: (frame, its maps) before ``first`` (None at
+    the video's start). Frame f's warp draws from a generator seeded by (seed, f), so batching does not matter.
+    """
+    frames = []
+    for k in range(motion.shape[0]):
+        frame = first + k
+        if frame == 0:
+            current = start
+        elif last is None or last[0] != frame - 1:
+            raise ValueError(f"warped noise renders frames in order: frame {frame} needs frame {frame - 1}'s noise "
+                             f"(have {'none' if last is None else last[0]}); give the sampler the carry of the chunk before")  # fmt: skip
+        else:
+            current = move_noise(mode, last[1], motion[k], torch.Generator("cpu").manual_seed(frame_seed(seed, frame)))
+        last = (frame, current)
+        frames.append(current)
+    return torch.stack(frames), last
+
+
 def to_frames(images: Tensor, fit: CanvasFit) -> np.ndarray:
     """(b, 3, Hc, Wc) float [0, 1] canvases -> (b, H, W, 3) uint8 frames of the source size (letterbox undone)."""
     canvases = (images * 255).round().clamp(0, 255).to(torch.uint8)  # (b, 3, Hc, Wc)
@@ -156,6 +196,7 @@ class VideoSampler:
         self.hooks = hooks_for(settings)
         self._carry_in = carry
         self._open: ExitStack | None = None  # the installed hooks, while inside the with block
+        self._warp: tuple[int, Tensor] | None = None  # warped noise: (last rendered frame, its noise maps)
 
     def __enter__(self) -> VideoSampler:
         device, dtype = model_device_dtype(self.model)
@@ -167,6 +208,8 @@ class VideoSampler:
                 self.hooks.begin_video(self.model.denoiser, self.encoding.context)
             if self._carry_in:
                 self.hooks.load_carry({k: v.to(device) for k, v in self._carry_in.items()})
+                if "noise/maps" in self._carry_in:
+                    self._warp = (int(self._carry_in["noise/frame"]), self._carry_in["noise/maps"].cpu())
             # 2. Noise shared by every frame (fixed mode): x_T and the per-step draws, once from the seed
             generator = torch.Generator("cpu").manual_seed(self.settings.seed)
             self.shared = noise_draws(generator, self.pipeline.latent_shape(1), self.schedule.num_steps, self.sampler.stochastic)
@@ -180,13 +223,28 @@ class VideoSampler:
 
     def carry(self) -> dict[str, Tensor]:
         """What the next chunk of the video needs from this one (tensors by name; empty when nothing)."""
-        return self.hooks.carry()
+        out = self.hooks.carry()
+        if self._warp is not None:
+            out.update({"noise/frame": torch.tensor(self._warp[0]), "noise/maps": self._warp[1]})
+        return out
+
+    @property
+    def needs_motion(self) -> bool:
+        """Whether :meth:`render` needs the chunk's motion fields (the noise moves with the signer)."""
+        return self.settings.noise in WARP_MODES
 
     @torch.inference_mode()
-    def render(self, first: int, pose_chunk: Tensor) -> Tensor:
-        """Frames ``first .. first + b - 1`` of pose maps (b, 3, H, W) -> images (b, 3, H, W) float32 [0, 1] on the model's device."""
+    def render(self, first: int, pose_chunk: Tensor, motion: Tensor | None = None) -> Tensor:
+        """Frames ``first .. first + b - 1`` of pose maps (b, 3, H, W) -> images (b, 3, H, W) float32 [0, 1] on the model's device.
+
+        ``motion``: (b, 2, h, w) the canvas's motion into each frame from the one before, in latent cells
+        (``pool_field`` by :func:`latent_cell`); needed when :attr:`needs_motion`, else ignored.
+        """
         if self._open is None:
             raise ValueError("VideoSampler.render runs inside its with block")
+        if self.needs_motion and (motion is None or tuple(motion.shape) != (pose_chunk.shape[0], 2, *self.pipeline.latent_shape(1)[-2:])):
+            raise InputError(f"noise {self.settings.noise!r} needs the motion fields of the chunk's frames, "
+                             f"(b, 2, h, w) in latent cells; got {None if motion is None else tuple(motion.shape)}")  # fmt: skip
         device, dtype = model_device_dtype(self.model)
         b, settings = pose_chunk.shape[0], self.settings
         pose = pose_chunk.to(device=device, dtype=dtype)  # (b, 3, H, W)
@@ -200,6 +258,11 @@ class VideoSampler:
         # 4. Initial latents and per-step noise of the chunk: (1, ...) broadcast, or one draw per frame
         if settings.noise == "fixed":
             initial, per_step = self.shared
+        elif self.needs_motion:
+            maps, self._warp = warped_noise(settings.noise, settings.seed, first, motion.float().cpu(),
+                                            stacked_noise(*self.shared), self._warp)  # (b, M, C, h, w)  # fmt: skip
+            initial = maps[:, 0]  # (b, C, h, w)
+            per_step = maps[:, 1:].transpose(0, 1) if self.sampler.stochastic else None  # (N, b, C, h, w)
         else:
             initial, per_step = independent_noise(settings.seed, first, b, self.pipeline.latent_shape(1),
                                                   self.schedule.num_steps, self.sampler.stochastic)  # fmt: skip
@@ -220,27 +283,34 @@ def check_canvas(model: torch.nn.Module, output_fit: CanvasFit | None) -> None:
 
 
 def sample_video(model: torch.nn.Module, source_image: Tensor, pose_maps: Tensor | Iterable[Tensor], settings: SamplingSettings,
-                 *, output_fit: CanvasFit | None = None, progress: bool = True) -> Iterator[Tensor | np.ndarray]:  # fmt: skip
+                 *, output_fit: CanvasFit | None = None, progress: bool = True, motion: Tensor | None = None,
+                 ) -> Iterator[Tensor | np.ndarray]:  # fmt: skip
     """Generate the frames of a video of the source person performing the pose-map sequence.
 
     source_image: (3, H, W) float [0, 1], already letterboxed to the model canvas (W x H; square for most sizes).
     pose_maps: (T, 3, H, W) float [0, 1], or an iterable of such chunks (a long video streams).
     ``settings``: resolved sampling settings (``pipelines.settings.resolve_sampling``).
+    ``motion``: (T, 2, h, w) the canvas's motion into each frame, in latent cells (``fpdm_video.pose.motion_field``:
+    ``pool_field(motion_fields(...), cells)``); needed by the noise modes that move the noise.
     Yields, in frame order, chunks of up to ``settings.batch_size`` frames: (b, 3, H, W) float32 [0, 1]
     on the model's device, or, with ``output_fit``, (b, H, W, 3) uint8 numpy frames of the source size.
     The source image and the canvas are checked when this is called; pose-map chunks as they arrive.
     """
     check_canvas(model, output_fit)
     sampler = VideoSampler(model, source_image, settings)
+    if sampler.needs_motion and motion is None:
+        raise InputError(f"noise {settings.noise!r} moves the noise with the signer and needs the motion fields of the target poses")
     logger.info("sampling video: %s", settings)
-    return _generate(sampler, pose_maps, output_fit, progress)
+    return _generate(sampler, pose_maps, output_fit, progress, motion)
 
 
-def _generate(sampler: VideoSampler, pose_maps, output_fit: CanvasFit | None, progress: bool) -> Iterator[Tensor | np.ndarray]:
+def _generate(sampler: VideoSampler, pose_maps, output_fit: CanvasFit | None, progress: bool,
+              motion: Tensor | None) -> Iterator[Tensor | np.ndarray]:  # fmt: skip
     bar = tqdm(desc="frames", unit="frame", disable=not progress)
     with sampler:
         for first, pose_chunk in rebatch(_pose_chunks(pose_maps, sampler.pipeline.canvas), sampler.settings.batch_size):
-            images = sampler.render(first, pose_chunk)
+            moving = None if motion is None else motion[first : first + pose_chunk.shape[0]]
+            images = sampler.render(first, pose_chunk, moving)
             bar.update(images.shape[0])
             yield to_frames(images, output_fit) if output_fit is not None else images
     bar.close()

@@ -119,7 +119,7 @@ def test_bad_video_inputs_raise_input_errors():
 
 def test_bad_video_settings_are_refused_when_made():
     """The noise mode and batch size are sampling settings, checked when the settings are made."""
-    with pytest.raises(InputError, match="noise must be one of fixed, independent, got 'shared'"):
+    with pytest.raises(InputError, match="noise must be one of fixed, independent, warped, bilinear, got 'shared'"):
         SamplingSettings(noise="shared")
     with pytest.raises(InputError, match="batch-size must be a positive whole number, got 0"):
         SamplingSettings(batch_size=0)

@@ -137,13 +137,23 @@ def _outline_width(unit: float) -> float:
     return max(0.7, 0.012 * unit)
 
 
+def torso_axes(ls: np.ndarray, rs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The torso's unit axes from the shoulders: towards the signer's left (image right), and down the body.
+
+    The clothing pattern is a lattice on these axes, anchored at the shoulders' midpoint, with the
+    shoulder distance as its unit, so it moves with the torso (``fpdm_video.pose.motion_field`` is
+    tested against exactly this motion).
+    """
+    out = unit_vector(ls - rs, (1.0, 0.0))
+    down = -rotate90(-out)  # perpendicular, pointing down the body
+    return out, (down if down[1] >= 0 else -down)
+
+
 def _draw_torso(img: np.ndarray, identity: SignerIdentity, body: dict[str, np.ndarray], unit: float) -> None:
     if "LEFT_SHOULDER" not in body or "RIGHT_SHOULDER" not in body:
         return
     ls, rs = body["LEFT_SHOULDER"], body["RIGHT_SHOULDER"]
-    out = unit_vector(ls - rs, (1.0, 0.0))  # towards the signer's left (image right)
-    down = -rotate90(-out)  # perpendicular, pointing down the body
-    down = down if down[1] >= 0 else -down
+    out, down = torso_axes(ls, rs)
     lh = body.get("LEFT_HIP", ls + down * 1.25 * unit - out * 0.15 * unit)
     rh = body.get("RIGHT_HIP", rs + down * 1.25 * unit + out * 0.15 * unit)
     r = 0.24 * unit  # shoulder roundness

@@ -20,14 +20,14 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from fpdm_video.errors import InputError
-from fpdm_video.models.hooks.cross_frame import TEMPORAL_MODES
+from fpdm_video.models.hooks.cross_frame import TEMPORAL_MODES, TEMPORAL_SCOPES
 from pipelines.samplers import SAMPLERS
 from pipelines.settings.presets import SPEED_PRESETS
 from pipelines.settings.reuse import Reuse
 
 GUIDANCE_RANGE = (1.0, 20.0)  # classifier-free guidance scales accepted: 1 is none, the paper uses 2; past ~10 colours saturate
 SEED_MAX = 2**64 - 1  # torch.Generator takes 64-bit seeds
-NOISE_MODES = ("fixed", "independent")  # one noise for every frame, or each frame its own
+NOISE_MODES = ("fixed", "independent", "warped", "bilinear")  # one noise for all; each its own; moved with the signer (2)
 DECODERS = ("vae", "tiny")  # the checkpoint's VAE decoder, or its tiny decoder (fpdm_video.models.tiny_decoder)
 
 
@@ -68,8 +68,14 @@ class SamplingRequest:
                                             "also sees the keys and values of the video's first frame (first), the "
                                             "previous frame (previous) or both (docs/evaluation.md; default off)",
                                             choices=TEMPORAL_MODES)
-    noise: str | None = option("--noise", "fixed: every frame starts from the same noise (steady output); independent: "
-                               "each frame its own (default fixed)", choices=NOISE_MODES)
+    temporal_scope: str | None = option("--temporal-scope", "where cross-frame attention acts: all (every "
+                                        "self-attention, every step), low (the lowest-resolution blocks only), early "
+                                        "(the first half of the steps only) or low-early (both limits; cheapest) "
+                                        "(docs/evaluation.md; default all)", choices=TEMPORAL_SCOPES)
+    noise: str | None = option("--noise", "fixed: every frame starts from the same noise (steady output, the paper's); "
+                               "independent: each frame its own; warped: the previous frame's noise moved along the "
+                               "target poses' motion, kept Gaussian; bilinear: the same moved by a plain bilinear "
+                               "warp (the naive baseline; docs/sampling.md; default fixed)", choices=NOISE_MODES)
     seed: int | None = option("--seed", "noise seed, 0 to 2**64 - 1; the same seed gives the same video (default 0)", type=int)
     batch_size: int | None = option("--batch-size", "frames rendered together (more is faster on a GPU and uses more "
                                     "memory; default 4)", type=int)
@@ -96,7 +102,8 @@ class SamplingSettings:
     deep_cache: int = 1  # the whole UNet every N steps, its shallow blocks in between (step feature caching); 1: off
     token_merge: float = 0.0  # fraction of self-attention tokens merged at the latent resolution (ToMe for SD); 0: off
     temporal_attention: str = "off"  # cross-frame attention anchors: "off", "first", "previous" or "both"
-    noise: str = "fixed"  # "fixed": one noise for every frame; "independent": per frame, from (seed, frame index)
+    temporal_scope: str = "all"  # where cross-frame attention acts: "all", "low" (blocks), "early" (steps), "low-early"
+    noise: str = "fixed"  # "fixed" (one for all), "independent" (per frame), "warped" / "bilinear" (moved with the signer)
     seed: int = 0  # noise seed
     batch_size: int = 4  # frames denoised together
     decoder: str = "vae"  # "vae" or "tiny" (the checkpoint's tiny decoder)
@@ -139,6 +146,10 @@ def settings_problem(s: SamplingSettings) -> str | None:
          f"token-merge must be a fraction from 0 (off) to 0.75, got {s.token_merge!r}"),
         (s.temporal_attention not in TEMPORAL_MODES,
          f"temporal-attention must be one of {', '.join(TEMPORAL_MODES)}, got {s.temporal_attention!r}"),
+        (s.temporal_scope not in TEMPORAL_SCOPES,
+         f"temporal-scope must be one of {', '.join(TEMPORAL_SCOPES)}, got {s.temporal_scope!r}"),
+        (s.temporal_scope != "all" and s.temporal_attention == "off",
+         f"temporal-scope {s.temporal_scope} limits cross-frame attention, which is off: give --temporal-attention too"),
         (s.noise not in NOISE_MODES, f"noise must be one of {', '.join(NOISE_MODES)}, got {s.noise!r}"),
         (not (_whole(s.seed, 0) and s.seed <= SEED_MAX), f"seed must be a whole number from 0 to 2**64 - 1, got {s.seed!r}"),
         (not _whole(s.batch_size, 1), f"batch-size must be a positive whole number, got {s.batch_size!r}"),

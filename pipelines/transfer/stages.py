@@ -28,10 +28,11 @@ from fpdm_video.geometry import CanvasFit
 from fpdm_video.images import check_image_size
 from fpdm_video.pose import load_holistic, render_pose_maps, repair_poses, retarget_with_report, style_for
 from fpdm_video.pose.extract import extract_poses
+from fpdm_video.pose.motion_field import motion_fields, pool_field
 from fpdm_video.pose.sequence import PoseSequence
 from fpdm_video.video import iter_video_chunks, probe
 from pipelines.transfer.settings import TransferSettings
-from pipelines.video_sampling import VideoSampler, rebatch, to_frames
+from pipelines.video_sampling import VideoSampler, latent_cell, rebatch, to_frames
 
 logger = logging.getLogger(__name__)
 
@@ -195,7 +196,16 @@ def render_chunk(sampler: VideoSampler, target: PoseSequence, fit: CanvasFit, st
         raise ValueError(f"a render chunk must start on a batch boundary (batch {batch}), got frame {start}")
     maps = pose_map_chunks(target.frames(start, stop), fit, batch, pose_map)
     for first, chunk in rebatch(maps, batch):
-        yield to_frames(sampler.render(start + first, chunk), fit)
+        frame = start + first
+        motion = pose_motion(sampler.model, target, fit, frame, frame + chunk.shape[0]) if sampler.needs_motion else None
+        yield to_frames(sampler.render(frame, chunk, motion), fit)
+
+
+def pose_motion(model, target: PoseSequence, fit: CanvasFit, start: int = 0, stop: int | None = None) -> torch.Tensor:
+    """(b, 2, h, w) the canvas's motion into frames [start, stop) of ``target`` from the frame before, in ``model``'s
+    latent cells (what warped noise moves along; ``fpdm_video.pose.motion_field``)."""
+    fields = motion_fields(target, fit, start, stop)  # (b, 2, H, W) canvas pixels
+    return torch.from_numpy(pool_field(fields, latent_cell(model)))
 
 
 def render_frames(model, signer_image: np.ndarray, target: PoseSequence, fit: CanvasFit, settings: TransferSettings) -> Iterator[np.ndarray]:

@@ -10,7 +10,12 @@ attention, Wu et al. 2023, which keeps the anchors only):
 - ``both``: both anchors.
 
 Frame 0 is its own anchor: duplicated keys and values leave softmax attention unchanged, so a
-one-frame video is sampled as without cross-frame attention. No weights change; ``off`` is the
+one-frame video is sampled as without cross-frame attention.
+
+The scope limits where it acts, to make it cheaper: ``low`` only in the self-attentions of the
+lowest resolution the UNet attends at (fewest tokens, where the layout of the figure is decided),
+``early`` only in the first half of the steps (where the coarse structure forms; the later
+steps keep plain attention and keep no anchors), ``low-early`` both. No weights change; ``off`` is the
 plain attention.
 
 A video is sampled chunk by chunk (B frames per UNet call, every chunk running all steps), so an
@@ -38,8 +43,22 @@ from fpdm_video.models.hooks.attention import plain_layout
 from fpdm_video.models.hooks.base import KV, SamplingHook, UNetCall
 
 TEMPORAL_MODES = ("off", "first", "previous", "both")  # the anchors each frame's self-attention also sees
+TEMPORAL_SCOPES = ("all", "low", "early", "low-early")  # where: every layer and step; lowest-resolution blocks; first half of the steps
 
 Slot = tuple[int, str, str]  # (step index, self-attention layer name, branch)
+
+
+def resolution_level(name: str, down_blocks: int) -> int:
+    """How many times the UNet has halved the latent where the layer ``name`` sits (down_blocks.i: i, the mid block:
+    the deepest, up_blocks.j: the deepest - j)."""
+    parts = name.split(".")
+    if parts[0] == "down_blocks":
+        return int(parts[1])
+    if parts[0] == "mid_block":
+        return down_blocks - 1
+    if parts[0] == "up_blocks":
+        return down_blocks - 1 - int(parts[1])
+    raise ValueError(f"no resolution level for UNet layer {name!r}")
 
 
 class CrossFrameAttention(SamplingHook):
@@ -47,10 +66,13 @@ class CrossFrameAttention(SamplingHook):
 
     name = "cross_frame"
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: str, scope: str = "all", steps: int | None = None) -> None:
         if mode not in TEMPORAL_MODES or mode == "off":
             raise ValueError(f"cross-frame attention needs first, previous or both, got {mode!r}")
-        self.mode = mode
+        if scope not in TEMPORAL_SCOPES or ("early" in scope and steps is None):
+            raise ValueError(f"cross-frame attention's scope must be one of {', '.join(TEMPORAL_SCOPES)} (early: with the steps), got {scope!r}")
+        self.mode, self.scope = mode, scope
+        self.last_step = (steps + 1) // 2 - 1 if "early" in scope else None  # early: steps 0 .. ceil(N / 2) - 1 only
         self.layers: dict[nn.Module, str] = {}  # self-attention layer -> its name in the UNet
         self.first: dict[Slot, KV] = {}  # frame 0's
         self.last: dict[Slot, KV] = {}  # the last frame of the latest chunk
@@ -68,6 +90,10 @@ class CrossFrameAttention(SamplingHook):
 
         self.layers = {m: name for name, m in unet.named_modules()
                        if isinstance(m, Attention) and not m.is_cross_attention and plain_layout(m)}  # fmt: skip
+        if "low" in self.scope:  # only the self-attentions of the lowest resolution the UNet attends at
+            level = {m: resolution_level(name, len(unet.down_blocks)) for m, name in self.layers.items()}
+            lowest = max(level.values(), default=0)
+            self.layers = {m: name for m, name in self.layers.items() if level[m] == lowest}
 
     def remove(self) -> None:
         self.layers = {}
@@ -81,6 +107,8 @@ class CrossFrameAttention(SamplingHook):
 
     def self_keys_values(self, attn: nn.Module, call: UNetCall, key: Tensor, value: Tensor) -> KV:
         """(rows, N, inner) -> (rows, N (1 + anchors), inner): each row's own keys and values, then its anchors'."""
+        if self.last_step is not None and call.step > self.last_step:  # outside the scope's steps: plain attention
+            return key, value
         keys, values = [], []
         for branch, k, v in zip(call.branches, call.split(key), call.split(value)):
             anchors = self._anchors((call.step, self.layers[attn], branch), call, k, v)
