@@ -111,6 +111,9 @@ VARIANTS = {
     "both": ["--temporal-attention", "both", "--steps", "3"],
     "deep-cache 3": ["--deep-cache", "3", "--steps", "4"],
     "fast": ["--speed", "fast"],
+    "warped noise": ["--noise", "warped", "--steps", "3"],  # the last frame's noise travels in the carry
+    "warped noise, first:low-early": ["--noise", "warped", "--temporal-attention", "first", "--temporal-scope", "low-early",
+                                      "--steps", "3"],
 }
 
 
