@@ -36,7 +36,8 @@ from pipelines.synthetic_eval import HeldOutConfig, _sample, frame_metrics, make
 from preset_quality import spread
 from result_file import check_result, write_result
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+REPO = Path(__file__).resolve().parents[1]
+RESULTS_DIR = REPO / "benchmarks" / "results"
 NOISES = ("fixed", "bilinear", "warped")
 METRICS = ("psnr", "ssim_fpdm", "flicker_ratio", "warping_ratio", "flow_epe", "flow_ratio", "seconds_per_frame")
 BASELINE = "fixed+off"
@@ -110,7 +111,7 @@ def verdict(name: str, results: dict[str, dict]) -> dict[str, bool]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--checkpoint", type=Path, default=Path(__file__).resolve().parents[1] / "fpdm_video" / "weights" / "demo")
+    p.add_argument("--checkpoint", type=Path, default=Path("fpdm_video/weights/demo"), help="relative paths: to the repository")
     p.add_argument("--data-seed", type=int, default=2, help="seed of the held-out signers and motions (2: choose, 3: report)")
     p.add_argument("--cases", type=int, default=8)
     p.add_argument("--frames", type=int, default=12, help="frames of each driving motion")
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     fields = {name: parse_setting(name) for name in names}
     out = check_result(args.out or RESULTS_DIR / f"warped_noise_seed{args.data_seed}_cpu.json", {"--checkpoint": args.checkpoint})
     torch.set_num_threads(2)
-    model = load_model(args.checkpoint).float().eval()
+    model = load_model(args.checkpoint if args.checkpoint.is_absolute() else REPO / args.checkpoint).float().eval()
     config = HeldOutConfig(seed=args.data_seed, cases=args.cases, frames=args.frames, stride=args.stride,
                            sampling=SamplingRequest(steps=args.steps, batch_size=4))  # fmt: skip
     settings: dict[str, SamplingSettings] = {n: resolve_sampling(replace(config.sampling, **f), model.config) for n, f in fields.items()}
