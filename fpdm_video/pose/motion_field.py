@@ -3,7 +3,7 @@
 What moves the noise with the signer (``pipelines.noise_warp``) is a dense displacement field of
 the model's canvas: where each pixel of frame t - 1 goes in frame t. It is built from the (repaired,
 retargeted) target keypoints, so it needs no optical flow of the driving video, follows the
-retargeting, and costs a few milliseconds per frame:
+retargeting, and costs tens of milliseconds per frame on a CPU (docs/sampling.md):
 
 1. The body is cut into parts, back to front: torso, upper arms, head, forearms, hands. Each part
    moves by its own similarity transform (rotation, uniform scale, translation), the least-squares
@@ -165,14 +165,16 @@ def motion_field(before: np.ndarray, after: np.ndarray, seen_before: np.ndarray,
 
 def motion_fields(pose: PoseSequence, fit: CanvasFit, start: int = 0, stop: int | None = None) -> np.ndarray:
     """(n, 2, H, W) float32: for each frame k of [start, stop), the field from frame k - 1 to k (zeros for frame 0)."""
-    pose = pose.to_pixels()
     stop = pose.num_frames if stop is None else stop
+    first = max(start - 1, 0)  # only the frames the fields need, not the whole video (this runs once per chunk)
+    window = pose.frames(first, stop).to_pixels()
     width, height = fit.canvas
     out = np.zeros((stop - start, 2, height, width), dtype=np.float32)
-    xy = fit.points_to_canvas(pose.points[..., :2])  # (T, K, 2)
-    seen = pose.confidence > 0
+    xy = fit.points_to_canvas(window.points[..., :2])  # (stop - first, K, 2)
+    seen = window.confidence > 0
     for k in range(max(start, 1), stop):
-        out[k - start] = motion_field(xy[k - 1], xy[k], seen[k - 1], seen[k], (width, height))
+        i = k - first
+        out[k - start] = motion_field(xy[i - 1], xy[i], seen[i - 1], seen[i], (width, height))
     return out
 
 
