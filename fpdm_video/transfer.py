@@ -7,6 +7,7 @@ at the pose file's frame rate and size). Writes OUTPUT.mp4 and its record OUTPUT
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -77,6 +78,7 @@ def run(argv: Sequence[str] | None = None):
     from fpdm_video.models.checkpoint import load_config
     from pipelines.transfer import SignerTransfer, default_checkpoint, resolve_settings
     from pipelines.transfer.api import check_paths
+    from pipelines.transfer.inputs import ReadAhead
 
     request = request_of(args)
     output = args.output or default_output(args.input, args.signer)
@@ -84,13 +86,18 @@ def run(argv: Sequence[str] | None = None):
                 comparison=args.comparison)  # before the model loads; transfer() checks again, with the model's files  # fmt: skip
     speed = request.sampling.speed  # None when --speed was not given
     local = default_checkpoint(speed) if args.checkpoint is None else Path(args.checkpoint)
-    if local.is_dir():  # the settings are checked on the checkpoint's config before its weights load
-        resolve_settings(request, load_config(local))
-    runner = SignerTransfer.from_pretrained(args.checkpoint, device=args.device, dtype=args.dtype, speed=speed)
-    result = runner.transfer(
-        args.input, args.signer, output, request=request, poses=args.poses, save_poses=args.save_poses,
-        comparison=args.comparison, progress=progress_of(args.quiet, sys.stderr.isatty()), argv=command_line(argv), runner="cli",
-    )  # fmt: skip
+    progress = progress_of(args.quiet, sys.stderr.isatty())
+    with contextlib.ExitStack() as stack:
+        ahead = None
+        if local.is_dir():  # the settings are checked on the checkpoint's config before its weights load ...
+            settings = resolve_settings(request, load_config(local))
+            # ... and the reference and the driving poses are read while they load (pipelines/transfer/inputs.py)
+            ahead = stack.enter_context(ReadAhead(args.input, args.signer, settings, args.poses, progress=progress is True))
+        runner = SignerTransfer.from_pretrained(args.checkpoint, device=args.device, dtype=args.dtype, speed=speed)
+        result = runner.transfer(
+            args.input, args.signer, output, request=request, poses=args.poses, save_poses=args.save_poses,
+            comparison=args.comparison, progress=progress, argv=command_line(argv), runner="cli", inputs=ahead,
+        )  # fmt: skip
     rec = result.record
     logger.info("wrote %s (%d frames, %s fps) and %s", result.output, rec["frames"], round(rec["fps"], 3), result.record_path)
     logger.info("stage seconds: %s", ", ".join(f"{k} {v}" for k, v in rec["stage_seconds"].items()))

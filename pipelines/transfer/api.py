@@ -31,11 +31,9 @@ from fpdm_video.video import VideoWriter
 from pipelines.transfer.devices import load_for_inference
 from pipelines.transfer.record import TransferRecord, pose_fix_fields, record_json, sha256_of, sidecar_path
 from pipelines.transfer.settings import TransferRequest, TransferSettings, resolve_settings
-from pipelines.transfer.signer import load_signer
+from pipelines.transfer.inputs import ReadAhead, read_inputs
 from pipelines.transfer.stages import (
-    driving_poses,
     input_chunks,
-    open_input,
     output_timestamps,
     prepare_poses,
     render_frames,
@@ -122,6 +120,7 @@ class SignerTransfer:
         argv: list[str] | None = None,
         on_frames: Callable[[int, int], None] | None = None,
         runner: str = "api",
+        inputs: ReadAhead | None = None,
     ) -> TransferResult:
         """Render ``video``'s signing (a video, frame folder or .pose file) as the person in ``signer_image``.
 
@@ -136,6 +135,11 @@ class SignerTransfer:
         (the web app cancels runs so). ``runner`` names the front end in the record. ``progress``:
         True draws a bar per stage (poses, frames), ``"frames"`` only the rendered frames' bar (one
         line, the CLI's ``--quiet`` on a terminal), False none.
+
+        ``inputs``: a :class:`~pipelines.transfer.inputs.ReadAhead` of these same arguments, started
+        before this runner's model was loaded (the CLI's way to extract the poses meanwhile). The
+        record then times the run from the read ahead's start: its ``model_load`` stage is the time
+        from then to this call, and the ``reference`` and ``poses`` stages ran beside it.
         """
         request = request or TransferRequest()
         settings = self.settings(request)
@@ -143,8 +147,13 @@ class SignerTransfer:
         record_path = sidecar_path(output)
         check_paths(video, signer_image, output, checkpoint=self.checkpoint, poses=poses, save_poses=save_poses,
                     comparison=comparison)  # fmt: skip
+        if inputs is not None and not inputs.matches(video, signer_image, settings, poses):
+            raise ValueError("the read ahead was started for other inputs or another frame range than this transfer's")
         times: dict[str, float] = {}
-        clock = begun = time.perf_counter()
+        clock = time.perf_counter()
+        begun = clock if inputs is None else inputs.started
+        if inputs is not None:
+            times["model_load"] = round(clock - begun, 3)
 
         def lap(name: str) -> None:
             nonlocal clock
@@ -153,13 +162,15 @@ class SignerTransfer:
             clock = now
 
         with atomic_files(save_poses, comparison, record_path, output) as (poses_tmp, comparison_tmp, record_tmp, output_tmp):
-            spec = open_input(video, settings)
-            signer = load_signer(signer_image, spec.width, spec.height)
-            lap("reference")
-            raw = driving_poses(spec, poses, settings, progress=progress is True)
+            # read here, or ahead (then a wait for the reading beyond the model's load is in its own stages)
+            read = read_inputs(video, signer_image, settings, poses, progress=progress is True) if inputs is None else inputs.result()
+            spec, signer, raw = read.spec, read.signer, read.raw
+            times.update(read.seconds)
             if poses_tmp is not None:
+                written_at = time.perf_counter()
                 write_pose(raw, poses_tmp)
-            lap("poses")
+                times["poses"] = round(times["poses"] + time.perf_counter() - written_at, 3)
+            clock = time.perf_counter()
             target, fixes = prepare_poses(raw, signer.pose if settings.retarget else None)
             stamps = output_timestamps(spec, raw, settings)
             lap("repair_retarget")
@@ -178,6 +189,7 @@ class SignerTransfer:
                 sizes={"input": [spec.width, spec.height], "output": [spec.width, spec.height], "model": self.model.config.resolution},
                 timestamps="input's own (variable frame rate kept)" if stamps is not None else f"constant {spec.fps} fps",
                 stage_seconds=times, first_frames_seconds=None if first_at is None else round(first_at - begun, 3),
+                run_seconds=round(time.perf_counter() - begun, 3),
                 **pose_fix_fields(fixes, settings.retarget), runner=runner, argv=argv, **self.facts(),
             ).to_dict()  # fmt: skip
             record_tmp.write_text(record_json(record))

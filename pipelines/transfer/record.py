@@ -73,6 +73,7 @@ class TransferRecord:
     dtype: str
     argv: list[str] | None  # the command line that repeats the run (the CLI's own; the app's and the flow's equivalent)
     first_frames_seconds: float | None = None  # from the start of the transfer to its first frames written (None: not timed)
+    run_seconds: float | None = None  # from the start of the transfer (its inputs' reading, if read ahead) to its record
     versions: dict = field(default_factory=package_versions)
 
     def to_dict(self) -> dict:

@@ -79,8 +79,13 @@ def input_chunks(spec: InputSpec, chunk: int) -> Iterator:
     return iter_video_chunks(spec.path, chunk_size=chunk, start=spec.start, end=spec.end)
 
 
-def driving_poses(spec: InputSpec, poses: str | os.PathLike | None, settings: TransferSettings, *, progress: bool) -> PoseSequence:
-    """The poses of the selected frames: from the .pose input, from ``poses``, or extracted with MediaPipe."""
+def driving_poses(spec: InputSpec, poses: str | os.PathLike | None, settings: TransferSettings, *, progress: bool,
+                  clips: Iterator | None = None) -> PoseSequence:  # fmt: skip
+    """The poses of the selected frames: from the .pose input, from ``poses``, or extracted with MediaPipe.
+
+    ``clips``: the selected frames as decoded clips, to extract from instead of :func:`input_chunks`
+    (the same frames, in order; a read ahead passes them one at a time so that it can stop).
+    """
     if spec.kind == "pose" or poses is not None:
         source = Path(poses) if poses is not None else spec.path
         pose = load_holistic(source)
@@ -94,7 +99,7 @@ def driving_poses(spec: InputSpec, poses: str | os.PathLike | None, settings: Tr
                            source, pose.width, pose.height, spec.width, spec.height)  # fmt: skip
             pose = rescale(pose, spec.width, spec.height)
         return pose.frames(spec.start, spec.end)
-    clips = input_chunks(spec, settings.chunk_frames)
+    clips = input_chunks(spec, settings.chunk_frames) if clips is None else clips
     return extract_poses(clips, progress=progress)
 
 
