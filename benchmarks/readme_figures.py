@@ -95,7 +95,7 @@ def cli_part(work: Path, repeats: int, presets: tuple[str, ...], student: Path |
             record = json.loads(out.with_suffix(".json").read_text())
             run = record.get("run_seconds") or sum(record["stage_seconds"].values())  # records before run_seconds: stages in turn
             runs[preset].append({"wall_seconds": round(wall, 2), "frames": record["frames"],
-                                 "stage_seconds": record["stage_seconds"], "dtype": record["dtype"],
+                                 "stage_seconds": record["stage_seconds"], "run_seconds": record.get("run_seconds"), "dtype": record["dtype"],
                                  "first_frames_at_most_seconds": round(wall - run + record["first_frames_seconds"], 2)})  # fmt: skip
     summary = {}
     for preset, rows in runs.items():
