@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import threading
 import time
@@ -110,3 +111,15 @@ def test_a_model_that_fails_to_load_stops_the_reading(example_inputs, tiny_check
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "model.safetensors" in err[0] and "Traceback" not in err[0]
     assert not alive_read_aheads() and not out.exists() and not out.with_suffix(".json").exists()
+
+
+def test_what_the_reading_logs_waits_for_its_result(example_inputs, caplog):  # noqa: F811
+    # MediaPipe finds no hand on the generated signer photo: the reading warns about it
+    caplog.set_level(logging.WARNING)
+    with ReadAhead(example_inputs.video, example_inputs.signer_image, TransferSettings(), progress=False) as dropped:
+        dropped._thread.join()  # the reading is done, its warnings held
+        assert "shows no" not in caplog.text
+    assert "shows no" not in caplog.text  # closed without its result: dropped
+    with ReadAhead(example_inputs.video, example_inputs.signer_image, TransferSettings(), progress=False) as taken:
+        taken.result()
+    assert "shows no" in caplog.text and caplog.text.count("shows no") == 1

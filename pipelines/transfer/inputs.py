@@ -9,11 +9,14 @@ threads, so the two overlap well even on two cores. What is read is the same eit
 frames are read one at a time, in order, by one tracker.
 
 A read ahead is stopped (:meth:`ReadAhead.close`) between two frames: an error or Ctrl-C in the
-command waits for at most one frame's extraction.
+command waits for at most one frame's extraction. What the reading logs (a hand the photo does not
+show, say) is held back and logged when its result is taken, as if it had been read then: a
+command whose model fails to load prints that one error line and nothing of the reading.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -67,6 +70,40 @@ def one_by_one(clips: Iterator[Clip], stop: threading.Event) -> Iterator[Clip]:
             yield Clip(clip.frames[k : k + 1], clip.fps, clip.timestamps[k : k + 1], clip.start_index + k)
 
 
+class HeldLogs(logging.Filter):
+    """Holds back the log records of one thread at the root's handlers, to be logged later (:meth:`release`) or dropped."""
+
+    def __init__(self, thread: threading.Thread) -> None:
+        super().__init__()
+        self.thread = thread
+        self.held: list[logging.LogRecord] = []
+        root = logging.getLogger()
+        self.handlers = list(root.handlers) or [logging.lastResort]  # without handlers a warning goes to the last resort
+        for handler in self.handlers:
+            if handler is not None:
+                handler.addFilter(self)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.thread != self.thread.ident:
+            return True
+        if not any(r is record for r in self.held):  # one record passes every handler
+            self.held.append(record)
+        return False
+
+    def remove(self) -> list[logging.LogRecord]:
+        """Stop holding; the records held so far."""
+        for handler in self.handlers:
+            if handler is not None:
+                handler.removeFilter(self)
+        held, self.held = self.held, []
+        return held
+
+    def release(self) -> None:
+        """Stop holding and log what was held, in order, through the loggers that made it."""
+        for record in self.remove():
+            logging.getLogger(record.name).handle(record)
+
+
 class ReadAhead:
     """:func:`read_inputs` in a thread, started at once; :meth:`result` waits for it and raises what it raised.
 
@@ -85,6 +122,7 @@ class ReadAhead:
         self._stop = threading.Event()
         self._outcome: tuple[TransferInputs | None, BaseException | None] = (None, None)
         self._thread = threading.Thread(target=self._run, args=(progress,), name="fpdm-read-ahead", daemon=True)
+        self._logs = HeldLogs(self._thread)
         self.started = time.perf_counter()  # when the reading began
         self._thread.start()
 
@@ -105,6 +143,7 @@ class ReadAhead:
     def result(self) -> TransferInputs:
         """The inputs, once read (waits); an error of the reading is raised here, as it was raised there."""
         self._thread.join()
+        self._logs.release()
         inputs, error = self._outcome
         if error is not None:
             raise error
@@ -120,6 +159,7 @@ class ReadAhead:
         """Stop the reading (between two frames) and wait for its thread."""
         self._stop.set()
         self._thread.join()
+        self._logs.remove()  # what was not taken by result() is dropped with the reading
 
     def __enter__(self) -> ReadAhead:
         return self
