@@ -43,7 +43,6 @@ class TransferInputs:
     signer: FittedSigner  # the reference photo fitted to the output frame
     raw: PoseSequence  # the driving poses of the selected frames, as extracted or loaded
     seconds: dict[str, float]  # {"reference": s, "poses": s}
-    started: float  # time.perf_counter() when reading began
 
 
 def read_inputs(video: str | os.PathLike | InputSpec, signer_image: str | os.PathLike, settings: TransferSettings,
@@ -58,7 +57,7 @@ def read_inputs(video: str | os.PathLike | InputSpec, signer_image: str | os.Pat
     clips = one_by_one(input_chunks(spec, settings.chunk_frames), stop) if stop is not None and extracts else None
     raw = driving_poses(spec, poses, settings, progress=progress, clips=clips)
     done = time.perf_counter()
-    return TransferInputs(spec, signer, raw, {"reference": round(fitted - started, 3), "poses": round(done - fitted, 3)}, started)
+    return TransferInputs(spec, signer, raw, {"reference": round(fitted - started, 3), "poses": round(done - fitted, 3)})
 
 
 def one_by_one(clips: Iterator[Clip], stop: threading.Event) -> Iterator[Clip]:
@@ -117,7 +116,8 @@ class ReadAhead:
 
     def __init__(self, video: str | os.PathLike, signer_image: str | os.PathLike, settings: TransferSettings,
                  poses: str | os.PathLike | None = None, *, progress: bool) -> None:  # fmt: skip
-        self.video, self.signer_image, self.poses, self.settings = Path(video), Path(signer_image), poses, settings
+        self.video, self.signer_image, self.settings = Path(video), Path(signer_image), settings
+        self.poses = None if poses is None else Path(poses)
         self.spec = open_input(video, settings)
         self._stop = threading.Event()
         self._outcome: tuple[TransferInputs | None, BaseException | None] = (None, None)
@@ -135,10 +135,11 @@ class ReadAhead:
 
     def matches(self, video, signer_image, settings: TransferSettings, poses) -> bool:
         """Whether this read ahead reads what a transfer of these arguments would read."""
-        same_poses = (self.poses is None) == (poses is None) and (poses is None or Path(poses) == Path(self.poses))
-        return (Path(video), Path(signer_image)) == (self.video, self.signer_image) and same_poses and (
-            (settings.start, settings.end, settings.max_frames, settings.chunk_frames)
-            == (self.settings.start, self.settings.end, self.settings.max_frames, self.settings.chunk_frames))  # fmt: skip
+        def frames(s: TransferSettings) -> tuple:
+            return s.start, s.end, s.max_frames, s.chunk_frames
+
+        given = (Path(video), Path(signer_image), None if poses is None else Path(poses), frames(settings))
+        return given == (self.video, self.signer_image, self.poses, frames(self.settings))
 
     def result(self) -> TransferInputs:
         """The inputs, once read (waits); an error of the reading is raised here, as it was raised there."""
