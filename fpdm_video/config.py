@@ -149,8 +149,11 @@ class SamplingConfig:
 class TinyDecoderConfig:
     """A small convolutional decoder trained to reproduce the VAE decoder from its latents (in the manner of TAESD)."""
 
-    channels: int = 64  # width of every level
-    blocks: int = 3  # residual blocks per resolution level (one level per doubling of the VAE factor, plus the first)
+    channels: int = 64  # width of every level, when `widths` is empty
+    blocks: int = 3  # residual blocks of every level below the image's (which has one), when `level_blocks` is empty
+    widths: tuple[int, ...] = ()  # width of each level, from the latents' resolution to the image's (log2(factor) + 1 entries)
+    level_blocks: tuple[int, ...] = ()  # residual blocks of each level, in the same order (0 allowed); empty: from `blocks`
+    clamp: float = 3.0  # soft clamp of the unscaled latents, k tanh(x / k) (TAESD's 3 is for latents of unit scale)
 
 
 @dataclass
@@ -256,6 +259,10 @@ FIELD_RULES: dict[tuple[type, str], FieldRule] = {
     (SourceProjectionConfig, "dropout"): _DROPOUT,
     (PoseEmbeddingConfig, "block_out_channels"): (lambda v: len(v) >= 1 and all(1 <= c <= MAX_WIDTH for c in v),
                                                   "a non-empty list of channel counts"),  # fmt: skip
+    (TinyDecoderConfig, "widths"): (lambda v: all(isinstance(c, int) and 1 <= c <= MAX_WIDTH for c in v), "a list of channel counts"),
+    (TinyDecoderConfig, "level_blocks"): (lambda v: all(isinstance(b, int) and 0 <= b <= 16 for b in v),
+                                          "a list of block counts from 0 to 16"),  # fmt: skip
+    (TinyDecoderConfig, "clamp"): (lambda v: v > 0, "a positive number"),
     (VAEConfig, "scaling_factor"): (lambda v: v > 0, "a positive number"),
     (UNetConfig, "class_embedding"): _choice("projection", "mlp"),
     (UNetConfig, "class_hidden_dim"): _LAYER_WIDTH,

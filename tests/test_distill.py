@@ -104,6 +104,16 @@ def test_the_tiny_decoder_trains_loads_and_decodes(teacher, tiny_dataset, tmp_pa
         base.decode_latents(latents, "tiny")
 
 
+def test_the_tiny_decoder_layout_per_level_is_trained_and_saved(teacher, tiny_dataset, tmp_path):  # noqa: F811
+    config = tiny_config("tiny_decoder", tiny_dataset, tmp_path, "steps=2", f"init={teacher}", "tiny_decoder.widths=[12,6]",
+                         "tiny_decoder.level_blocks=[2,0]", "tiny_decoder.clamp=8.0")  # fmt: skip
+    train(config, progress=False)
+    model = load_model(tmp_path / "tiny_decoder" / "model")
+    layout = model.config.tiny_decoder
+    assert (layout.widths, layout.level_blocks, layout.clamp) == ((12, 6), (2, 0), 8.0)
+    assert model.tiny_decoder.layers[0].out_channels == 12 and model.tiny_decoder.clamp == 8.0
+
+
 def test_distill_and_tiny_decoder_need_a_teacher(tiny_dataset, tmp_path, capsys):  # noqa: F811
     from fpdm_video.train.__main__ import main
 

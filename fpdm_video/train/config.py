@@ -94,8 +94,11 @@ class DistillStageConfig:
 class TinyDecoderStageConfig:
     """A tiny decoder trained to reproduce the `init` checkpoint's VAE decoder."""
 
-    channels: int = 64  # width of every level
-    blocks: int = 3  # residual blocks per level
+    channels: int = 64  # width of every level, when `widths` is empty
+    blocks: int = 3  # residual blocks of every level below the image's, when `level_blocks` is empty
+    widths: tuple[int, ...] = ()  # width of each level, latents' resolution first (fpdm_video.config.TinyDecoderConfig)
+    level_blocks: tuple[int, ...] = ()  # residual blocks of each level, latents' resolution first
+    clamp: float = 3.0  # soft clamp of the unscaled latents, k tanh(x / k)
     l1_weight: float = 1.0
     mse_weight: float = 1.0
 

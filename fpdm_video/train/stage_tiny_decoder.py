@@ -24,7 +24,8 @@ class TinyDecoderStage(DiffusionStage):
 
     def __init__(self, model, config) -> None:
         t = config.tiny_decoder
-        model.config.tiny_decoder = TinyDecoderConfig(channels=t.channels, blocks=t.blocks)
+        model.config.tiny_decoder = TinyDecoderConfig(channels=t.channels, blocks=t.blocks, widths=tuple(t.widths),
+                                                      level_blocks=tuple(t.level_blocks), clamp=t.clamp)  # fmt: skip
         model.tiny_decoder = TinyDecoder(model.latent_channels, model.vae_factor, model.config.tiny_decoder).to(
             next(model.parameters()).device)  # fmt: skip
         super().__init__(model, config)
