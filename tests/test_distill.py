@@ -124,6 +124,19 @@ def test_distill_and_tiny_decoder_need_a_teacher(tiny_dataset, tmp_path, capsys)
     assert len(err) == 1 and "--teacher" in err[0]
 
 
+@pytest.mark.parametrize(("layout", "message"), [("widths: [16, 8, 8]", "widths needs 2 entries"),
+                                               ("clamp: -1.0", "clamp must be positive")])  # fmt: skip
+def test_a_tiny_decoder_layout_that_does_not_fit_is_one_error_line(teacher, tiny_dataset, tmp_path, capsys, layout, message):  # noqa: F811
+    from fpdm_video.train.__main__ import main
+
+    config = tmp_path / "c.yaml"
+    config.write_text(f"model: tiny\ndata: {{root: {tiny_dataset}}}\ntiny_decoder:\n  tiny_decoder: {{{layout}}}\n")
+    assert main(["tiny-decoder", "--config", str(config), "--teacher", str(teacher), "-o", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and "tiny_decoder section" in err[0]
+    assert not (tmp_path / "run" / "tiny_decoder" / "model").exists()
+
+
 def test_the_lora_student_saves_only_its_adapter_and_loads_onto_its_teacher(teacher, tiny_dataset, tmp_path):  # noqa: F811
     from safetensors.torch import load_file
 

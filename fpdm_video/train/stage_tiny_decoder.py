@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from fpdm_video.config import TinyDecoderConfig
+from fpdm_video.errors import InputError
 from fpdm_video.models.tiny_decoder import TinyDecoder
 from fpdm_video.train.stage_diffusion import DiffusionStage
 
@@ -24,10 +25,14 @@ class TinyDecoderStage(DiffusionStage):
 
     def __init__(self, model, config) -> None:
         t = config.tiny_decoder
-        model.config.tiny_decoder = TinyDecoderConfig(channels=t.channels, blocks=t.blocks, widths=tuple(t.widths),
-                                                      level_blocks=tuple(t.level_blocks), clamp=t.clamp)  # fmt: skip
-        model.tiny_decoder = TinyDecoder(model.latent_channels, model.vae_factor, model.config.tiny_decoder).to(
-            next(model.parameters()).device)  # fmt: skip
+        layout = TinyDecoderConfig(channels=t.channels, blocks=t.blocks, widths=tuple(t.widths), level_blocks=tuple(t.level_blocks),
+                                   clamp=t.clamp)  # fmt: skip
+        try:
+            decoder = TinyDecoder(model.latent_channels, model.vae_factor, layout)
+        except ValueError as e:  # a layout that does not fit this checkpoint's VAE: the config's fault, said in one line
+            raise InputError(f"{e} (the training config's tiny_decoder section)") from None
+        model.config.tiny_decoder = layout
+        model.tiny_decoder = decoder.to(next(model.parameters()).device)
         super().__init__(model, config)
 
     def trained_modules(self) -> list[nn.Module]:
