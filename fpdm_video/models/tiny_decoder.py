@@ -62,16 +62,18 @@ class TinyDecoder(nn.Module):
 
 def level_shape(config: TinyDecoderConfig, levels: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(widths, blocks) of the ``levels + 1`` resolution levels, the latents' first; ValueError if the config cannot give them."""
-    widths = tuple(config.widths) or (config.channels,) * (levels + 1)
-    blocks = tuple(config.level_blocks) or (config.blocks,) * levels + (1,)
-    checks = (("widths", widths, 1) if config.widths else ("channels", (config.channels,), 1),
-              ("level_blocks", blocks, 0) if config.level_blocks else ("blocks", (config.blocks,), 0))  # fmt: skip
-    for name, values, low in checks:
-        if name in ("widths", "level_blocks") and len(values) != levels + 1:
+    checks = ((tuple(config.widths), "widths", "channels", config.channels, 1),
+              (tuple(config.level_blocks), "level_blocks", "blocks", config.blocks, 0))  # fmt: skip
+    for given, name, single_name, single, low in checks:
+        if given and len(given) != levels + 1:
             raise ValueError(f"tiny decoder {name} needs {levels + 1} entries (one per level of a factor-{2**levels} VAE), "
-                             f"got {list(values)}")  # fmt: skip
-        if any(v < low for v in values):
-            raise ValueError(f"tiny decoder {name} must be at least {low}, got {values[0] if len(values) == 1 else list(values)}")
+                             f"got {list(given)}")  # fmt: skip
+        if given and min(given) < low:
+            raise ValueError(f"tiny decoder {name} must be at least {low}, got {list(given)}")
+        if not given and single < low:
+            raise ValueError(f"tiny decoder {single_name} must be at least {low}, got {single}")
     if not config.clamp > 0:
         raise ValueError(f"tiny decoder clamp must be positive, got {config.clamp}")
+    widths = tuple(config.widths) or (config.channels,) * (levels + 1)
+    blocks = tuple(config.level_blocks) or (config.blocks,) * levels + (1,)
     return widths, blocks

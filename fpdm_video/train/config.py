@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from fpdm_video.config import from_dict, read_yaml
+from fpdm_video.config import TinyDecoderConfig, from_dict, read_yaml
 from fpdm_video.errors import InputError
 
 STAGES = ("vae", "fusion", "diffusion", "distill", "tiny_decoder")
@@ -91,14 +91,10 @@ class DistillStageConfig:
 
 
 @dataclass
-class TinyDecoderStageConfig:
-    """A tiny decoder trained to reproduce the `init` checkpoint's VAE decoder."""
+class TinyDecoderStageConfig(TinyDecoderConfig):
+    """A tiny decoder trained to reproduce the `init` checkpoint's VAE decoder: its layout (the fields of
+    :class:`fpdm_video.config.TinyDecoderConfig`, saved with the checkpoint) and its loss weights."""
 
-    channels: int = 64  # width of every level, when `widths` is empty
-    blocks: int = 3  # residual blocks of every level below the image's, when `level_blocks` is empty
-    widths: tuple[int, ...] = ()  # width of each level, latents' resolution first (fpdm_video.config.TinyDecoderConfig)
-    level_blocks: tuple[int, ...] = ()  # residual blocks of each level, latents' resolution first
-    clamp: float = 3.0  # soft clamp of the unscaled latents, k tanh(x / k)
     l1_weight: float = 1.0
     mse_weight: float = 1.0
 

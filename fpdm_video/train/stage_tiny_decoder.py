@@ -10,6 +10,8 @@ frame's posterior is computed once.
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -24,9 +26,7 @@ class TinyDecoderStage(DiffusionStage):
     name = "tiny_decoder"
 
     def __init__(self, model, config) -> None:
-        t = config.tiny_decoder
-        layout = TinyDecoderConfig(channels=t.channels, blocks=t.blocks, widths=tuple(t.widths), level_blocks=tuple(t.level_blocks),
-                                   clamp=t.clamp)  # fmt: skip
+        layout = TinyDecoderConfig(**{f.name: getattr(config.tiny_decoder, f.name) for f in fields(TinyDecoderConfig)})
         try:
             decoder = TinyDecoder(model.latent_channels, model.vae_factor, layout)
         except ValueError as e:  # a layout that does not fit this checkpoint's VAE: the config's fault, said in one line
