@@ -87,6 +87,43 @@ def test_a_resumed_distillation_ends_where_an_uninterrupted_one_does(teacher, ti
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
 
 
+def test_a_distillation_continued_from_a_student_starts_from_its_denoiser(teacher, tiny_dataset, tmp_path):  # noqa: F811
+    from fpdm_video.train.config import load_train_config
+    from fpdm_video.train.stage_distill import DistillStage
+    from factories_train import TINY_YAML
+
+    first = tiny_config("distill", tiny_dataset, tmp_path / "first", "steps=2", f"init={teacher}")
+    train(first, progress=False)
+    earlier = load_model(tmp_path / "first" / "distill" / "model")
+    config = load_train_config(TINY_YAML, "distill", [f"init={teacher}", f"distill.student_init={tmp_path / 'first' / 'distill' / 'model'}"])
+    stage = DistillStage(load_model(teacher), config)
+    fresh = DistillStage(load_model(teacher), load_train_config(TINY_YAML, "distill", [f"init={teacher}"]))
+    for name in ("model", "fresh"):
+        state = (stage if name == "model" else fresh).model.denoiser.state_dict()
+        same = all(torch.equal(v, earlier.denoiser.state_dict()[k]) for k, v in state.items())
+        assert same == (name == "model")  # continued: the earlier student's weights; fresh: the teacher's
+    assert all(torch.equal(v, stage.model.denoiser.state_dict()[k]) for k, v in stage.target.state_dict().items())
+
+
+@pytest.mark.parametrize("given", ["teacher", "other_teacher"])
+def test_continuing_from_what_is_not_a_student_of_this_teacher_is_one_error_line(teacher, tiny_dataset, tmp_path, capsys, given):  # noqa: F811
+    from fpdm_video.train.__main__ import main
+
+    if given == "teacher":
+        path, message = teacher, "is not a few-step student"
+    else:  # a student of another tiny teacher (other weights, so another hash)
+        torch.manual_seed(7)
+        other = save_model(build_model("tiny"), tmp_path / "other")
+        train(tiny_config("distill", tiny_dataset, tmp_path / "o", "steps=1", f"init={other}"), progress=False)
+        path, message = tmp_path / "o" / "distill" / "model", "distilled from another teacher"
+    config = tmp_path / "c.yaml"
+    config.write_text(f"model: tiny\ndata: {{root: {tiny_dataset}}}\ndistill:\n  steps: 1\n  distill: {{student_init: {path}}}\n")
+    assert main(["distill", "--config", str(config), "--teacher", str(teacher), "-o", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and "student_init" in err[0]
+    assert not (tmp_path / "run" / "distill").exists()
+
+
 def test_the_tiny_decoder_trains_loads_and_decodes(teacher, tiny_dataset, tmp_path):  # noqa: F811
     config = tiny_config("tiny_decoder", tiny_dataset, tmp_path, "steps=4", f"init={teacher}")
     train(config, progress=False)
@@ -134,7 +171,7 @@ def test_a_tiny_decoder_layout_that_does_not_fit_is_one_error_line(teacher, tiny
     assert main(["tiny-decoder", "--config", str(config), "--teacher", str(teacher), "-o", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0] and "tiny_decoder section" in err[0]
-    assert not (tmp_path / "run" / "tiny_decoder" / "model").exists()
+    assert not (tmp_path / "run" / "tiny_decoder").exists()  # nothing half-made: not even an empty stage folder
 
 
 def test_the_lora_student_saves_only_its_adapter_and_loads_onto_its_teacher(teacher, tiny_dataset, tmp_path):  # noqa: F811

@@ -88,6 +88,7 @@ class DistillStageConfig:
     lora_rank: int = 0  # 0: full fine-tuning of the denoiser; r > 0: LoRA adapters of rank r on the UNet (peft), saved alone
     lora_alpha: float | None = None  # the adapters' alpha (their scale is alpha / rank); None: the rank
     lora_targets: tuple[str, ...] = ()  # UNet layer names that get adapters; empty: diffusers' LCM-LoRA set (student_lora.LORA_TARGETS)
+    student_init: str | None = None  # a full student of the same teacher to go on distilling: its denoiser starts the student and the target (a fresh optimiser)
 
 
 @dataclass
@@ -215,6 +216,8 @@ def check_train_config(config: TrainConfig) -> None:
                              "student's steps fall on the teacher's grid")  # fmt: skip
         if not 0.0 <= d.target_decay < 1.0:
             raise InputError(f"distill.target_decay must be in [0, 1), got {d.target_decay}")
+        if d.student_init and d.lora_rank:
+            raise InputError("distill.student_init continues a fully fine-tuned student; it cannot be combined with distill.lora_rank")
         if d.lora_rank < 0 or (d.lora_alpha is not None and d.lora_alpha <= 0):
             raise InputError(f"distill.lora_rank must be 0 (full fine-tuning) or more and lora_alpha positive, got "
                              f"{d.lora_rank} and {d.lora_alpha}")  # fmt: skip

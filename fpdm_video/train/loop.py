@@ -102,14 +102,13 @@ def _train(config: TrainConfig, info: DistInfo, *, resume: bool, progress: bool,
     device = pick_device(config.device, info)
     amp = autocast_dtype(config.precision, device)
     stage_dir = config.stage_dir
-    if info.is_main:
-        stage_dir.mkdir(parents=True, exist_ok=True)
-    barrier(info)
-
     torch.manual_seed(config.seed)  # the same initial weights on every rank
     model = load_model(config.init) if config.init else build_model(config.model, load_pretrained=True)
     stage = STAGES[config.stage](model, config).to(device)
     model = stage.model  # what the stage trains and saves (distillation: the student made from the loaded teacher)
+    if info.is_main:  # only once the stage is built: a config that cannot build one leaves no empty folder behind
+        stage_dir.mkdir(parents=True, exist_ok=True)
+    barrier(info)
     dataset = make_dataset(config, model.config)
     sampler = ResumableSampler(len(dataset), config.batch_size, seed=config.seed, rank=info.rank, world_size=info.world_size)
     optimizer, scheduler = build_optimizer(stage.param_groups(), config.optim, config.steps)

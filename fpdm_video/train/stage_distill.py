@@ -19,6 +19,9 @@ s = t_n - T/N (s < 0: the clean end); x_t = q(x_t | x_0); a guidance scale g ~ U
 The conditions (pose map, source tokens, fused embedding) are computed once per batch by the
 frozen encoders and given to student, teacher and target exactly as the teacher sees them at
 sampling time (no condition dropout, and the student's own dropout, in its source projection, off).
+With ``student_init``, an earlier full student of the same teacher (checked by its recorded hash)
+starts the student and the target instead of the teacher's weights, so that a distillation goes on
+where an exported one stopped; the optimiser starts afresh (its warm-up applies again).
 The whole denoiser of the student is trained (full fine-tuning), or with ``lora_rank`` > 0 only low-rank adapters on its UNet and the guidance map
 (:mod:`fpdm_video.models.student_lora`; the model folder then holds only those tensors). The
 target's weights are saved with the training state, so a resumed run continues exactly.
@@ -32,7 +35,8 @@ import torch
 from torch import Tensor, nn
 
 from fpdm_video.config import StudentConfig
-from fpdm_video.models.checkpoint import checkpoint_hash, save_adapter
+from fpdm_video.errors import InputError
+from fpdm_video.models.checkpoint import checkpoint_hash, load_model, save_adapter
 from fpdm_video.models.consistency import consistency_output, teacher_grid
 from fpdm_video.models.denoiser import RowConditions
 from fpdm_video.models.guidance_rule import two_branch
@@ -54,6 +58,23 @@ def teacher_reference(path: str | None, teacher) -> dict:
     return {"path": str(path), "name": teacher.config.name, "sha256": checkpoint_hash(path) if path else None}
 
 
+def continue_student(student, path: str) -> None:
+    """Load the denoiser of the full student at ``path`` into ``student`` (InputError if it is not one of the same teacher)."""
+    earlier = load_model(path)
+    if earlier.config.student is None:
+        raise InputError(f"distill.student_init {path} is not a few-step student (its config has no student section)")
+    if earlier.config.student.lora:
+        raise InputError(f"distill.student_init {path} is a LoRA student; only a fully fine-tuned student can be continued")
+    ours, theirs = student.config.student.teacher.get("sha256"), earlier.config.student.teacher.get("sha256")
+    if ours != theirs:
+        raise InputError(f"distill.student_init {path} was distilled from another teacher (sha256 {theirs}), not this one ({ours})")
+    weights = {k.removeprefix("denoiser."): v for k, v in earlier.state_dict().items() if k.startswith("denoiser.")}
+    try:
+        student.denoiser.load_state_dict(weights)
+    except RuntimeError as exc:
+        raise InputError(f"distill.student_init {path} does not fit this student: {str(exc).splitlines()[0]}") from None
+
+
 class DistillStage(DiffusionStage):
     name = "distill"
 
@@ -65,6 +86,8 @@ class DistillStage(DiffusionStage):
             guidance_range=tuple(d.guidance_range), teacher_steps=d.teacher_steps, solver="ddim", lora=lora))  # fmt: skip
         if lora:
             add_lora(student, lora)
+        if d.student_init:
+            continue_student(student, d.student_init)
         super().__init__(student, config)
         if lora:  # only the adapters and the guidance map learn; the teacher's own weights stay as they are
             for key, param in student.named_parameters():
