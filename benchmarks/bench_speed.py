@@ -23,7 +23,8 @@ saving on or off):
 - ``balanced`` and ``fast`` (``--presets``): the ``--speed`` presets with the exact savings, in bf16
   with ``--bf16``; their quality against ground truth is measured by ``pipelines.synthetic_eval``;
 - ``turbo`` (``--student CKPT``): the few-step student of the checkpoint (``python -m fpdm_video.train
-  distill``) with its own steps, scale and tiny decoder, fp32 (bf16 with ``--bf16``);
+  distill``) with its own steps, scale and tiny decoder, fp32 (bf16 with ``--bf16``); ``turbo_vae``, when
+  the student has a tiny decoder: the same with the VAE decoder (``--decoder vae``), to show what the tiny one saves;
 - ``exact_compiled`` (``--compile``): all exact savings with the UNet through ``torch.compile``, fp32,
   measured after all the others (see ``compiled_rows``); its compilation time (the warm-up) is recorded apart;
 - ``--variant NAME:FIELD=VALUE[,FIELD=VALUE...]`` (repeatable): the ``exact`` settings with those
@@ -173,6 +174,9 @@ def variants_of(model, args, student=None) -> dict[str, Variant]:
         fast_student = copy.deepcopy(student).to(torch.bfloat16) if args.bf16 else student
         out["turbo"] = Variant(fast_student, resolve_sampling(SamplingRequest(speed="turbo", batch_size=args.batch_size, seed=0),
                                                               student.config))  # fmt: skip
+        if student.tiny_decoder is not None:  # the same student through the VAE decoder: what the tiny decoder saves
+            out["turbo_vae"] = Variant(fast_student, resolve_sampling(
+                SamplingRequest(speed="turbo", batch_size=args.batch_size, seed=0, decoder="vae"), student.config))  # fmt: skip
     for name, changes in args.variant:  # the exact settings with some fields replaced, fp32
         out[name] = Variant(model, custom_settings(name, out["exact"].settings, changes))
     return out
@@ -224,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
     builtin = {"paper", *asdict(Reuse.none()), "exact", "deep_cache_2", "deep_cache_3", "exact_bf16", "balanced", "fast", "turbo",
-               "exact_compiled"}  # fmt: skip
+               "turbo_vae", "exact_compiled"}  # fmt: skip
     names = [name for name, _ in args.variant]
     for name in names:
         if name in builtin:
@@ -264,8 +268,9 @@ def main(argv: list[str] | None = None) -> int:
                "frames_per_second": args.frames / min(t), "speedup_vs_paper": base / min(t)}  # fmt: skip
         if name in ("balanced", "fast"):
             row["preset"] = dict(SPEED_PRESETS[name]) | {"dtype": "bf16" if args.bf16 else "fp32"}
-        elif name == "turbo":
-            row["preset"] = dict(SPEED_PRESETS[name]) | {"dtype": "bf16" if args.bf16 else "fp32", "student": Path(str(args.student)).name}
+        elif name in ("turbo", "turbo_vae"):
+            row["preset"] = dict(SPEED_PRESETS["turbo"]) | {"dtype": "bf16" if args.bf16 else "fp32", "student": Path(str(args.student)).name,
+                                                           "decoder": variants[name].settings.decoder}  # fmt: skip
             row["speedup_vs_exact"] = min(times["exact"]) / min(t)
         elif name.startswith("deep_cache") or name in custom:
             row["psnr_vs_fp32_exact_db"] = psnr(outputs[name], outputs["exact"])
@@ -284,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     shares = {}
     if not args.no_shares:
         style = style_for(model.config.pose_map)
-        for name in ("paper", "exact", "balanced", "fast", "turbo"):
+        for name in ("paper", "exact", "balanced", "fast", "turbo", "turbo_vae"):
             if name in variants:
                 v = variants[name]
                 shares[name] = stage_shares(v.model, v.settings, source, frames_in.pose, frames_in.fit, style)

@@ -61,11 +61,13 @@ def test_bench_speed_smoke(real_data, tiny_checkpoint, tmp_path, monkeypatch):  
     result = json.loads(out.read_text())
     variants = result["variants"]
     exact = ["paper", "two_branches", "pose_feature", "context_kv", "shared_start", "exact"]
-    assert list(variants) == [*exact, "deep_cache_2", "deep_cache_3", "exact_bf16", "balanced", "fast", "turbo"]
+    assert list(variants) == [*exact, "deep_cache_2", "deep_cache_3", "exact_bf16", "balanced", "fast", "turbo", "turbo_vae"]
     turbo = variants["turbo"]["settings"]
     assert turbo["steps"] == 1 and turbo["scheduler"] == "lcm" and turbo["decoder"] == "tiny"  # the student's own, not --steps
+    assert variants["turbo_vae"]["settings"] == {**turbo, "decoder": "vae"}  # the same student, only the decoder differs
+    assert variants["turbo_vae"]["preset"]["decoder"] == "vae" and variants["turbo"]["preset"]["decoder"] == "tiny"
     shares = result["stage_shares"]
-    assert list(shares) == ["paper", "exact", "balanced", "fast", "turbo"]
+    assert list(shares) == ["paper", "exact", "balanced", "fast", "turbo", "turbo_vae"]
     for row in shares.values():
         assert list(row["stages"]) == ["pose_maps", "encoders", "unet", "decoder", "video_encode", "other"]
         assert abs(sum(s["share"] for s in row["stages"].values()) - 1.0) < 1e-6
