@@ -39,7 +39,7 @@ encoders, UNet, decoder, video encode, everything else), printed as a table and 
 ``stage_shares``.
 
     python benchmarks/bench_speed.py --threads 2
-    python benchmarks/bench_speed.py --presets --student fpdm_video/weights/demo-turbo
+    python benchmarks/bench_speed.py --presets --student fpdm_video/weights/demo-turbo --out benchmarks/results/speed_turbo_demo_cpu.json
     python benchmarks/bench_speed.py --variant deep_cache_4:deep_cache=4 --variant g3:guidance=3.0
 """
 
