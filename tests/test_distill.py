@@ -105,12 +105,14 @@ def test_a_distillation_continued_from_a_student_starts_from_its_denoiser(teache
     assert all(torch.equal(v, stage.model.denoiser.state_dict()[k]) for k, v in stage.target.state_dict().items())
 
 
-@pytest.mark.parametrize("given", ["teacher", "other_teacher"])
+@pytest.mark.parametrize("given", ["teacher", "other_teacher", "missing"])
 def test_continuing_from_what_is_not_a_student_of_this_teacher_is_one_error_line(teacher, tiny_dataset, tmp_path, capsys, given):  # noqa: F811
     from fpdm_video.train.__main__ import main
 
     if given == "teacher":
         path, message = teacher, "is not a few-step student"
+    elif given == "missing":
+        path, message = tmp_path / "no-such-student", "does not exist"
     else:  # a student of another tiny teacher (other weights, so another hash)
         torch.manual_seed(7)
         other = save_model(build_model("tiny"), tmp_path / "other")

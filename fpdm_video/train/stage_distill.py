@@ -60,7 +60,10 @@ def teacher_reference(path: str | None, teacher) -> dict:
 
 def continue_student(student, path: str) -> None:
     """Load the denoiser of the full student at ``path`` into ``student`` (InputError if it is not one of the same teacher)."""
-    earlier = load_model(path)
+    try:
+        earlier = load_model(path)
+    except InputError as exc:  # a missing or broken checkpoint: said as the config key that named it
+        raise InputError(f"distill.student_init: {exc}") from None
     if earlier.config.student is None:
         raise InputError(f"distill.student_init {path} is not a few-step student (its config has no student section)")
     if earlier.config.student.lora:
