@@ -105,7 +105,7 @@ def test_a_distillation_continued_from_a_student_starts_from_its_denoiser(teache
     assert all(torch.equal(v, stage.model.denoiser.state_dict()[k]) for k, v in stage.target.state_dict().items())
 
 
-@pytest.mark.parametrize("given", ["teacher", "other_teacher", "missing"])
+@pytest.mark.parametrize("given", ["teacher", "other_teacher", "missing", "with_lora"])
 def test_continuing_from_what_is_not_a_student_of_this_teacher_is_one_error_line(teacher, tiny_dataset, tmp_path, capsys, given):  # noqa: F811
     from fpdm_video.train.__main__ import main
 
@@ -113,13 +113,16 @@ def test_continuing_from_what_is_not_a_student_of_this_teacher_is_one_error_line
         path, message = teacher, "is not a few-step student"
     elif given == "missing":
         path, message = tmp_path / "no-such-student", "does not exist"
+    elif given == "with_lora":  # refused by the config check, before any model is read
+        path, message = tmp_path / "no-such-student", "cannot be combined with distill.lora_rank"
     else:  # a student of another tiny teacher (other weights, so another hash)
         torch.manual_seed(7)
         other = save_model(build_model("tiny"), tmp_path / "other")
         train(tiny_config("distill", tiny_dataset, tmp_path / "o", "steps=1", f"init={other}"), progress=False)
         path, message = tmp_path / "o" / "distill" / "model", "distilled from another teacher"
     config = tmp_path / "c.yaml"
-    config.write_text(f"model: tiny\ndata: {{root: {tiny_dataset}}}\ndistill:\n  steps: 1\n  distill: {{student_init: {path}}}\n")
+    lora = ", lora_rank: 4" if given == "with_lora" else ""
+    config.write_text(f"model: tiny\ndata: {{root: {tiny_dataset}}}\ndistill:\n  steps: 1\n  distill: {{student_init: {path}{lora}}}\n")
     assert main(["distill", "--config", str(config), "--teacher", str(teacher), "-o", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0] and "student_init" in err[0]
