@@ -129,6 +129,20 @@ def test_continuing_from_what_is_not_a_student_of_this_teacher_is_one_error_line
     assert not (tmp_path / "run" / "distill").exists()
 
 
+def test_a_student_to_continue_inside_the_run_folder_is_refused_and_left_as_it_was(teacher, tiny_dataset, tmp_path, capsys):  # noqa: F811
+    from fpdm_video.train.__main__ import main
+
+    train(tiny_config("distill", tiny_dataset, tmp_path / "run", "steps=1", f"init={teacher}"), progress=False)
+    student = tmp_path / "run" / "distill" / "model"
+    before = {p.name: p.read_bytes() for p in student.iterdir()}
+    config = tmp_path / "c.yaml"
+    config.write_text(f"model: tiny\ndata: {{root: {tiny_dataset}}}\ndistill:\n  steps: 2\n  distill: {{student_init: {student}}}\n")
+    assert main(["distill", "--config", str(config), "--teacher", str(teacher), "-o", str(tmp_path / "run"), "--restart"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "distill.student_init" in err[0] and "contains the input" in err[0]
+    assert {p.name: p.read_bytes() for p in student.iterdir()} == before
+
+
 def test_the_tiny_decoder_trains_loads_and_decodes(teacher, tiny_dataset, tmp_path):  # noqa: F811
     config = tiny_config("tiny_decoder", tiny_dataset, tmp_path, "steps=4", f"init={teacher}")
     train(config, progress=False)

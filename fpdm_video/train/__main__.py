@@ -52,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         stage = args.stage.replace("-", "_")
         config = load_train_config(args.config, stage, [*args.overrides, *given_paths(args)])
         check_run_paths({"--config": args.config, "data.root": config.data.root, "eval_root": config.eval_root,
-                         **checkpoint_files(config.init, "init")}, {"run_dir": config.stage_dir}, folders={"run_dir"})  # fmt: skip
+                         **checkpoint_files(config.init, "init"),
+                         **checkpoint_files(config.distill.student_init if stage == "distill" else None, "distill.student_init")},
+                        {"run_dir": config.stage_dir}, folders={"run_dir"})  # fmt: skip
         out = train(config, resume=not args.restart, progress=not args.quiet)
         logging.getLogger("fpdm_video.train").info("stage %s: outputs in %s", stage, out)
         return 0

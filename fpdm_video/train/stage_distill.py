@@ -36,7 +36,7 @@ from torch import Tensor, nn
 
 from fpdm_video.config import StudentConfig
 from fpdm_video.errors import InputError
-from fpdm_video.models.checkpoint import checkpoint_hash, load_model, save_adapter
+from fpdm_video.models.checkpoint import checkpoint_hash, load_config, load_model, save_adapter
 from fpdm_video.models.consistency import consistency_output, teacher_grid
 from fpdm_video.models.denoiser import RowConditions
 from fpdm_video.models.guidance_rule import two_branch
@@ -60,17 +60,21 @@ def teacher_reference(path: str | None, teacher) -> dict:
 
 def continue_student(student, path: str) -> None:
     """Load the denoiser of the full student at ``path`` into ``student`` (InputError if it is not one of the same teacher)."""
-    try:
-        earlier = load_model(path)
+    try:  # the config's checks first, before any weights are read
+        config = load_config(path)
     except InputError as exc:  # a missing or broken checkpoint: said as the config key that named it
         raise InputError(f"distill.student_init: {exc}") from None
-    if earlier.config.student is None:
+    if config.student is None:
         raise InputError(f"distill.student_init {path} is not a few-step student (its config has no student section)")
-    if earlier.config.student.lora:
+    if config.student.lora:
         raise InputError(f"distill.student_init {path} is a LoRA student; only a fully fine-tuned student can be continued")
-    ours, theirs = student.config.student.teacher.get("sha256"), earlier.config.student.teacher.get("sha256")
+    ours, theirs = student.config.student.teacher.get("sha256"), config.student.teacher.get("sha256")
     if ours != theirs:
         raise InputError(f"distill.student_init {path} was distilled from another teacher (sha256 {theirs}), not this one ({ours})")
+    try:
+        earlier = load_model(path)
+    except InputError as exc:
+        raise InputError(f"distill.student_init: {exc}") from None
     weights = {k.removeprefix("denoiser."): v for k, v in earlier.state_dict().items() if k.startswith("denoiser.")}
     try:
         student.denoiser.load_state_dict(weights)
