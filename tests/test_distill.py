@@ -21,6 +21,19 @@ def teacher(tmp_path_factory):
     return save_model(model, tmp_path_factory.mktemp("teacher") / "tiny")
 
 
+def _refused_in_one_line(stage: str, section: str, teacher, data_root, tmp_path, capsys, *words: str) -> None:
+    """``train STAGE`` with a config of ``section`` (its YAML body) exits 2 with one error line holding ``words``,
+    and leaves no stage folder."""
+    from fpdm_video.train.__main__ import main
+
+    config = tmp_path / "c.yaml"
+    config.write_text(f"model: tiny\ndata: {{root: {data_root}}}\n{stage}:\n{section}\n")
+    assert main([stage.replace("_", "-"), "--config", str(config), "--teacher", str(teacher), "-o", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and all(w in err[0] for w in words), err
+    assert not (tmp_path / "run" / stage).exists()  # nothing half-made: not even an empty stage folder
+
+
 def _rows(model, b: int, guidance=None):
     g = torch.Generator().manual_seed(1)
     ctx = torch.randn(b, 4, model.denoiser.unet.config.cross_attention_dim, generator=g)
@@ -107,8 +120,6 @@ def test_a_distillation_continued_from_a_student_starts_from_its_denoiser(teache
 
 @pytest.mark.parametrize("given", ["teacher", "other_teacher", "missing", "with_lora"])
 def test_continuing_from_what_is_not_a_student_of_this_teacher_is_one_error_line(teacher, tiny_dataset, tmp_path, capsys, given):  # noqa: F811
-    from fpdm_video.train.__main__ import main
-
     if given == "teacher":
         path, message = teacher, "is not a few-step student"
     elif given == "missing":
@@ -120,13 +131,9 @@ def test_continuing_from_what_is_not_a_student_of_this_teacher_is_one_error_line
         other = save_model(build_model("tiny"), tmp_path / "other")
         train(tiny_config("distill", tiny_dataset, tmp_path / "o", "steps=1", f"init={other}"), progress=False)
         path, message = tmp_path / "o" / "distill" / "model", "distilled from another teacher"
-    config = tmp_path / "c.yaml"
     lora = ", lora_rank: 4" if given == "with_lora" else ""
-    config.write_text(f"model: tiny\ndata: {{root: {tiny_dataset}}}\ndistill:\n  steps: 1\n  distill: {{student_init: {path}{lora}}}\n")
-    assert main(["distill", "--config", str(config), "--teacher", str(teacher), "-o", str(tmp_path / "run")]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and message in err[0] and "student_init" in err[0]
-    assert not (tmp_path / "run" / "distill").exists()
+    _refused_in_one_line("distill", f"  steps: 1\n  distill: {{student_init: {path}{lora}}}", teacher, tiny_dataset, tmp_path, capsys,
+                         message, "student_init")  # fmt: skip
 
 
 def test_a_student_to_continue_inside_the_run_folder_is_refused_and_left_as_it_was(teacher, tiny_dataset, tmp_path, capsys):  # noqa: F811
@@ -170,6 +177,37 @@ def test_the_tiny_decoder_layout_per_level_is_trained_and_saved(teacher, tiny_da
     assert model.tiny_decoder.layers[0].out_channels == 12 and model.tiny_decoder.clamp == 8.0
 
 
+def test_a_tiny_decoder_goes_on_from_the_checkpoints_own(teacher, tiny_dataset, tmp_path):  # noqa: F811
+    train(tiny_config("tiny_decoder", tiny_dataset, tmp_path / "first", "steps=2", f"init={teacher}"), progress=False)
+    first = tmp_path / "first" / "tiny_decoder" / "model"
+    decoder = load_model(first).tiny_decoder.state_dict()
+    for start in ("true", "false"):  # at lr 0 the trained decoder is the one it started from
+        run = tmp_path / f"again-{start}"
+        train(tiny_config("tiny_decoder", tiny_dataset, run, "steps=1", f"init={first}", "optim.lr=0.0",
+                          f"tiny_decoder.from_checkpoint={start}"), progress=False)  # fmt: skip
+        again = load_model(run / "tiny_decoder" / "model").tiny_decoder.state_dict()
+        assert all(torch.equal(v, again[k]) for k, v in decoder.items()) == (start == "true")
+
+
+@pytest.mark.parametrize("given", ["no_decoder", "other_layout"])
+def test_going_on_from_a_tiny_decoder_that_is_not_there_is_one_error_line(teacher, tiny_dataset, tmp_path, capsys, given):  # noqa: F811
+    init, message = teacher, "has no tiny decoder"
+    if given == "other_layout":
+        train(tiny_config("tiny_decoder", tiny_dataset, tmp_path / "first", "steps=1", f"init={teacher}"), progress=False)
+        init, message = tmp_path / "first" / "tiny_decoder" / "model", "another layout"
+    blocks = ", blocks: 2" if given == "other_layout" else ""
+    _refused_in_one_line("tiny_decoder", f"  tiny_decoder: {{from_checkpoint: true{blocks}}}", init, tiny_dataset, tmp_path, capsys,
+                         message, "from_checkpoint")  # fmt: skip
+
+
+@pytest.mark.parametrize("weights", [["tiny_decoder.l1_weight=-1.0"], ["tiny_decoder.l1_weight=0.0", "tiny_decoder.mse_weight=0.0"]])
+def test_tiny_decoder_loss_weights_below_zero_or_all_zero_are_refused(tiny_dataset, tmp_path, weights):  # noqa: F811
+    from fpdm_video.errors import InputError
+
+    with pytest.raises(InputError, match="tiny_decoder loss weights"):
+        tiny_config("tiny_decoder", tiny_dataset, tmp_path, "init=x", *weights)
+
+
 def test_distill_and_tiny_decoder_need_a_teacher(tiny_dataset, tmp_path, capsys):  # noqa: F811
     from fpdm_video.train.__main__ import main
 
@@ -183,14 +221,8 @@ def test_distill_and_tiny_decoder_need_a_teacher(tiny_dataset, tmp_path, capsys)
 @pytest.mark.parametrize(("layout", "message"), [("widths: [16, 8, 8]", "widths needs 2 entries"),
                                                ("clamp: -1.0", "clamp must be positive")])  # fmt: skip
 def test_a_tiny_decoder_layout_that_does_not_fit_is_one_error_line(teacher, tiny_dataset, tmp_path, capsys, layout, message):  # noqa: F811
-    from fpdm_video.train.__main__ import main
-
-    config = tmp_path / "c.yaml"
-    config.write_text(f"model: tiny\ndata: {{root: {tiny_dataset}}}\ntiny_decoder:\n  tiny_decoder: {{{layout}}}\n")
-    assert main(["tiny-decoder", "--config", str(config), "--teacher", str(teacher), "-o", str(tmp_path / "run")]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and message in err[0] and "tiny_decoder section" in err[0]
-    assert not (tmp_path / "run" / "tiny_decoder").exists()  # nothing half-made: not even an empty stage folder
+    _refused_in_one_line("tiny_decoder", f"  tiny_decoder: {{{layout}}}", teacher, tiny_dataset, tmp_path, capsys, message,
+                         "tiny_decoder section")  # fmt: skip
 
 
 def test_the_lora_student_saves_only_its_adapter_and_loads_onto_its_teacher(teacher, tiny_dataset, tmp_path):  # noqa: F811

@@ -98,6 +98,7 @@ class TinyDecoderStageConfig(TinyDecoderConfig):
 
     l1_weight: float = 1.0
     mse_weight: float = 1.0
+    from_checkpoint: bool = False  # start from the checkpoint's own tiny decoder (of this layout) instead of a fresh one
 
 
 @dataclass
@@ -221,6 +222,11 @@ def check_train_config(config: TrainConfig) -> None:
         if d.lora_rank < 0 or (d.lora_alpha is not None and d.lora_alpha <= 0):
             raise InputError(f"distill.lora_rank must be 0 (full fine-tuning) or more and lora_alpha positive, got "
                              f"{d.lora_rank} and {d.lora_alpha}")  # fmt: skip
+    if config.stage == "tiny_decoder":
+        t = config.tiny_decoder
+        weights = {"l1_weight": t.l1_weight, "mse_weight": t.mse_weight}
+        if any(isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0 for w in weights.values()) or not sum(weights.values()):
+            raise InputError(f"tiny_decoder loss weights must be numbers >= 0, not all 0, got {weights}")
     if config.optim.schedule not in ("constant", "cosine"):
         raise InputError(f"optim.schedule must be constant or cosine, got {config.optim.schedule!r}")
     if config.ema_decay is not None and not 0.0 < config.ema_decay < 1.0:

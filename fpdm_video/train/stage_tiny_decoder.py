@@ -3,9 +3,10 @@
 Per micro-batch: target frames -> the VAE posterior -> a latent sample; the VAE decoder's image of
 it (frozen, no gradient) is the target, and the tiny decoder learns it from the same latents with
 an L1 plus a mean-squared loss (``l1_weight``, ``mse_weight``). Everything else of the model is
-frozen and unchanged; the saved checkpoint is the input checkpoint with the decoder added
-(``tiny_decoder`` in its config, its weights under ``tiny_decoder.``). With ``data.cache``, each
-frame's posterior is computed once.
+frozen and unchanged; the saved checkpoint is the input checkpoint with the decoder added or
+replaced (``tiny_decoder`` in its config, its weights under ``tiny_decoder.``). With
+``from_checkpoint``, the checkpoint's own tiny decoder (of the same layout) is where the training
+starts, instead of a fresh one. With ``data.cache``, each frame's posterior is computed once.
 """
 
 from __future__ import annotations
@@ -22,6 +23,18 @@ from fpdm_video.models.tiny_decoder import TinyDecoder
 from fpdm_video.train.stage_diffusion import DiffusionStage
 
 
+def starting_decoder(model, layout: TinyDecoderConfig, path: str) -> nn.Module:
+    """The tiny decoder of the checkpoint at ``path``, to go on training (InputError if it has none or another layout)."""
+    own = model.config.tiny_decoder
+    if model.tiny_decoder is None or own is None:
+        raise InputError(f"tiny_decoder.from_checkpoint: {path} has no tiny decoder to start from")
+    if own != layout:
+        differ = ", ".join(f"{f.name} {getattr(own, f.name)} (the section: {getattr(layout, f.name)})" for f in fields(layout)
+                           if getattr(own, f.name) != getattr(layout, f.name))  # fmt: skip
+        raise InputError(f"tiny_decoder.from_checkpoint: the tiny decoder of {path} has another layout: {differ}")
+    return model.tiny_decoder
+
+
 class TinyDecoderStage(DiffusionStage):
     name = "tiny_decoder"
 
@@ -31,6 +44,8 @@ class TinyDecoderStage(DiffusionStage):
             decoder = TinyDecoder(model.latent_channels, model.vae_factor, layout)
         except ValueError as e:  # a layout that does not fit this checkpoint's VAE: the config's fault, said in one line
             raise InputError(f"{e} (the training config's tiny_decoder section)") from None
+        if config.tiny_decoder.from_checkpoint:
+            decoder = starting_decoder(model, layout, config.init)
         model.config.tiny_decoder = layout
         model.tiny_decoder = decoder.to(next(model.parameters()).device)
         super().__init__(model, config)
