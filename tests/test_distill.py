@@ -86,6 +86,37 @@ def test_the_student_trains_without_dropout_so_it_sees_the_teacher_s_conditions(
     assert stage.model.denoiser.training  # the rest of the student trains
 
 
+def test_the_ground_truth_term_adds_its_weighted_distance_to_the_same_consistency_loss(teacher, tiny_dataset, tmp_path):  # noqa: F811
+    from fpdm_video.train.loop import _fixed_batches, make_dataset
+    from fpdm_video.train.stage_distill import DistillStage
+
+    def stage_loss(weight: float, min_t: int = 0):
+        config = tiny_config("distill", tiny_dataset, tmp_path, f"init={teacher}", f"distill.data_weight={weight}",
+                             f"distill.data_min_t={min_t}")  # fmt: skip
+        torch.manual_seed(0)
+        stage = DistillStage(load_model(teacher), config).train()
+        batch = _fixed_batches(make_dataset(config, stage.model.config), 8, 1, torch.device("cpu"))[0]
+        return stage(batch, torch.Generator().manual_seed(5))
+
+    plain, plain_metrics = stage_loss(0.0)
+    mixed, metrics = stage_loss(0.5)
+    assert set(plain_metrics) == {"loss"} and {"consistency", "data"} <= set(metrics)
+    assert metrics["consistency"] == pytest.approx(plain.item(), rel=1e-5)  # the term draws nothing: the same x_t, g, target
+    assert metrics["data"] > 0 and mixed.item() == pytest.approx(plain.item() + 0.5 * metrics["data"], rel=1e-5)
+    none, nothing_above = stage_loss(0.5, min_t=1000)  # no grid point is at or above it: the term is 0
+    assert nothing_above["data"] == 0 and none.item() == pytest.approx(plain.item(), rel=1e-5)
+    _, some = stage_loss(0.5, min_t=500)  # the same draws: only the samples of the upper half count
+    assert 0 < some["data"] < metrics["data"]
+
+
+@pytest.mark.parametrize("setting", ["data_weight=-0.1", "data_weight=true", "data_weight=nan", "data_min_t=-1", "data_min_t=0.5"])
+def test_a_ground_truth_setting_that_is_not_a_number_of_at_least_zero_is_refused(tiny_dataset, tmp_path, setting):  # noqa: F811
+    from fpdm_video.errors import InputError
+
+    with pytest.raises(InputError, match=f"distill.{setting.split('=')[0]}"):
+        tiny_config("distill", tiny_dataset, tmp_path, "init=x", f"distill.{setting}")
+
+
 def test_a_resumed_distillation_ends_where_an_uninterrupted_one_does(teacher, tiny_dataset, tmp_path):  # noqa: F811
     extra = ("steps=6", "data.pairs=16", "checkpoint_every=2", f"init={teacher}")
     straight = tiny_config("distill", tiny_dataset, tmp_path / "straight", *extra)

@@ -89,6 +89,8 @@ class DistillStageConfig:
     lora_alpha: float | None = None  # the adapters' alpha (their scale is alpha / rank); None: the rank
     lora_targets: tuple[str, ...] = ()  # UNet layer names that get adapters; empty: diffusers' LCM-LoRA set (student_lora.LORA_TARGETS)
     student_init: str | None = None  # a full student of the same teacher to go on distilling: its denoiser starts the student and the target (a fresh optimiser)
+    data_weight: float = 0.0  # weight of a ground-truth term: pseudo-Huber of f_θ(x_t, t) against the clean latents x_0; 0: plain LCM
+    data_min_t: int = 0  # the ground-truth term only at grid points t >= this (0: at all of them)
 
 
 @dataclass
@@ -217,6 +219,10 @@ def check_train_config(config: TrainConfig) -> None:
                              "student's steps fall on the teacher's grid")  # fmt: skip
         if not 0.0 <= d.target_decay < 1.0:
             raise InputError(f"distill.target_decay must be in [0, 1), got {d.target_decay}")
+        if isinstance(d.data_weight, bool) or not isinstance(d.data_weight, (int, float)) or not d.data_weight >= 0:
+            raise InputError(f"distill.data_weight must be a number >= 0, got {d.data_weight!r}")
+        if isinstance(d.data_min_t, bool) or not isinstance(d.data_min_t, int) or d.data_min_t < 0:
+            raise InputError(f"distill.data_min_t must be a whole timestep >= 0, got {d.data_min_t!r}")
         if d.student_init and d.lora_rank:
             raise InputError("distill.student_init continues a fully fine-tuned student; it cannot be combined with distill.lora_rank")
         if d.lora_rank < 0 or (d.lora_alpha is not None and d.lora_alpha <= 0):

@@ -30,7 +30,7 @@ from fpdm_video.train.csv_log import read_log
 
 logger = logging.getLogger(__name__)
 
-CURVES = {"vae": ("loss", "psnr"), "fusion": ("loss", "top1"), "diffusion": ("loss", None), "distill": ("loss", None),
+CURVES = {"vae": ("loss", "psnr"), "fusion": ("loss", "top1"), "diffusion": ("loss", None), "distill": ("loss", "data"),
           "tiny_decoder": ("loss", "mse")}
 
 

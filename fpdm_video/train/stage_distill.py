@@ -14,7 +14,11 @@ s = t_n - T/N (s < 0: the clean end); x_t = q(x_t | x_0); a guidance scale g ~ U
   DDIM step takes x_t to x̂_s;
 - the target network (an EMA of the student, decay ``target_decay``, updated after every optimiser
   step) gives f_θ⁻(x̂_s, s, g), which is x̂_s itself at the clean end;
-- loss: the pseudo-Huber distance sqrt((f_θ - f_θ⁻)² + c²) - c, c = ``huber_c`` (LCM's 0.001).
+- loss: the pseudo-Huber distance sqrt((f_θ - f_θ⁻)² + c²) - c, c = ``huber_c`` (LCM's 0.001);
+  with ``data_weight`` w > 0, plus w times the same distance between f_θ and the frames' own clean
+  latents x_0 (a ground-truth term, as the denoising regulariser of Kim et al. 2024, "Consistency
+  Trajectory Models"), at the grid points t >= ``data_min_t`` only (0: all): it pulls the student
+  from the teacher's ODE towards the data, whose mean given x_t is a blur where t is high.
 
 The conditions (pose map, source tokens, fused embedding) are computed once per batch by the
 frozen encoders and given to student, teacher and target exactly as the teacher sees them at
@@ -50,7 +54,8 @@ MIN_ALPHA_BAR = 2.0**-24  # as the samplers: a zero-terminal-SNR chain ends at �
 
 
 def pseudo_huber(a: Tensor, b: Tensor, c: float) -> Tensor:
-    return (((a.float() - b.float()) ** 2 + c**2).sqrt() - c).mean()
+    """The mean of sqrt((a - b)² + c²) - c over each sample's elements, (B,)."""
+    return (((a.float() - b.float()) ** 2 + c**2).sqrt() - c).flatten(1).mean(1)
 
 
 def teacher_reference(path: str | None, teacher) -> dict:
@@ -144,8 +149,12 @@ class DistillStage(DiffusionStage):
             x_s = self._teacher_step(x_t, t, s, g, tokens, fused, pose)
             target_rows = RowConditions(self.target.project_source(tokens), fused, pose_map=pose, guidance=g)
             target = consistency_output(x_s, self.target(x_s, s.clamp(min=0), target_rows), s, self._alpha(s), prediction)
-        loss = pseudo_huber(student, target, d.huber_c)
-        return loss, {"loss": loss.item()}
+        consistency = pseudo_huber(student, target, d.huber_c).mean()
+        if not d.data_weight:
+            return consistency, {"loss": consistency.item()}
+        data = (pseudo_huber(student, latents, d.huber_c) * (t >= d.data_min_t)).mean()
+        loss = consistency + d.data_weight * data
+        return loss, {"loss": loss.item(), "consistency": consistency.item(), "data": data.item()}
 
     def _teacher_step(self, x_t: Tensor, t: Tensor, s: Tensor, g: Tensor, tokens: Tensor, fused: Tensor, pose: Tensor) -> Tensor:
         """x̂_s: one DDIM step of the teacher's guided ODE from x_t (its u and f rows in one call)."""
