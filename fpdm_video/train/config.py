@@ -191,15 +191,24 @@ def load_train_config(path: str | os.PathLike, stage: str, overrides: list[str] 
     return config
 
 
+def _is_number(value) -> bool:
+    """An int or a float, not a bool (YAML's true and false are ints to isinstance)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def check_train_config(config: TrainConfig) -> None:
     """Raise :class:`InputError` for settings no loop can run with."""
     for name in ("steps", "batch_size", "grad_accum", "log_every", "checkpoint_every"):
         value = getattr(config, name)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        if not _is_whole(value) or value < 1:
             raise InputError(f"{name} must be a positive integer, got {value!r}")
     for name in ("lr", "weight_decay"):
         value = getattr(config.optim, name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if not _is_number(value):
             raise InputError(f"optim.{name} must be a number, got {value!r} (write floats as 1.0e-4 in YAML)")
     if config.precision not in ("auto", "fp32", "bf16", "fp16"):
         raise InputError(f"precision must be auto, fp32, bf16 or fp16, got {config.precision!r}")
@@ -219,9 +228,9 @@ def check_train_config(config: TrainConfig) -> None:
                              "student's steps fall on the teacher's grid")  # fmt: skip
         if not 0.0 <= d.target_decay < 1.0:
             raise InputError(f"distill.target_decay must be in [0, 1), got {d.target_decay}")
-        if isinstance(d.data_weight, bool) or not isinstance(d.data_weight, (int, float)) or not d.data_weight >= 0:
+        if not _is_number(d.data_weight) or not d.data_weight >= 0:
             raise InputError(f"distill.data_weight must be a number >= 0, got {d.data_weight!r}")
-        if isinstance(d.data_min_t, bool) or not isinstance(d.data_min_t, int) or d.data_min_t < 0:
+        if not _is_whole(d.data_min_t) or d.data_min_t < 0:
             raise InputError(f"distill.data_min_t must be a whole timestep >= 0, got {d.data_min_t!r}")
         if d.student_init and d.lora_rank:
             raise InputError("distill.student_init continues a fully fine-tuned student; it cannot be combined with distill.lora_rank")
@@ -231,7 +240,7 @@ def check_train_config(config: TrainConfig) -> None:
     if config.stage == "tiny_decoder":
         t = config.tiny_decoder
         weights = {"l1_weight": t.l1_weight, "mse_weight": t.mse_weight}
-        if any(isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0 for w in weights.values()) or not sum(weights.values()):
+        if any(not _is_number(w) or w < 0 for w in weights.values()) or not sum(weights.values()):
             raise InputError(f"tiny_decoder loss weights must be numbers >= 0, not all 0, got {weights}")
     if config.optim.schedule not in ("constant", "cosine"):
         raise InputError(f"optim.schedule must be constant or cosine, got {config.optim.schedule!r}")
