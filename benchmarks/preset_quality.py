@@ -12,9 +12,9 @@ noise, and is compared with the ground truth per case:
   trajectory the student was distilled from.
 
 Methods: ``paper``, ``balanced``, ``fast`` (the presets on ``--checkpoint``), ``teacher_ode``, and
-with ``--student``: ``turbo`` (its own steps, scale and tiny decoder; ``--turbo-steps`` and
-``--turbo-guidance`` override them) and ``turbo_vae`` (the same with the VAE decoder). Per seed and
-method the JSON keeps every case's values, their mean, standard deviation and 95 % interval of the
+with ``--student``: ``turbo`` (its own steps, scale, eta and tiny decoder; ``--turbo-steps``,
+``--turbo-guidance`` and ``--turbo-eta`` override them) and ``turbo_vae`` (the same with the VAE
+decoder). Per seed and method the JSON keeps every case's values, their mean, standard deviation and 95 % interval of the
 mean, and, paired by case, the difference from ``paper`` with its 95 % interval (a loss is told
 from noise when that interval leaves zero). Results accumulate in ``--out``: a run adds or replaces
 the (seed, method) entries it made; outputs are kept as .npz in ``--frames-dir`` for the pairings
@@ -59,7 +59,7 @@ def request_of(method: str, args, student_config=None) -> SamplingRequest:
     if method == "teacher_ode":  # the distillation's ODE: DDIM on its 40-point grid, at the student's default scale
         steps = student_config.teacher_steps if student_config else 40
         return SamplingRequest(speed="paper", scheduler="ddim", steps=steps, guidance=student_config.guidance if student_config else 2.0)
-    return SamplingRequest(speed="turbo", steps=args.turbo_steps, guidance=args.turbo_guidance,
+    return SamplingRequest(speed="turbo", steps=args.turbo_steps, guidance=args.turbo_guidance, eta=args.turbo_eta,
                            decoder="vae" if method == "turbo_vae" else None)  # fmt: skip
 
 
@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cases", type=int, default=16)
     p.add_argument("--turbo-steps", type=int, help="turbo's steps (default: the student's own)")
     p.add_argument("--turbo-guidance", type=float, help="turbo's guidance scale (default: the student's own)")
+    p.add_argument("--turbo-eta", type=float, help="turbo's share of fresh noise at each re-noising (default: the student's own)")
     p.add_argument("--label", default="", help="suffix of the method names written (e.g. _s2g15 for a candidate)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--frames-dir", type=Path, default=Path("runs/preset_quality_frames"), help="where outputs are kept")

@@ -163,6 +163,7 @@ class StudentConfig:
     teacher: dict = field(default_factory=dict)  # {"path", "name", "sha256"} of the teacher checkpoint it was distilled from
     steps: int = 4  # sampling steps it samples with by default
     guidance: float = 2.0  # the guidance scale it is told by default (its embedding)
+    eta: float = 1.0  # the share of fresh noise at each re-noising it samples with by default (1: LCM's sampler)
     guidance_range: tuple[float, float] = (1.0, 3.0)  # the scales it was trained on
     teacher_steps: int = 50  # the teacher's skipping-step grid: T / teacher_steps timesteps per teacher ODE step
     solver: str = "ddim"  # the teacher's deterministic ODE step: "ddim"

@@ -29,3 +29,18 @@ def test_without_a_qualifier_the_sharpest_near_the_best_psnr_is_taken_and_the_mi
                "turbo_s1_g2.0": _entry(19.0, 0.8, 1.0)}  # fmt: skip
     name, qualified, _ = choose(entries)
     assert name == "turbo_s2_g2.0" and not qualified
+
+
+def test_eta_candidates_are_read_from_their_settings_and_max_steps_leaves_the_slow_ones_out():
+    def entry(psnr, sharpness, eta):
+        e = _entry(psnr, sharpness, 1.0)
+        e["settings"] = {"eta": eta}
+        return e
+
+    entries = {"paper": _entry(20.0, 1.0, 1.0), "turbo_s2_g2.0_e1.0": entry(20.0, 0.8, 1.0),
+               "turbo_s2_g2.0_e0.5": entry(19.9, 0.85, 0.5),  # sharper, within 0.3 dB: the fallback's pick
+               "turbo_s4_g2.0_e0.0": entry(19.5, 0.95, 0.0)}  # qualifies, but has more steps than allowed  # fmt: skip
+    name, qualified, rows = choose(entries)
+    assert name == "turbo_s4_g2.0_e0.0" and qualified and {r["eta"] for r in rows} == {1.0, 0.5, 0.0}
+    name, qualified, rows = choose(entries, max_steps=2)
+    assert name == "turbo_s2_g2.0_e0.5" and not qualified and len(rows) == 2

@@ -38,25 +38,32 @@ def get_sampler(name: str) -> SamplerStep:
         raise ValueError(f"unknown scheduler {name!r}; use one of {', '.join(SAMPLERS)}") from None
 
 
-def is_stochastic(name: str, eta: float) -> bool:
-    """Whether sampler ``name`` with ``eta`` adds noise at its steps (DDPM and LCM always, DDIM when eta > 0)."""
+def is_stochastic(name: str, eta: float | None) -> bool:
+    """Whether sampler ``name`` with ``eta`` adds noise at its steps (DDPM always, DDIM when eta > 0, LCM unless eta is 0).
+
+    ``eta`` None is the sampler's own default: 0 for DDIM (deterministic), 1 for LCM (fresh noise)."""
     get_sampler(name)
-    return name in ("ddpm", "lcm") or (name == "ddim" and eta > 0)
+    if eta is None:
+        return name in ("ddpm", "lcm")
+    return name == "ddpm" or (name in ("ddim", "lcm") and eta > 0)
 
 
 @dataclass(frozen=True)
 class Sampler:
-    """A sampler step function with its eta: ``sampler.step(schedule, i, x, model_output, noise, previous_x0)``."""
+    """A sampler step function with its eta: ``sampler.step(schedule, i, x, model_output, noise, previous_x0)``.
+
+    ``eta`` None: the step function's own default (DDIM's 0, LCM's 1)."""
 
     name: str = "ddpm"
-    eta: float = 0.0
+    eta: float | None = None
 
     @property
     def stochastic(self) -> bool:
         return is_stochastic(self.name, self.eta)
 
     def step(self, schedule: SamplingSchedule, i: int, sample, model_output, noise, previous_x0) -> StepOutput:
-        return get_sampler(self.name)(schedule, i, sample, model_output, noise=noise, eta=self.eta, previous_x0=previous_x0)
+        eta = {} if self.eta is None else {"eta": self.eta}
+        return get_sampler(self.name)(schedule, i, sample, model_output, noise=noise, previous_x0=previous_x0, **eta)
 
 
 __all__ = [

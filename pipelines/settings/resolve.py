@@ -4,7 +4,7 @@
 
 Precedence, field by field: the request (what was given), then the preset it names (``paper`` when
 none), then the checkpoint's ``SamplingConfig`` (steps and guidance; for a few-step student its
-``StudentConfig``'s steps and scale, its tiny decoder if it has one, and ``turbo`` as the preset),
+``StudentConfig``'s steps, scale and eta, its tiny decoder if it has one, and ``turbo`` as the preset),
 then the defaults of
 :class:`~pipelines.settings.sampling.SamplingSettings`. The result is checked (its own check, and
 what depends on the checkpoint: the steps against its noise schedule, step feature caching against
@@ -28,8 +28,9 @@ def resolve_sampling(request: SamplingRequest | None, model: FPDMConfig, *, reus
     student = model.student
     speed = request.speed or ("turbo" if student is not None else "paper")
     own = {"steps": model.sampling.steps, "guidance": model.sampling.guidance}
-    if student is not None:  # a student's own: the steps and scale it was distilled for, its tiny decoder
-        own = {"steps": student.steps, "guidance": student.guidance, "decoder": "tiny" if model.tiny_decoder else "vae"}
+    if student is not None:  # a student's own: the steps, scale and noise share it samples with, its tiny decoder
+        own = {"steps": student.steps, "guidance": student.guidance, "eta": student.eta,
+               "decoder": "tiny" if model.tiny_decoder else "vae"}
     preset = SPEED_PRESETS.get(speed, {})  # an unknown speed is refused by the settings' own check
     values = {**own, **preset, **request.given(), "speed": speed}
     settings = SamplingSettings(**values, reuse=reuse)

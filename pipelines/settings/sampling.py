@@ -57,6 +57,10 @@ class SamplingRequest:
                                                            nargs=2, metavar=("LO", "HI"))
     scheduler: str | None = option("--scheduler", "sampler: ddpm (the paper's), ddim, dpmpp_2m (DPM-Solver++ 2M, good "
                                    "with fewer steps) (default: the preset's)", choices=tuple(SAMPLERS))
+    eta: float | None = option("--eta", "the noise of each step: for ddim, DDIM's eta (0 deterministic, the default; "
+                               "1 the DDPM posterior's); for turbo, the share of fresh noise at each re-noising (1 "
+                               "LCM's sampler, 0 none: the student's own predicted noise, deterministic and sharper; "
+                               "default: the student's own) (docs/speed.md); ddpm and dpmpp_2m ignore it", type=float)
     deep_cache: int | None = option("--deep-cache", "run the whole UNet every N steps only, its shallow blocks in between "
                                     "(DeepCache; faster, approximate: docs/speed.md); 1 = off (default: the preset's)",
                                     type=int, metavar="N")
@@ -98,7 +102,7 @@ class SamplingSettings:
     guidance_source: float | None = None  # g_s on the pose and source tokens (three branches); None: guidance
     guidance_interval: tuple[float, float] | None = None  # guidance only for timesteps in [lo T, hi T]; None: every step
     scheduler: str = "ddpm"  # sampler name, one of pipelines.samplers.SAMPLERS
-    eta: float = 0.0  # DDIM's eta (0: deterministic)
+    eta: float | None = None  # DDIM's eta (0: deterministic), LCM's share of fresh noise (0 to 1); None: the sampler's own
     deep_cache: int = 1  # the whole UNet every N steps, its shallow blocks in between (step feature caching); 1: off
     token_merge: float = 0.0  # fraction of self-attention tokens merged at the latent resolution (ToMe for SD); 0: off
     temporal_attention: str = "off"  # cross-frame attention anchors: "off", "first", "previous" or "both"
@@ -117,6 +121,10 @@ class SamplingSettings:
         problem = settings_problem(self)
         if problem is not None:
             raise InputError(problem)
+
+
+def _is_number(value, minimum: float) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= minimum
 
 
 def _whole(value, minimum: int) -> bool:
@@ -139,8 +147,9 @@ def settings_problem(s: SamplingSettings) -> str | None:
         (s.guidance_interval is not None and not _interval(s.guidance_interval),
          f"guidance-interval must be two fractions LO HI with 0 <= LO < HI <= 1, got {s.guidance_interval!r}"),
         (s.scheduler not in SAMPLERS, f"scheduler must be one of {', '.join(SAMPLERS)}, got {s.scheduler!r}"),
-        (not (isinstance(s.eta, (int, float)) and not isinstance(s.eta, bool) and math.isfinite(s.eta) and s.eta >= 0),
-         f"eta must be a number >= 0, got {s.eta!r}"),
+        (s.eta is not None and not _is_number(s.eta, minimum=0), f"eta must be a number >= 0, got {s.eta!r}"),
+        (s.scheduler == "lcm" and _is_number(s.eta, minimum=0) and s.eta > 1,
+         f"eta of turbo's sampler (lcm) is the share of fresh noise, from 0 to 1, got {s.eta!r}"),
         (not _whole(s.deep_cache, 1), f"deep-cache must be a whole number of steps >= 1 (1: off), got {s.deep_cache!r}"),
         (not (isinstance(s.token_merge, (int, float)) and not isinstance(s.token_merge, bool) and 0 <= s.token_merge <= 0.75),
          f"token-merge must be a fraction from 0 (off) to 0.75, got {s.token_merge!r}"),
