@@ -99,3 +99,12 @@ def test_a_student_samples_with_its_own_eta_unless_told_otherwise():
 def test_a_bad_eta_with_turbo_gets_the_number_message(eta):
     with pytest.raises(InputError, match="eta must be a number >= 0"):
         SamplingSettings(speed="turbo", scheduler="lcm", eta=eta)
+
+
+@pytest.mark.parametrize("scheduler", ["ddpm", "dpmpp_2m"])
+def test_an_eta_for_a_sampler_without_one_is_refused_not_ignored(scheduler):
+    assert SamplingSettings(scheduler=scheduler, eta=0.0).eta == 0.0  # nothing to ignore
+    with pytest.raises(InputError, match=f"{scheduler} takes none"):
+        SamplingSettings(scheduler=scheduler, eta=0.5)
+    with pytest.raises(InputError, match="ddpm takes none"):
+        resolve_sampling(SamplingRequest(speed="paper", eta=0.5), tiny_config())

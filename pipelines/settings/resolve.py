@@ -29,8 +29,8 @@ def resolve_sampling(request: SamplingRequest | None, model: FPDMConfig, *, reus
     speed = request.speed or ("turbo" if student is not None else "paper")
     own = {"steps": model.sampling.steps, "guidance": model.sampling.guidance}
     if student is not None:  # a student's own: the steps, scale and noise share it samples with, its tiny decoder
-        own = {"steps": student.steps, "guidance": student.guidance, "eta": student.eta,
-               "decoder": "tiny" if model.tiny_decoder else "vae"}
+        own = {"steps": student.steps, "guidance": student.guidance, "decoder": "tiny" if model.tiny_decoder else "vae",
+               **({"eta": student.eta} if speed == "turbo" else {})}  # another preset is refused below, not for its eta
     preset = SPEED_PRESETS.get(speed, {})  # an unknown speed is refused by the settings' own check
     values = {**own, **preset, **request.given(), "speed": speed}
     settings = SamplingSettings(**values, reuse=reuse)

@@ -60,7 +60,7 @@ class SamplingRequest:
     eta: float | None = option("--eta", "the noise of each step: for ddim, DDIM's eta (0 deterministic, the default; "
                                "1 the DDPM posterior's); for turbo, the share of fresh noise at each re-noising (1 "
                                "LCM's sampler, 0 none: the student's own predicted noise, deterministic and sharper; "
-                               "default: the student's own) (docs/speed.md); ddpm and dpmpp_2m ignore it", type=float)
+                               "default: the student's own) (docs/speed.md); ddpm and dpmpp_2m take none", type=float)
     deep_cache: int | None = option("--deep-cache", "run the whole UNet every N steps only, its shallow blocks in between "
                                     "(DeepCache; faster, approximate: docs/speed.md); 1 = off (default: the preset's)",
                                     type=int, metavar="N")
@@ -150,6 +150,9 @@ def settings_problem(s: SamplingSettings) -> str | None:
         (s.eta is not None and not _is_number(s.eta, minimum=0), f"eta must be a number >= 0, got {s.eta!r}"),
         (s.scheduler == "lcm" and _is_number(s.eta, minimum=0) and s.eta > 1,
          f"eta of turbo's sampler (lcm) is the share of fresh noise, from 0 to 1, got {s.eta!r}"),
+        (s.scheduler in ("ddpm", "dpmpp_2m") and _is_number(s.eta, minimum=0) and s.eta > 0,
+         f"eta is the noise of the ddim and turbo (lcm) samplers; {s.scheduler} takes none: leave eta out or use "
+         f"--scheduler ddim"),
         (not _whole(s.deep_cache, 1), f"deep-cache must be a whole number of steps >= 1 (1: off), got {s.deep_cache!r}"),
         (not (isinstance(s.token_merge, (int, float)) and not isinstance(s.token_merge, bool) and 0 <= s.token_merge <= 0.75),
          f"token-merge must be a fraction from 0 (off) to 0.75, got {s.token_merge!r}"),
