@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
-from dataclasses import replace
-
 from fpdm_video.config import StudentConfig
-from fpdm_video.models.registry import tiny_config
 from fpdm_video.errors import InputError
 from fpdm_video.models.consistency import consistency_output
+from fpdm_video.models.registry import tiny_config
 from pipelines.samplers import Sampler, is_stochastic, lcm_step, make_schedule
 from pipelines.settings import SamplingRequest, resolve_sampling
 from pipelines.settings.sampling import SamplingSettings

@@ -38,21 +38,25 @@ def get_sampler(name: str) -> SamplerStep:
         raise ValueError(f"unknown scheduler {name!r}; use one of {', '.join(SAMPLERS)}") from None
 
 
-def is_stochastic(name: str, eta: float | None) -> bool:
-    """Whether sampler ``name`` with ``eta`` adds noise at its steps (DDPM always, DDIM when eta > 0, LCM unless eta is 0).
+OWN_ETA = {"ddim": 0.0, "lcm": 1.0}  # the samplers that take an eta, and theirs when none is given (DDIM deterministic, LCM's fresh noise)
 
-    ``eta`` None is the sampler's own default: 0 for DDIM (deterministic), 1 for LCM (fresh noise)."""
+
+def own_eta(name: str, eta: float | None) -> float:
+    """``eta``, or sampler ``name``'s own when it is None (0 for the samplers that take none)."""
+    return OWN_ETA.get(name, 0.0) if eta is None else eta
+
+
+def is_stochastic(name: str, eta: float | None) -> bool:
+    """Whether sampler ``name`` with ``eta`` (None: its own) adds noise at its steps (DDPM always, DDIM and LCM when eta > 0)."""
     get_sampler(name)
-    if eta is None:
-        return name in ("ddpm", "lcm")
-    return name == "ddpm" or (name in ("ddim", "lcm") and eta > 0)
+    return name == "ddpm" or (name in OWN_ETA and own_eta(name, eta) > 0)
 
 
 @dataclass(frozen=True)
 class Sampler:
     """A sampler step function with its eta: ``sampler.step(schedule, i, x, model_output, noise, previous_x0)``.
 
-    ``eta`` None: the step function's own default (DDIM's 0, LCM's 1)."""
+    ``eta`` None: the sampler's own (:data:`OWN_ETA`)."""
 
     name: str = "ddpm"
     eta: float | None = None
@@ -62,8 +66,8 @@ class Sampler:
         return is_stochastic(self.name, self.eta)
 
     def step(self, schedule: SamplingSchedule, i: int, sample, model_output, noise, previous_x0) -> StepOutput:
-        eta = {} if self.eta is None else {"eta": self.eta}
-        return get_sampler(self.name)(schedule, i, sample, model_output, noise=noise, previous_x0=previous_x0, **eta)
+        return get_sampler(self.name)(schedule, i, sample, model_output, noise=noise, eta=own_eta(self.name, self.eta),
+                                      previous_x0=previous_x0)  # fmt: skip
 
 
 __all__ = [
@@ -81,5 +85,6 @@ __all__ = [
     "is_stochastic",
     "lcm_step",
     "make_schedule",
+    "own_eta",
     "predicted_x0_and_eps",
 ]

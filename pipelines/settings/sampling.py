@@ -21,7 +21,7 @@ from typing import Any
 
 from fpdm_video.errors import InputError
 from fpdm_video.models.hooks.cross_frame import TEMPORAL_MODES, TEMPORAL_SCOPES
-from pipelines.samplers import SAMPLERS
+from pipelines.samplers import OWN_ETA, SAMPLERS
 from pipelines.settings.presets import SPEED_PRESETS
 from pipelines.settings.reuse import Reuse
 
@@ -150,7 +150,7 @@ def settings_problem(s: SamplingSettings) -> str | None:
         (s.eta is not None and not _is_number(s.eta, minimum=0), f"eta must be a number >= 0, got {s.eta!r}"),
         (s.scheduler == "lcm" and _is_number(s.eta, minimum=0) and s.eta > 1,
          f"eta of turbo's sampler (lcm) is the share of fresh noise, from 0 to 1, got {s.eta!r}"),
-        (s.scheduler in ("ddpm", "dpmpp_2m") and _is_number(s.eta, minimum=0) and s.eta > 0,
+        (s.scheduler in SAMPLERS and s.scheduler not in OWN_ETA and _is_number(s.eta, minimum=0) and s.eta > 0,
          f"eta is the noise of the ddim and turbo (lcm) samplers; {s.scheduler} takes none: leave eta out or use "
          f"--scheduler ddim"),
         (not _whole(s.deep_cache, 1), f"deep-cache must be a whole number of steps >= 1 (1: off), got {s.deep_cache!r}"),
