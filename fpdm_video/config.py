@@ -154,6 +154,9 @@ class TinyDecoderConfig:
     widths: tuple[int, ...] = ()  # width of each level, from the latents' resolution to the image's (log2(factor) + 1 entries)
     level_blocks: tuple[int, ...] = ()  # residual blocks of each level, in the same order (0 allowed); empty: from `blocks`
     clamp: float = 3.0  # soft clamp of the unscaled latents, k tanh(x / k) (TAESD's 3 is for latents of unit scale)
+    # each 2x step: "nearest" (nearest-neighbour, then a 3x3 conv at the finer level: TAESD's) or "subpixel" (a 3x3 conv
+    # at the coarser level to 4x the channels, then PixelShuffle(2): every "nearest" step is one of these, at the same cost)
+    upsample: str = "nearest"
 
 
 @dataclass
@@ -264,6 +267,7 @@ FIELD_RULES: dict[tuple[type, str], FieldRule] = {
     (TinyDecoderConfig, "level_blocks"): (lambda v: all(isinstance(b, int) and 0 <= b <= 16 for b in v),
                                           "a list of block counts from 0 to 16"),  # fmt: skip
     (TinyDecoderConfig, "clamp"): (lambda v: v > 0, "a positive number"),
+    (TinyDecoderConfig, "upsample"): _choice("nearest", "subpixel"),
     (VAEConfig, "scaling_factor"): (lambda v: v > 0, "a positive number"),
     (UNetConfig, "class_embedding"): _choice("projection", "mlp"),
     (UNetConfig, "class_hidden_dim"): _LAYER_WIDTH,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from fpdm_video.errors import InputError
 from fpdm_video.models.checkpoint import checkpoint_hash, load_model, save_model
 from fpdm_video.models.denoiser import RowConditions
 from fpdm_video.models.registry import build_model
@@ -111,8 +112,6 @@ def test_the_ground_truth_term_adds_its_weighted_distance_to_the_same_consistenc
 
 @pytest.mark.parametrize("setting", ["data_weight=-0.1", "data_weight=true", "data_weight=nan", "data_min_t=-1", "data_min_t=0.5"])
 def test_a_ground_truth_setting_that_is_not_a_number_of_at_least_zero_is_refused(tiny_dataset, tmp_path, setting):  # noqa: F811
-    from fpdm_video.errors import InputError
-
     with pytest.raises(InputError, match=f"distill.{setting.split('=')[0]}"):
         tiny_config("distill", tiny_dataset, tmp_path, "init=x", f"distill.{setting}")
 
@@ -220,6 +219,23 @@ def test_a_tiny_decoder_goes_on_from_the_checkpoints_own(teacher, tiny_dataset, 
         assert all(torch.equal(v, again[k]) for k, v in decoder.items()) == (start == "true")
 
 
+def test_a_nearest_tiny_decoder_goes_on_in_its_subpixel_form(teacher, tiny_dataset, tmp_path):  # noqa: F811
+    train(tiny_config("tiny_decoder", tiny_dataset, tmp_path / "first", "steps=2", f"init={teacher}"), progress=False)
+    first = tmp_path / "first" / "tiny_decoder" / "model"
+    train(tiny_config("tiny_decoder", tiny_dataset, tmp_path / "sub", "steps=1", f"init={first}", "optim.lr=0.0",
+                      "tiny_decoder.from_checkpoint=true", "tiny_decoder.upsample=subpixel"), progress=False)  # fmt: skip
+    converted = tmp_path / "sub" / "tiny_decoder" / "model"
+    nearest, subpixel = load_model(first), load_model(converted)
+    assert (nearest.config.tiny_decoder.upsample, subpixel.config.tiny_decoder.upsample) == ("nearest", "subpixel")
+    latents = torch.randn(2, nearest.latent_channels, *nearest.latent_hw) * 3
+    with torch.no_grad():  # at lr 0, the converted decoder as it started: the same images
+        torch.testing.assert_close(subpixel.decode_latents(latents, "tiny"), nearest.decode_latents(latents, "tiny"),
+                                   atol=1e-5, rtol=0)  # fmt: skip
+    with pytest.raises(InputError, match="another layout: upsample subpixel"):  # and no way back
+        train(tiny_config("tiny_decoder", tiny_dataset, tmp_path / "back", "steps=1", f"init={converted}",
+                          "tiny_decoder.from_checkpoint=true"), progress=False)  # fmt: skip
+
+
 @pytest.mark.parametrize("given", ["no_decoder", "other_layout"])
 def test_going_on_from_a_tiny_decoder_that_is_not_there_is_one_error_line(teacher, tiny_dataset, tmp_path, capsys, given):  # noqa: F811
     init, message = teacher, "has no tiny decoder"
@@ -233,8 +249,6 @@ def test_going_on_from_a_tiny_decoder_that_is_not_there_is_one_error_line(teache
 
 @pytest.mark.parametrize("weights", [["tiny_decoder.l1_weight=-1.0"], ["tiny_decoder.l1_weight=0.0", "tiny_decoder.mse_weight=0.0"]])
 def test_tiny_decoder_loss_weights_below_zero_or_all_zero_are_refused(tiny_dataset, tmp_path, weights):  # noqa: F811
-    from fpdm_video.errors import InputError
-
     with pytest.raises(InputError, match="tiny_decoder loss weights"):
         tiny_config("tiny_decoder", tiny_dataset, tmp_path, "init=x", *weights)
 
@@ -254,6 +268,11 @@ def test_distill_and_tiny_decoder_need_a_teacher(tiny_dataset, tmp_path, capsys)
 def test_a_tiny_decoder_layout_that_does_not_fit_is_one_error_line(teacher, tiny_dataset, tmp_path, capsys, layout, message):  # noqa: F811
     _refused_in_one_line("tiny_decoder", f"  tiny_decoder: {{{layout}}}", teacher, tiny_dataset, tmp_path, capsys, message,
                          "tiny_decoder section")  # fmt: skip
+
+
+def test_an_unknown_tiny_decoder_upsampling_is_one_error_line(teacher, tiny_dataset, tmp_path, capsys):  # noqa: F811
+    _refused_in_one_line("tiny_decoder", "  tiny_decoder: {upsample: bilinear}", teacher, tiny_dataset, tmp_path, capsys,
+                         "upsample", "nearest", "subpixel")  # fmt: skip
 
 
 def test_the_lora_student_saves_only_its_adapter_and_loads_onto_its_teacher(teacher, tiny_dataset, tmp_path):  # noqa: F811

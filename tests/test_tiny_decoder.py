@@ -7,7 +7,7 @@ import torch
 
 from fpdm_video.config import TinyDecoderConfig, from_dict
 from fpdm_video.errors import InputError
-from fpdm_video.models.tiny_decoder import Block, TinyDecoder
+from fpdm_video.models.tiny_decoder import Block, SubpixelUp, TinyDecoder, as_subpixel
 
 torch.set_num_threads(1)
 
@@ -67,3 +67,38 @@ def test_a_layout_that_does_not_fit_the_vae_is_refused(fields, message):
 def test_a_config_file_with_a_bad_layout_names_the_key(field, value):
     with pytest.raises(InputError, match=field):
         from_dict(TinyDecoderConfig, {field: value})
+
+
+@pytest.mark.parametrize("factor", [4, 8])
+def test_a_nearest_decoder_and_its_subpixel_form_decode_alike(factor):
+    layout = TinyDecoderConfig(widths=(8, 6, 5, 4)[: factor.bit_length()], level_blocks=(1,) * factor.bit_length())
+    torch.manual_seed(0)
+    nearest = TinyDecoder(4, factor, layout).eval()
+    for conv in (m for m in nearest.modules() if isinstance(m, torch.nn.Conv2d)):  # taps that differ, so a wrong fold shows
+        torch.nn.init.normal_(conv.weight, std=0.3)
+    subpixel = as_subpixel(nearest, 4, factor, layout)
+    x = torch.randn(2, 4, 5, 3) * 3
+    with torch.no_grad():  # the layers before the final clamp to [-1, 1], which would hide a difference where it saturates
+        want, got = nearest.layers(x), subpixel.layers(x)
+    assert not any(isinstance(m, torch.nn.Upsample) for m in subpixel.modules())
+    assert want.std() > 1  # a signal that a wrong fold would change
+    assert (got - want).abs().max() <= 1e-5 * want.abs().max()  # float32 rounding of sums in another order
+
+
+def test_a_subpixel_step_runs_its_conv_at_the_coarser_level():
+    decoder = _decoder(widths=(8, 6, 4), level_blocks=(1, 1, 1), upsample="subpixel")
+    ups = [m for m in decoder.layers if isinstance(m, SubpixelUp)]
+    assert [(u.conv.in_channels, u.conv.out_channels) for u in ups] == [(8, 24), (6, 16)]
+    with torch.no_grad():
+        assert decoder(torch.randn(1, 4, 3, 5)).shape == (1, 3, 12, 20)
+
+
+def test_a_subpixel_decoder_does_not_convert_again():
+    layout = TinyDecoderConfig(channels=4, blocks=1, upsample="subpixel")
+    with pytest.raises(ValueError, match="only a nearest"):
+        as_subpixel(TinyDecoder(4, 4, layout), 4, 4, layout)
+
+
+def test_an_unknown_upsampling_is_refused_by_name():
+    with pytest.raises(InputError, match="upsample"):
+        from_dict(TinyDecoderConfig, {"upsample": "bilinear"})

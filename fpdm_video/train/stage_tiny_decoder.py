@@ -6,12 +6,14 @@ an L1 plus a mean-squared loss (``l1_weight``, ``mse_weight``). Everything else 
 frozen and unchanged; the saved checkpoint is the input checkpoint with the decoder added or
 replaced (``tiny_decoder`` in its config, its weights under ``tiny_decoder.``). With
 ``from_checkpoint``, the checkpoint's own tiny decoder (of the same layout) is where the training
-starts, instead of a fresh one. With ``data.cache``, each frame's posterior is computed once.
+starts, instead of a fresh one; a ``nearest`` decoder given ``upsample: subpixel`` (and otherwise the
+same layout) starts as its exact ``subpixel`` form (:func:`~fpdm_video.models.tiny_decoder.as_subpixel`).
+With ``data.cache``, each frame's posterior is computed once.
 """
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import torch
 import torch.nn.functional as F
@@ -19,15 +21,18 @@ from torch import Tensor, nn
 
 from fpdm_video.config import TinyDecoderConfig
 from fpdm_video.errors import InputError
-from fpdm_video.models.tiny_decoder import TinyDecoder
+from fpdm_video.models.tiny_decoder import TinyDecoder, as_subpixel
 from fpdm_video.train.stage_diffusion import DiffusionStage
 
 
 def starting_decoder(model, layout: TinyDecoderConfig, path: str) -> nn.Module:
-    """The tiny decoder of the checkpoint at ``path``, to go on training (InputError if it has none or another layout)."""
+    """The tiny decoder of the checkpoint at ``path``, to go on training, in ``layout`` (InputError if it has none, or
+    another layout than ``layout`` or the ``nearest`` form of a ``subpixel`` one)."""
     own = model.config.tiny_decoder
     if model.tiny_decoder is None or own is None:
         raise InputError(f"tiny_decoder.from_checkpoint: {path} has no tiny decoder to start from")
+    if (own.upsample, layout.upsample) == ("nearest", "subpixel") and own == replace(layout, upsample="nearest"):
+        return as_subpixel(model.tiny_decoder, model.latent_channels, model.vae_factor, own)
     if own != layout:
         differ = ", ".join(f"{f.name} {getattr(own, f.name)} (the section: {getattr(layout, f.name)})" for f in fields(layout)
                            if getattr(own, f.name) != getattr(layout, f.name))  # fmt: skip
