@@ -100,6 +100,11 @@ class TinyDecoderStageConfig(TinyDecoderConfig):
 
     l1_weight: float = 1.0
     mse_weight: float = 1.0
+    # the adversarial term (train/patch_discriminator.py): its share of the reconstruction's pull at the last layer
+    # (VQGAN's adaptive weight x this; 0: off), the steps the discriminator learns alone first, and its Adam's rate
+    adversarial_weight: float = 0.0
+    adversarial_warmup: int = 100
+    discriminator_lr: float = 2.0e-4
     from_checkpoint: bool = False  # start from the checkpoint's own tiny decoder (of this layout) instead of a fresh one
 
 
@@ -242,6 +247,12 @@ def check_train_config(config: TrainConfig) -> None:
         weights = {"l1_weight": t.l1_weight, "mse_weight": t.mse_weight}
         if any(not _is_number(w) or w < 0 for w in weights.values()) or not sum(weights.values()):
             raise InputError(f"tiny_decoder loss weights must be numbers >= 0, not all 0, got {weights}")
+        if not _is_number(t.adversarial_weight) or not t.adversarial_weight >= 0:  # NaN too
+            raise InputError(f"tiny_decoder.adversarial_weight must be a number >= 0 (0: off), got {t.adversarial_weight!r}")
+        if isinstance(t.adversarial_warmup, bool) or not isinstance(t.adversarial_warmup, int) or t.adversarial_warmup < 0:
+            raise InputError(f"tiny_decoder.adversarial_warmup must be a whole number of steps >= 0, got {t.adversarial_warmup!r}")
+        if not _is_number(t.discriminator_lr) or not t.discriminator_lr > 0:
+            raise InputError(f"tiny_decoder.discriminator_lr must be a number > 0, got {t.discriminator_lr!r}")
     if config.optim.schedule not in ("constant", "cosine"):
         raise InputError(f"optim.schedule must be constant or cosine, got {config.optim.schedule!r}")
     if config.ema_decay is not None and not 0.0 < config.ema_decay < 1.0:

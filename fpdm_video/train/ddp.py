@@ -59,3 +59,13 @@ def mean_across(values: dict[str, float], info: DistInfo, device: torch.device) 
 def barrier(info: DistInfo) -> None:
     if info.enabled:
         dist.barrier()
+
+
+def average_gradients(module: torch.nn.Module) -> None:
+    """Average ``module``'s gradients over all processes, in place (a module that DDP does not wrap; nothing in one process)."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    for param in module.parameters():
+        if param.grad is not None:
+            dist.all_reduce(param.grad)
+            param.grad /= dist.get_world_size()

@@ -2,7 +2,12 @@
 
 Per micro-batch: target frames -> the VAE posterior -> a latent sample; the VAE decoder's image of
 it (frozen, no gradient) is the target, and the tiny decoder learns it from the same latents with
-an L1 plus a mean-squared loss (``l1_weight``, ``mse_weight``). Everything else of the model is
+an L1 plus a mean-squared loss (``l1_weight``, ``mse_weight``). With ``adversarial_weight`` above 0, a
+patch discriminator (:mod:`fpdm_video.train.patch_discriminator`) learns to tell the training frames
+from the decoder's images, one Adam step per micro-batch, and after ``adversarial_warmup`` of its
+steps the decoder also gets its term at VQGAN's adaptive weight; the discriminator is kept out of the
+module tree (DDP syncs the decoder; its gradients are averaged here) and its weights, optimiser and
+step count go with the resumable state. Everything else of the model is
 frozen and unchanged; the saved checkpoint is the input checkpoint with the decoder added or
 replaced (``tiny_decoder`` in its config, its weights under ``tiny_decoder.``). With
 ``from_checkpoint``, the checkpoint's own tiny decoder (of the same layout) is where the training
@@ -13,7 +18,7 @@ With ``data.cache``, each frame's posterior is computed once.
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 
 import torch
 import torch.nn.functional as F
@@ -22,6 +27,8 @@ from torch import Tensor, nn
 from fpdm_video.config import TinyDecoderConfig
 from fpdm_video.errors import InputError
 from fpdm_video.models.tiny_decoder import TinyDecoder, as_subpixel
+from fpdm_video.train.ddp import average_gradients
+from fpdm_video.train.patch_discriminator import PatchDiscriminator, adaptive_weight, hinge_loss
 from fpdm_video.train.stage_diffusion import DiffusionStage
 
 
@@ -40,6 +47,39 @@ def starting_decoder(model, layout: TinyDecoderConfig, path: str) -> nn.Module:
     return model.tiny_decoder
 
 
+@dataclass
+class Adversary:
+    """The discriminator of the adversarial term, its optimiser and the steps it has taken (not a module: see above)."""
+
+    critic: PatchDiscriminator
+    optimizer: torch.optim.Optimizer
+    steps: int = 0
+
+    @classmethod
+    def build(cls, seed: int, lr: float, device: torch.device) -> Adversary:
+        with torch.random.fork_rng(devices=[]):  # the same start in every process, whatever was drawn before
+            torch.manual_seed(seed)
+            critic = PatchDiscriminator().to(device)
+        return cls(critic, torch.optim.Adam(critic.parameters(), lr=lr, betas=(0.5, 0.9)))
+
+    def state(self) -> dict[str, Tensor]:
+        """Its weights, its optimiser's per-parameter state and its step count, as tensors by name."""
+        out = {f"critic.{k}": v.detach().cpu().clone() for k, v in self.critic.state_dict().items()}
+        for index, values in self.optimizer.state_dict()["state"].items():
+            out.update({f"critic_optimizer.{index}.{k}": torch.as_tensor(v).detach().cpu().clone() for k, v in values.items()})
+        return {**out, "critic_steps": torch.tensor(self.steps)}
+
+    def load(self, state: dict[str, Tensor]) -> None:
+        self.critic.load_state_dict({k.removeprefix("critic."): v for k, v in state.items() if k.startswith("critic.")})
+        per_param: dict[int, dict[str, Tensor]] = {}
+        for key, value in state.items():
+            if key.startswith("critic_optimizer."):
+                index, name = key.removeprefix("critic_optimizer.").split(".", 1)
+                per_param.setdefault(int(index), {})[name] = value
+        self.optimizer.load_state_dict({"state": per_param, "param_groups": self.optimizer.state_dict()["param_groups"]})
+        self.steps = int(state["critic_steps"])
+
+
 class TinyDecoderStage(DiffusionStage):
     name = "tiny_decoder"
 
@@ -54,6 +94,8 @@ class TinyDecoderStage(DiffusionStage):
         model.config.tiny_decoder = layout
         model.tiny_decoder = decoder.to(next(model.parameters()).device)
         super().__init__(model, config)
+        t = config.tiny_decoder
+        self.adversary = Adversary.build(config.seed, t.discriminator_lr, next(model.parameters()).device) if t.adversarial_weight else None
 
     def trained_modules(self) -> list[nn.Module]:
         return [self.model.tiny_decoder]
@@ -67,4 +109,33 @@ class TinyDecoderStage(DiffusionStage):
         pred = self.model.tiny_decoder(latents)
         l1, mse = F.l1_loss(pred.float(), target.float()), F.mse_loss(pred.float(), target.float())
         loss = t.l1_weight * l1 + t.mse_weight * mse
-        return loss, {"loss": loss.item(), "l1": l1.item(), "mse": mse.item()}
+        metrics = {"l1": l1.item(), "mse": mse.item()}
+        if self.adversary is not None and self.training:
+            term, more = self._adversarial(loss, pred.float(), batch["target"].float() * 2 - 1)
+            loss, metrics = loss + term, {**metrics, **more}
+        return loss, {"loss": loss.item(), **metrics}
+
+    def _adversarial(self, reconstruction: Tensor, pred: Tensor, frames: Tensor) -> tuple[Tensor, dict[str, float]]:
+        """One discriminator step (frames real, ``pred`` fake), then the decoder's weighted term (0 in the warm-up)."""
+        a, t = self.adversary, self.config.tiny_decoder
+        a.critic.requires_grad_(True)
+        critic_loss = hinge_loss(a.critic(frames), a.critic(pred.detach()))
+        a.optimizer.zero_grad(set_to_none=True)
+        critic_loss.backward()
+        average_gradients(a.critic)
+        a.optimizer.step()
+        a.steps += 1
+        a.critic.requires_grad_(False)  # the decoder's term below reaches the decoder only
+        term = -a.critic(pred).mean()
+        weight = torch.zeros((), device=pred.device)
+        if a.steps > t.adversarial_warmup:
+            last = self.model.tiny_decoder.layers[-1].weight
+            weight = adaptive_weight(reconstruction, term, last, t.adversarial_weight)
+        return weight * term, {"critic": critic_loss.item(), "adversarial": term.item(), "adversarial_weight": weight.item()}
+
+    def extra_state(self) -> dict[str, Tensor]:
+        return {} if self.adversary is None else self.adversary.state()
+
+    def load_extra_state(self, state: dict[str, Tensor]) -> None:
+        if self.adversary is not None:
+            self.adversary.load(state)
