@@ -66,11 +66,12 @@ class Stage(nn.Module):
     def after_step(self) -> None:
         """Work after each optimiser step (distillation: its target network follows the student)."""
 
-    def extra_state(self) -> dict[str, Tensor]:
-        """Tensors the stage needs to resume exactly, besides the model (saved with the training state)."""
+    def extra_state(self) -> dict:
+        """What the stage needs to resume exactly, besides the model (saved with the training state): tensors by name,
+        or plain containers of them (an optimiser's ``state_dict``), as ``trainer.pt`` is read with ``weights_only``."""
         return {}
 
-    def load_extra_state(self, state: dict[str, Tensor]) -> None:
+    def load_extra_state(self, state: dict) -> None:
         """Restore what :meth:`extra_state` gave."""
 
     def export(self, directory) -> None:

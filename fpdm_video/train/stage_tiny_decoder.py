@@ -62,21 +62,13 @@ class Adversary:
             critic = PatchDiscriminator().to(device)
         return cls(critic, torch.optim.Adam(critic.parameters(), lr=lr, betas=(0.5, 0.9)))
 
-    def state(self) -> dict[str, Tensor]:
-        """Its weights, its optimiser's per-parameter state and its step count, as tensors by name."""
-        out = {f"critic.{k}": v.detach().cpu().clone() for k, v in self.critic.state_dict().items()}
-        for index, values in self.optimizer.state_dict()["state"].items():
-            out.update({f"critic_optimizer.{index}.{k}": torch.as_tensor(v).detach().cpu().clone() for k, v in values.items()})
-        return {**out, "critic_steps": torch.tensor(self.steps)}
+    def state(self) -> dict:
+        """Its weights, its optimiser's state and its step count (tensors and plain containers, as the trainer's state)."""
+        return {"critic": self.critic.state_dict(), "critic_optimizer": self.optimizer.state_dict(), "critic_steps": self.steps}
 
-    def load(self, state: dict[str, Tensor]) -> None:
-        self.critic.load_state_dict({k.removeprefix("critic."): v for k, v in state.items() if k.startswith("critic.")})
-        per_param: dict[int, dict[str, Tensor]] = {}
-        for key, value in state.items():
-            if key.startswith("critic_optimizer."):
-                index, name = key.removeprefix("critic_optimizer.").split(".", 1)
-                per_param.setdefault(int(index), {})[name] = value
-        self.optimizer.load_state_dict({"state": per_param, "param_groups": self.optimizer.state_dict()["param_groups"]})
+    def load(self, state: dict) -> None:
+        self.critic.load_state_dict(state["critic"])
+        self.optimizer.load_state_dict(state["critic_optimizer"])
         self.steps = int(state["critic_steps"])
 
 
@@ -92,10 +84,11 @@ class TinyDecoderStage(DiffusionStage):
         if config.tiny_decoder.from_checkpoint:
             decoder = starting_decoder(model, layout, config.init)
         model.config.tiny_decoder = layout
-        model.tiny_decoder = decoder.to(next(model.parameters()).device)
+        device = next(model.parameters()).device
+        model.tiny_decoder = decoder.to(device)
         super().__init__(model, config)
         t = config.tiny_decoder
-        self.adversary = Adversary.build(config.seed, t.discriminator_lr, next(model.parameters()).device) if t.adversarial_weight else None
+        self.adversary = Adversary.build(config.seed, t.discriminator_lr, device) if t.adversarial_weight else None
 
     def trained_modules(self) -> list[nn.Module]:
         return [self.model.tiny_decoder]
@@ -133,9 +126,9 @@ class TinyDecoderStage(DiffusionStage):
             weight = adaptive_weight(reconstruction, term, last, t.adversarial_weight)
         return weight * term, {"critic": critic_loss.item(), "adversarial": term.item(), "adversarial_weight": weight.item()}
 
-    def extra_state(self) -> dict[str, Tensor]:
+    def extra_state(self) -> dict:
         return {} if self.adversary is None else self.adversary.state()
 
-    def load_extra_state(self, state: dict[str, Tensor]) -> None:
+    def load_extra_state(self, state: dict) -> None:
         if self.adversary is not None:
             self.adversary.load(state)

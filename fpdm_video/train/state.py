@@ -31,8 +31,8 @@ class LoopState:
 
 
 def save_state(directory: Path, model, optimizer, scheduler, ema, scaler, generator: torch.Generator, loop: LoopState,
-               extra: dict[str, torch.Tensor] | None = None) -> Path:  # fmt: skip
-    """Write the state; ``extra`` is the stage's own (e.g. distillation's target network), tensors by name."""
+               extra: dict | None = None) -> Path:  # fmt: skip
+    """Write the state; ``extra`` is the stage's own (e.g. distillation's target network): tensors and plain containers."""
     trainer = {
         "stage": dict(extra or {}),
         "optimizer": optimizer.state_dict(),
