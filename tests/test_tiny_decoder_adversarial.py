@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -12,9 +13,11 @@ import torch
 from fpdm_video.errors import InputError
 from fpdm_video.models.checkpoint import load_model, save_model
 from fpdm_video.models.registry import build_model
+from fpdm_video.train.config import load_train_config
 from fpdm_video.train.csv_log import read_log
 from fpdm_video.train.loop import train
 from fpdm_video.train.patch_discriminator import PatchDiscriminator, adaptive_weight, hinge_loss
+from fpdm_video.train.stage_tiny_decoder import Adversary
 
 from factories_train import TINY_YAML, tiny_config, tiny_dataset  # noqa: F401 (fixture)
 
@@ -95,3 +98,24 @@ def test_the_adversarial_term_runs_under_torchrun_with_two_processes(teacher, ti
     assert done.returncode == 0, done.stderr[-3000:]
     rows = read_log(run / "tiny_decoder" / "log.csv")
     assert [r["step"] for r in rows] == [1, 2, 3] and rows[-1]["adversarial_weight"] > 0
+
+
+def test_the_processes_discriminators_stay_in_step_under_torchrun(teacher, tiny_dataset, tmp_path):  # noqa: F811
+    """DDP averages the decoder's gradients; the discriminator's, outside it, are averaged by the stage.
+
+    The two processes see different frames and draw different latents, so without that averaging
+    their discriminators part after the first step (checked by taking it out).
+    """
+    overrides = [f"data.root={tiny_dataset}", f"run_dir={tmp_path / 'run'}", f"init={teacher}", "steps=3", "batch_size=2",
+                 "data.pairs=16", *ADVERSARIAL]  # fmt: skip
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+               str(Path(__file__).with_name("ddp_rank_weights.py")), str(tmp_path), str(TINY_YAML), "tiny_decoder", *overrides]  # fmt: skip
+    done = subprocess.run(command, env=dict(os.environ, OMP_NUM_THREADS="1"), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1)]
+    config = load_train_config(TINY_YAML, "tiny_decoder", overrides)
+    start = Adversary.build(config.seed, config.tiny_decoder.discriminator_lr, torch.device("cpu")).critic.state_dict()
+    for part in ("critic", "trained.0"):
+        a, b = ranks[0][part], ranks[1][part]
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), part
+    assert not all(torch.equal(v, start[k]) for k, v in ranks[0]["critic"].items())  # it did train
