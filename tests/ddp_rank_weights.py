@@ -9,6 +9,7 @@ that process when training ends, so that a test can tell whether the processes s
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -30,7 +31,8 @@ def main(out: str, config_path: str, stage: str, *overrides: str) -> None:
     config = load_train_config(config_path, stage, list(overrides))
     info = loop.init_distributed("cpu")
     try:
-        loop._train(config, info, resume=False, progress=False, stop_after=None)
+        with contextlib.ExitStack() as held:
+            loop._train(config, info, held, resume=False, progress=False, stop_after=None)
         (trained,) = built
         weights = {f"trained.{i}": m.state_dict() for i, m in enumerate(trained.trained_modules())}
         adversary = getattr(trained, "adversary", None)

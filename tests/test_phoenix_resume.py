@@ -17,7 +17,8 @@ from factories_paths import dead_pid, stale_file, stale_folder, stale_name
 from fpdm_video.temp_names import MARKER, mark
 from fpdm_video.video import phoenix_writer
 from fpdm_video.video.phoenix import PhoenixDataset
-from fpdm_video.video.phoenix_locks import clip_lock_path, corpus_lock_path, file_lock
+from fpdm_video.file_lock import file_lock
+from fpdm_video.video.phoenix_locks import clip_lock_path, corpus_lock_path
 from fpdm_video.video.phoenix_writer import PhoenixWriter
 
 SMALL = (42, 52)  # (W, H)

@@ -28,6 +28,7 @@ from fpdm_video.atomic import atomic_path
 from fpdm_video.config import FPDMConfig, to_dict
 from fpdm_video.data.triples import PoseTripleDataset, TripleConfig
 from fpdm_video.errors import InputError
+from fpdm_video.file_lock import file_lock
 from fpdm_video.models.checkpoint import load_model
 from fpdm_video.models.registry import build_model
 from fpdm_video.train.config import TrainConfig
@@ -45,6 +46,7 @@ from fpdm_video.train.stage_vae import VAEStage
 from fpdm_video.train.state import LoopState, has_state, load_state, save_state
 
 logger = logging.getLogger(__name__)
+LOCK_NAME = ".training.lock"  # in the stage folder, held by the run writing it (never deleted: see fpdm_video.file_lock)
 
 STAGES: dict[str, type[Stage]] = {"vae": VAEStage, "fusion": FusionStage, "diffusion": DiffusionStage, "distill": DistillStage,
                                    "tiny_decoder": TinyDecoderStage}  # fmt: skip
@@ -93,12 +95,26 @@ def train(config: TrainConfig, *, resume: bool = True, progress: bool = True, st
     """Run one stage; returns ``<run_dir>/<stage>``. ``stop_after`` ends early after that many steps (a pause)."""
     info = init_distributed("cuda" if config.device != "cpu" and torch.cuda.is_available() else "cpu")
     try:
-        return _train(config, info, resume=resume, progress=progress, stop_after=stop_after)
+        with contextlib.ExitStack() as held:
+            return _train(config, info, held, resume=resume, progress=progress, stop_after=stop_after)
     finally:
         shutdown_distributed()
 
 
-def _train(config: TrainConfig, info: DistInfo, *, resume: bool, progress: bool, stop_after: int | None) -> Path:
+def hold_stage_folder(stage_dir: Path, held: contextlib.ExitStack) -> None:
+    """Take the stage folder's lock until ``held`` closes, or refuse at once when another run holds it.
+
+    Two runs writing one stage folder would interleave their saved states, logs and model folders.
+    The lock is ``flock``'s (:mod:`fpdm_video.file_lock`): a run that dies, however it dies, leaves none held.
+    """
+    lock = stage_dir / LOCK_NAME
+    if not held.enter_context(file_lock(lock, blocking=False)):
+        raise InputError(f"another training run is writing into {stage_dir} (it holds {lock}); wait for it to end, "
+                         "or give this run another run folder (-o / run_dir)")  # fmt: skip
+
+
+def _train(config: TrainConfig, info: DistInfo, held: contextlib.ExitStack, *, resume: bool, progress: bool,
+           stop_after: int | None) -> Path:  # fmt: skip
     device = pick_device(config.device, info)
     amp = autocast_dtype(config.precision, device)
     stage_dir = config.stage_dir
@@ -108,6 +124,7 @@ def _train(config: TrainConfig, info: DistInfo, *, resume: bool, progress: bool,
     model = stage.model  # what the stage trains and saves (distillation: the student made from the loaded teacher)
     if info.is_main:  # only once the stage is built: a config that cannot build one leaves no empty folder behind
         stage_dir.mkdir(parents=True, exist_ok=True)
+        hold_stage_folder(stage_dir, held)  # the main process writes the folder; the others only read it
     barrier(info)
     dataset = make_dataset(config, model.config)
     sampler = ResumableSampler(len(dataset), config.batch_size, seed=config.seed, rank=info.rank, world_size=info.world_size)

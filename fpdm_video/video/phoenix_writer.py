@@ -39,10 +39,11 @@ from PIL import Image
 from fpdm_video.atomic import atomic_dir, atomic_path, check_writable_dir
 from fpdm_video.temp_names import MARKER, is_marked, is_project_temp, pid_alive, remove_stale
 from fpdm_video.errors import InputError, VideoReadError, VideoWriteError
+from fpdm_video.file_lock import file_lock
 from fpdm_video.video.frames_dir import list_frame_files
 from fpdm_video.video.phoenix_corpus import CorpusFile, PhoenixSample, check_sample_fields, format_corpus
 from fpdm_video.video.phoenix_layout import FRAME_NAME, PHOENIX_SIZE, PhoenixLayout, check_split
-from fpdm_video.video.phoenix_locks import clip_lock_path, corpus_lock_path, file_lock
+from fpdm_video.video.phoenix_locks import clip_lock_path, corpus_lock_path
 from fpdm_video.video.types import Clip
 from fpdm_video.video.writer import as_frame_batch
 
