@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fpdm_video.cli import run_guarded
+from fpdm_video.native_logs import quiet_native_logs
 
 logger = logging.getLogger("fpdm_video.evaluate")
 
@@ -165,7 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 tmp.write_text(dumps(report))
         return 0
 
-    return run_guarded(body)
+    with quiet_native_logs(args.quiet):  # MediaPipe's known chatter on fd 2 (fpdm_video.native_logs)
+        return run_guarded(body)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fpdm_video.cli import run_guarded
+from fpdm_video.native_logs import quiet_native_logs
 
 logger = logging.getLogger("fpdm_video.transfer")
 
@@ -86,8 +87,9 @@ def run(argv: Sequence[str] | None = None):
                 comparison=args.comparison)  # before the model loads; transfer() checks again, with the model's files  # fmt: skip
     speed = request.sampling.speed  # None when --speed was not given
     local = default_checkpoint(speed) if args.checkpoint is None else Path(args.checkpoint)
-    progress = progress_of(args.quiet, sys.stderr.isatty())
+    progress = progress_of(args.quiet, sys.stderr.isatty())  # asked before --quiet points fd 2 at its filter
     with contextlib.ExitStack() as stack:
+        stack.enter_context(quiet_native_logs(args.quiet))
         ahead = None
         if local.is_dir():  # the settings are checked on the checkpoint's config before its weights load ...
             settings = resolve_settings(request, load_config(local))

@@ -6,21 +6,20 @@
 ``extract`` runs MediaPipe holistic on every frame of a video file or frame folder and writes a
 ``.pose`` file (atomically; by default beside the video). ``info`` prints what a ``.pose`` file
 holds. Bad input ends with one line on stderr and exit code 2. MediaPipe's native log lines are
-hidden unless ``--verbose`` is given.
+held back unless ``--verbose`` is given (:mod:`fpdm_video.native_logs`: only its known chatter; errors pass).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
-import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from fpdm_video.cli import run_guarded
 from fpdm_video.errors import InputError
+from fpdm_video.native_logs import quiet_native_logs
 from fpdm_video.pose.sequence import PoseSequence
 from fpdm_video.run_paths import check_run_paths
 
@@ -50,12 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     verbose = getattr(args, "verbose", False)
     quiet = getattr(args, "quiet", False)
-    silence = contextlib.nullcontext() if verbose else native_stderr_silenced()
-    with silence:
+    with quiet_native_logs(not verbose):
         logging.basicConfig(
             level=logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO,
             format="%(levelname)s %(name)s: %(message)s",
-            handlers=[CurrentStderrHandler()],
             force=True,
         )
 
@@ -113,46 +110,6 @@ def format_info(pose: PoseSequence, path: Path | str) -> str:
     for comp in pose.components:
         lines.append(f"  {comp.name:<{width}}  {len(comp):>4}  {counts[comp.name]:>5}/{n}")
     return "\n".join(lines)
-
-
-class CurrentStderrHandler(logging.StreamHandler):
-    """A log handler that writes to whatever ``sys.stderr`` is at the time of each record."""
-
-    @property
-    def stream(self):  # type: ignore[override]
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value: object) -> None:  # StreamHandler.__init__ assigns it; the property wins
-        pass
-
-
-@contextlib.contextmanager
-def native_stderr_silenced() -> Iterator[None]:
-    """Send what native code writes to file descriptor 2 to /dev/null; Python's sys.stderr still works.
-
-    MediaPipe's C++ and TFLite log lines (``W0000 ...``, ``INFO: Created TensorFlow Lite ...``)
-    go straight to fd 2 and ignore Python's logging; this is the only way to hide them.
-    """
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no real fd 2 (e.g. captured in a test): nothing to hide
-        yield
-        return
-    python_stderr = sys.stderr
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1)
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        sys.stderr.close()
-        sys.stderr = python_stderr
-        os.close(saved)
-        os.close(devnull)
 
 
 if __name__ == "__main__":

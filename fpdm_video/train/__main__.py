@@ -14,6 +14,7 @@ import argparse
 import logging
 
 from fpdm_video.cli import run_guarded
+from fpdm_video.native_logs import quiet_native_logs
 from fpdm_video.train.config import STAGES, load_train_config
 
 POSES = "poses"  # not a stage: the pose sidecars every stage reads
@@ -59,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("fpdm_video.train").info("stage %s: outputs in %s", stage, out)
         return 0
 
-    return run_guarded(body)
+    with quiet_native_logs(args.quiet):  # MediaPipe's known chatter on fd 2 (fpdm_video.native_logs)
+        return run_guarded(body)
 
 
 def given_paths(args) -> list[str]:
