@@ -58,8 +58,12 @@ def quiet_native_logs(enabled: bool = True) -> Iterator[None]:
     if not enabled:
         yield
         return
-    sys.stderr.flush()
-    real = os.dup(2)
+    _flush_stderr()
+    try:
+        real = os.dup(2)
+    except OSError:  # no fd 2 to filter (a process started without one)
+        yield
+        return
     read, write = os.pipe()
     try:
         child = subprocess.Popen([sys.executable, "-I", "-S", "-c", FILTER, KNOWN_NOISE.decode()], stdin=read, stdout=real,
@@ -75,10 +79,17 @@ def quiet_native_logs(enabled: bool = True) -> Iterator[None]:
     try:
         yield
     finally:
-        sys.stderr.flush()
+        _flush_stderr()
         os.dup2(real, 2)  # closes this process's last write end of the pipe: the child reads to its end and exits
         os.close(real)
         try:
             child.wait(timeout=10)
         except subprocess.TimeoutExpired:  # a process started inside the block still holds the pipe open
             child.kill()
+
+
+def _flush_stderr() -> None:
+    """Flush Python's stderr, so that what it holds goes where fd 2 pointed when it was written (there may be none)."""
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()

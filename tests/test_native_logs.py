@@ -82,3 +82,8 @@ def test_a_progress_line_passes_at_once_and_a_plain_partial_line_waits_for_its_e
             proc.wait(timeout=60)
     assert seen == (partial if b"\r" in partial else b"")
     assert err.read_bytes() == partial + b" done\n"
+
+
+def test_a_process_without_fd_2_runs_unfiltered():
+    done = run_script("os.close(2)\nwith quiet_native_logs():\n    print('ran', flush=True)\n")
+    assert done.returncode == 0 and done.stdout == b"ran\n"
