@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -29,6 +30,7 @@ from fpdm_video.errors import InputError
 from fpdm_video.geometry import CanvasFit
 from fpdm_video.models.checkpoint import checkpoint_hash
 from fpdm_video.pose import load_holistic, write_pose
+from fpdm_video.temp_names import mark, temp_name
 from fpdm_video.video import VideoWriter
 from flows.cache_keys import file_fingerprint, key_of
 from pipelines.transfer.record import record_json, sidecar_path
@@ -146,6 +148,20 @@ def publish_step(output: Path, chunks: list[Path], fps: float, timestamps: list[
         record = {**record, "stage_seconds": {**record["stage_seconds"], "encode": round(time.perf_counter() - started, 3)}}
         record_tmp.write_text(record_json(record))
     return record
+
+
+def remove_work(work: Path) -> None:
+    """Delete a finished run's work folder, which no rerun then needs.
+
+    It is first moved aside under a temporary name (marked as this project's), so that a run killed
+    while deleting leaves no half folder under the run's key: a chunk's frames without the carry the
+    next chunk starts from would make a rerun render that next chunk from the wrong carry. A
+    leftover is removed by the next run (:func:`fpdm_video.temp_names.remove_stale`).
+    """
+    mark(work)  # the marker names the folder's inode, which the rename keeps
+    doomed = work.with_name(temp_name(work.name))
+    os.replace(work, doomed)
+    shutil.rmtree(doomed)
 
 
 def timestamps_for(video: str, driving: Path, settings: TransferSettings) -> list[float] | None:

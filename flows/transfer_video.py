@@ -8,7 +8,8 @@ checkpoint's value, as in the CLI), ``checkpoint`` (default: the embedded demo m
 ``chunk_frames`` rounded up to whole sampling batches, each chunk a task that starts from the
 carry the chunk before left, so the frames equal the CLI's. Each stage is a thin task; file-reading stages retry (a network share can
 hiccup); every stage's result is a file under ``<output root>/.work/<run key>/`` named after a key of
-its inputs, so a rerun after a crash reuses finished stages and finished frame chunks. The flow
+its inputs, so a rerun after a crash reuses finished stages and finished frame chunks (the folder
+is deleted once the output has landed, unless ``keep_work``). The flow
 returns the output path and the sidecar record; artifacts in the UI: frame progress, a table of
 stage times, and a preview strip of comparison frames.
 """
@@ -34,6 +35,7 @@ from flows.retry import retries
 from fpdm_video.errors import InputError
 from fpdm_video.models.checkpoint import checkpoint_files
 from fpdm_video.run_paths import check_run_paths
+from fpdm_video.temp_names import remove_stale
 from pipelines.fpdm_pipeline import model_device_dtype
 from pipelines.settings.sampling import SamplingRequest
 from pipelines.transfer.settings import transfer_argv
@@ -106,8 +108,14 @@ def transfer_video(
     retarget: bool = True,
     checkpoint: str | None = None,
     poses: str | None = None,
+    keep_work: bool = False,
 ) -> dict:
-    """Render ``video``'s signing as the person in ``signer``; writes ``output`` under the output root."""
+    """Render ``video``'s signing as the person in ``signer``; writes ``output`` under the output root.
+
+    The run's work folder (``<output root>/.work/<run key>/``: poses, the reference, every rendered
+    chunk's frames) is deleted once the output and its record have landed, unless ``keep_work``; a
+    run that fails or is killed keeps it, so that its rerun resumes.
+    """
     logger = get_run_logger()
     started = time.perf_counter()
     video_path = str(existing_file(video, "video"))
@@ -123,6 +131,7 @@ def transfer_video(
     sha = S.model_sha(ckpt)
     work = output_root() / ".work" / key_of(file_fingerprint(video_path), file_fingerprint(signer_path), str(out))
     work.mkdir(parents=True, exist_ok=True)
+    remove_stale(work.parent, keep=[work])  # what dead runs left while deleting their work folders
     times: dict[str, float] = {}
 
     def lap(name: str, t0: float) -> float:
@@ -174,5 +183,7 @@ def transfer_video(
         f"{rows}\n\n{preview_markdown(chunks, image)}",
         description="signer transfer",
     )  # fmt: skip
+    if not keep_work:
+        S.remove_work(work)
     logger.info("wrote %s and %s", out, sidecar)
     return {"output": str(out), "record": str(sidecar), "frames": facts["frames"], "stage_seconds": times}

@@ -61,3 +61,27 @@ def test_steps_reuse_finished_work_and_redo_a_lost_chunk(example_inputs, tiny_ch
 
     assert probe(out).num_frames == 8
     assert json.loads(out.with_suffix(".json").read_text()) == record and set(record["stage_seconds"]) == {"sampling", "encode"}
+
+
+def test_a_finished_runs_work_folder_is_moved_aside_before_it_is_deleted(tmp_path, monkeypatch):
+    """Killed while deleting, a run leaves no half work folder under its key, only a marked temporary folder."""
+    from fpdm_video.temp_names import is_project_temp
+
+    work = tmp_path / ".work" / "key"
+    work.mkdir(parents=True)
+    (work / "chunk-000000-x.npy").write_bytes(b"frames")
+    (work / "carry-000000-x.safetensors").write_bytes(b"carry")
+
+    def killed(path):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(steps.shutil, "rmtree", killed)
+    with pytest.raises(KeyboardInterrupt):
+        steps.remove_work(work)
+    assert not work.exists()
+    (left,) = work.parent.iterdir()
+    assert is_project_temp(left) is not None and (left / "chunk-000000-x.npy").read_bytes() == b"frames"
+    monkeypatch.undo()
+    work.mkdir()
+    steps.remove_work(work)
+    assert list(work.parent.iterdir()) == [left]  # the leftover of a live process stays until it has ended
