@@ -74,8 +74,8 @@ class SamplingRequest:
                                             choices=TEMPORAL_MODES)
     temporal_scope: str | None = option("--temporal-scope", "where cross-frame attention acts: all (every "
                                         "self-attention, every step), low (the lowest-resolution blocks only), early "
-                                        "(the first half of the steps only) or low-early (both limits; cheapest) "
-                                        "(docs/evaluation.md; default all)", choices=TEMPORAL_SCOPES)
+                                        "(the first half of the steps only), late (the second half only), low-early "
+                                        "or low-late (both limits) (docs/evaluation.md; default all)", choices=TEMPORAL_SCOPES)
     noise: str | None = option("--noise", "fixed: every frame starts from the same noise (steady output, the paper's); "
                                "independent: each frame its own; warped: the previous frame's noise moved along the "
                                "target poses' motion, kept Gaussian; bilinear: the same moved by a plain bilinear "
@@ -106,7 +106,7 @@ class SamplingSettings:
     deep_cache: int = 1  # the whole UNet every N steps, its shallow blocks in between (step feature caching); 1: off
     token_merge: float = 0.0  # fraction of self-attention tokens merged at the latent resolution (ToMe for SD); 0: off
     temporal_attention: str = "off"  # cross-frame attention anchors: "off", "first", "previous" or "both"
-    temporal_scope: str = "all"  # where cross-frame attention acts: "all", "low" (blocks), "early" (steps), "low-early"
+    temporal_scope: str = "all"  # where cross-frame attention acts: "all", "low" (blocks), "early"/"late" (steps), "low-early"/"low-late"
     noise: str = "fixed"  # "fixed" (one for all), "independent" (per frame), "warped" / "bilinear" (moved with the signer)
     seed: int = 0  # noise seed
     batch_size: int = 4  # frames denoised together

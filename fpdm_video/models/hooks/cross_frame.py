@@ -14,8 +14,9 @@ one-frame video is sampled as without cross-frame attention.
 
 The scope limits where it acts, to make it cheaper: ``low`` only in the self-attentions of the
 lowest resolution the UNet attends at (fewest tokens, where the layout of the figure is decided),
-``early`` only in the first half of the steps (where the coarse structure forms; the later
-steps keep plain attention and keep no anchors), ``low-early`` both. No weights change; ``off`` is the
+``early`` only in the first half of the steps (where the coarse structure forms), ``late`` only in
+the second half (where the detail is drawn), ``low-early`` and ``low-late`` both limits. Outside
+its steps a layer keeps plain attention and keeps no anchors. No weights change; ``off`` is the
 plain attention.
 
 A video is sampled chunk by chunk (B frames per UNet call, every chunk running all steps), so an
@@ -43,7 +44,8 @@ from fpdm_video.models.hooks.attention import plain_layout
 from fpdm_video.models.hooks.base import KV, SamplingHook, UNetCall
 
 TEMPORAL_MODES = ("off", "first", "previous", "both")  # the anchors each frame's self-attention also sees
-TEMPORAL_SCOPES = ("all", "low", "early", "low-early")  # where: every layer and step; lowest-resolution blocks; first half of the steps
+# where: every layer and step; the lowest-resolution blocks; the first or the second half of the steps; both limits
+TEMPORAL_SCOPES = ("all", "low", "early", "late", "low-early", "low-late")
 
 Slot = tuple[int, str, str]  # (step index, self-attention layer name, branch)
 
@@ -61,6 +63,16 @@ def resolution_level(name: str, down_blocks: int) -> int:
     raise ValueError(f"no resolution level for UNet layer {name!r}")
 
 
+def scope_steps(scope: str, steps: int) -> range | None:
+    """The step indices of ``steps`` where ``scope`` acts: early 0 .. ceil(N / 2) - 1, late the rest; None for every step."""
+    half = (steps + 1) // 2
+    if scope.endswith("early"):
+        return range(half)
+    if scope.endswith("late"):
+        return range(half, steps)
+    return None
+
+
 class CrossFrameAttention(SamplingHook):
     """Per video: each self-attention also attends to the anchors' keys and values, kept per (step, layer, branch)."""
 
@@ -69,10 +81,11 @@ class CrossFrameAttention(SamplingHook):
     def __init__(self, mode: str, scope: str = "all", steps: int | None = None) -> None:
         if mode not in TEMPORAL_MODES or mode == "off":
             raise ValueError(f"cross-frame attention needs first, previous or both, got {mode!r}")
-        if scope not in TEMPORAL_SCOPES or ("early" in scope and steps is None):
-            raise ValueError(f"cross-frame attention's scope must be one of {', '.join(TEMPORAL_SCOPES)} (early: with the steps), got {scope!r}")
+        if scope not in TEMPORAL_SCOPES or (scope_steps(scope, 1) is not None and steps is None):
+            raise ValueError(f"cross-frame attention's scope must be one of {', '.join(TEMPORAL_SCOPES)} (early, late: with "
+                             f"the steps), got {scope!r}")  # fmt: skip
         self.mode, self.scope = mode, scope
-        self.last_step = (steps + 1) // 2 - 1 if "early" in scope else None  # early: steps 0 .. ceil(N / 2) - 1 only
+        self.steps_on = scope_steps(scope, steps or 0)  # None: every step
         self.layers: dict[nn.Module, str] = {}  # self-attention layer -> its name in the UNet
         self.first: dict[Slot, KV] = {}  # frame 0's
         self.last: dict[Slot, KV] = {}  # the last frame of the latest chunk
@@ -107,7 +120,7 @@ class CrossFrameAttention(SamplingHook):
 
     def self_keys_values(self, attn: nn.Module, call: UNetCall, key: Tensor, value: Tensor) -> KV:
         """(rows, N, inner) -> (rows, N (1 + anchors), inner): each row's own keys and values, then its anchors'."""
-        if self.last_step is not None and call.step > self.last_step:  # outside the scope's steps: plain attention
+        if self.steps_on is not None and call.step not in self.steps_on:  # outside the scope's steps: plain attention
             return key, value
         keys, values = [], []
         for branch, k, v in zip(call.branches, call.split(key), call.split(value)):
