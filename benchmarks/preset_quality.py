@@ -11,7 +11,8 @@ noise, and is compared with the ground truth per case:
   frames (``teacher_ode``: DDIM on the distillation's 40-point grid at the student's scale), the
   trajectory the student was distilled from.
 
-Methods: ``paper``, ``balanced``, ``fast`` (the presets on ``--checkpoint``), ``teacher_ode``, and
+Methods: ``paper`` (the paper's sampler: the preset without its cross-frame attention, as every
+``paper`` entry was measured), ``balanced``, ``fast`` (the presets on ``--checkpoint``), ``teacher_ode``, and
 with ``--student``: ``turbo`` (its own steps, scale, eta and tiny decoder; ``--turbo-steps``,
 ``--turbo-guidance`` and ``--turbo-eta`` override them) and ``turbo_vae`` (the same with the VAE
 decoder). Per seed and method the JSON keeps every case's values, their mean, standard deviation and 95 % interval of the
@@ -54,11 +55,14 @@ METRICS = ("psnr", "ssim_fpdm", "moving_psnr", "sharpness", "flicker")
 
 
 def request_of(method: str, args, student_config=None) -> SamplingRequest:
-    if method in ("paper", "balanced", "fast"):
+    if method == "paper":  # the paper's sampler exactly: without the preset's cross-frame attention (docs/speed.md)
+        return SamplingRequest(speed="paper", temporal_attention="off")
+    if method in ("balanced", "fast"):
         return SamplingRequest(speed=method)
     if method == "teacher_ode":  # the distillation's ODE: DDIM on its 40-point grid, at the student's default scale
         steps = student_config.teacher_steps if student_config else 40
-        return SamplingRequest(speed="paper", scheduler="ddim", steps=steps, guidance=student_config.guidance if student_config else 2.0)
+        return SamplingRequest(speed="paper", scheduler="ddim", steps=steps, guidance=student_config.guidance if student_config else 2.0,
+                               temporal_attention="off")  # fmt: skip
     return SamplingRequest(speed="turbo", steps=args.turbo_steps, guidance=args.turbo_guidance, eta=args.turbo_eta,
                            decoder="vae" if method == "turbo_vae" else None)  # fmt: skip
 

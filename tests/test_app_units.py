@@ -88,7 +88,7 @@ def test_the_page_says_the_videos_frame_rate_and_points_to_no_docs():
         shown = page_help(f.metadata["help"])
         assert "docs/" not in shown and "--" not in shown and "()" not in shown, shown
     speed = page_help(next(f for f in sampling_fields() if f.name == "speed").metadata["help"])
-    assert "balanced (the same with deep cache 3)" in speed and speed.endswith("override it (default paper, turbo for a student)")
+    assert "balanced (DDPM with deep cache 3)" in speed and speed.endswith("override it (default paper, turbo for a student)")
 
 
 def test_out_of_range_numbers_are_the_pages_own_one_line_errors(tiny_checkpoint):  # noqa: F811

@@ -62,9 +62,17 @@ def test_the_settings_pass_it_to_the_sampler_and_check_it(tiny_checkpoint):  # n
     assert SamplingSettings().temporal_attention == "off"
     assert TransferSettings(SamplingSettings(temporal_attention="both")).sampling.temporal_attention == "both"
     config = load_config(tiny_checkpoint)
-    assert resolve_settings(TransferRequest(), config).sampling.temporal_attention == "off"  # not given: off
-    resolved = resolve_settings(TransferRequest(SamplingRequest(temporal_attention="first")), config)
-    assert resolved.sampling.temporal_attention == "first"
+    default = resolve_settings(TransferRequest(), config).sampling  # not given: --speed paper's, first at the late steps
+    assert (default.speed, default.temporal_attention, default.temporal_scope) == ("paper", "first", "late")
+    for speed in ("balanced", "fast"):  # not measured with the other presets: off there
+        resolved = resolve_settings(TransferRequest(SamplingRequest(speed=speed)), config).sampling
+        assert (resolved.temporal_attention, resolved.temporal_scope) == ("off", "all")
+    for given, expected in [({"temporal_attention": "first"}, ("first", "all")),  # anchors given alone act at every step
+                            ({"temporal_attention": "off"}, ("off", "all")),  # the paper's sampler exactly
+                            ({"temporal_scope": "low-late"}, ("first", "low-late")),  # the preset's anchors, the given scope
+                            ({"temporal_attention": "both", "temporal_scope": "early"}, ("both", "early"))]:  # fmt: skip
+        resolved = resolve_settings(TransferRequest(SamplingRequest(**given)), config).sampling
+        assert (resolved.temporal_attention, resolved.temporal_scope) == expected, given
     with pytest.raises(InputError, match="temporal-attention must be one of off, first, previous, both"):
         SamplingSettings(temporal_attention="last")
     with pytest.raises(InputError, match="temporal-attention must be one of off, first, previous, both"):
@@ -80,8 +88,9 @@ def test_the_flows_take_it_in_their_sampling_parameter(tiny_checkpoint):  # noqa
     for flow in (transfer_video, augment_dataset, augment_clip_flow):
         parameters = inspect.signature(flow.fn).parameters
         assert "temporal_attention" not in parameters and parameters["sampling"].default is None
-    # the flows resolve it as the CLI does: off unless given, checked before any work
-    assert flow_settings(None, str(tiny_checkpoint))[1].sampling.temporal_attention == "off"
+    # the flows resolve it as the CLI does: the preset's unless given, checked before any work
+    assert flow_settings(None, str(tiny_checkpoint))[1].sampling.temporal_attention == "first"
+    assert flow_settings({"speed": "fast"}, str(tiny_checkpoint))[1].sampling.temporal_attention == "off"
     request, settings = flow_settings({"temporal_attention": "both"}, str(tiny_checkpoint))
     assert request.sampling.temporal_attention == settings.sampling.temporal_attention == "both"
     with pytest.raises(InputError, match="temporal-attention must be one of"):

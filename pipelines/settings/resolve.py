@@ -32,7 +32,10 @@ def resolve_sampling(request: SamplingRequest | None, model: FPDMConfig, *, reus
         own = {"steps": student.steps, "guidance": student.guidance, "decoder": "tiny" if model.tiny_decoder else "vae",
                **({"eta": student.eta} if speed == "turbo" else {})}  # another preset is refused below, not for its eta
     preset = SPEED_PRESETS.get(speed, {})  # an unknown speed is refused by the settings' own check
-    values = {**own, **preset, **request.given(), "speed": speed}
+    given = request.given()
+    if "temporal_attention" in given and "temporal_scope" not in given:  # a preset's scope belongs to its anchors
+        given["temporal_scope"] = "all"
+    values = {**own, **preset, **given, "speed": speed}
     settings = SamplingSettings(**values, reuse=reuse)
     problem = student_problem(settings, model)
     if problem is not None:

@@ -40,8 +40,8 @@ def option(flag: str, help: str, **argparse_kwargs) -> Any:
 class SamplingRequest:
     """The sampling settings a user gave; None: not given (the preset's, then the checkpoint's, then the default)."""
 
-    speed: str | None = option("--speed", "sampling preset: paper (DDPM, the checkpoint's steps), balanced (the same with "
-                               "--deep-cache 3), fast (DPM-Solver++ 2M, 6 steps, guidance at the noisier ones), turbo (a "
+    speed: str | None = option("--speed", "sampling preset: paper (DDPM, the checkpoint's steps, the first frame's "
+                               "attention at the late steps), balanced (DDPM with --deep-cache 3), fast (DPM-Solver++ 2M, 6 steps, guidance at the noisier ones), turbo (a "
                                "few-step student checkpoint's own steps and tiny decoder); the other sampling options "
                                "override it (docs/speed.md; default paper, turbo for a student)", choices=tuple(SPEED_PRESETS))
     steps: int | None = option("--steps", "denoising steps per frame: fewer is faster, more is cleaner (default: the "
@@ -70,12 +70,14 @@ class SamplingRequest:
                                        type=float, metavar="RATIO")
     temporal_attention: str | None = option("--temporal-attention", "cross-frame attention: each frame's self-attention "
                                             "also sees the keys and values of the video's first frame (first), the "
-                                            "previous frame (previous) or both (docs/evaluation.md; default off)",
+                                            "previous frame (previous) or both; off: none, the paper's own sampler (docs/evaluation.md; "
+                                            "default: first with --speed paper, off with the other presets)",
                                             choices=TEMPORAL_MODES)
     temporal_scope: str | None = option("--temporal-scope", "where cross-frame attention acts: all (every "
                                         "self-attention, every step), low (the lowest-resolution blocks only), early "
                                         "(the first half of the steps only), late (the second half only), low-early "
-                                        "or low-late (both limits) (docs/evaluation.md; default all)", choices=TEMPORAL_SCOPES)
+                                        "or low-late (both limits) (docs/evaluation.md; default: late with --speed paper's own "
+                                        "anchors, else all)", choices=TEMPORAL_SCOPES)
     noise: str | None = option("--noise", "fixed: every frame starts from the same noise (steady output, the paper's); "
                                "independent: each frame its own; warped: the previous frame's noise moved along the "
                                "target poses' motion, kept Gaussian; bilinear: the same moved by a plain bilinear "
