@@ -126,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, setting in SETTINGS.items():
         if args.only and name not in args.only:
             continue
-        request = SamplingRequest(**{k: v for k, v in setting.items() if k != "retarget"}, seed=0, batch_size=4)
+        given = {"temporal_attention": "off", **{k: v for k, v in setting.items() if k != "retarget"}}  # the paper's sampler unless the row says
+        request = SamplingRequest(**given, seed=0, batch_size=4)
         settings = resolve_sampling(request, model.config)
         if args.steps_scale != 1.0:  # the resolved step count (the setting's, else the checkpoint's), scaled
             settings = resolve_sampling(replace(request, steps=max(1, round(settings.steps * args.steps_scale))), model.config)

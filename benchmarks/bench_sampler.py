@@ -130,7 +130,8 @@ def run(args: argparse.Namespace) -> dict:
     dtype = DTYPES[args.dtype]
     reference_model = build(args.size, device, torch.float32, args.seed)
     model = reference_model if dtype == torch.float32 else build(args.size, device, dtype, args.seed)
-    request = SamplingRequest(steps=args.steps, guidance=args.guidance, scheduler=args.scheduler, seed=args.seed)
+    request = SamplingRequest(steps=args.steps, guidance=args.guidance, scheduler=args.scheduler, seed=args.seed,
+                              temporal_attention="off")  # the paper's sampler, as every stored result of this benchmark
     settings = resolve_sampling(request, model.config)  # batch_size: each run's B
     resolution = int(model.config.resolution)  # this benchmark's sizes are square
     source, pose = synthetic_inputs(args.frames, resolution, args.seed)

@@ -152,8 +152,12 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 def request_of(args, **given) -> SamplingRequest:
-    """The sampling options this benchmark was given (None: the preset's, then the checkpoint's), with ``given``."""
-    return SamplingRequest(steps=args.steps, guidance=args.guidance, batch_size=args.batch_size, seed=0, **given)
+    """The sampling options this benchmark was given (None: the preset's, then the checkpoint's), with ``given``.
+
+    Cross-frame attention is off: ``paper`` is the paper's sampler (``--speed paper --temporal-attention off``),
+    the baseline every stored result of this benchmark was measured against (docs/speed.md)."""
+    return SamplingRequest(steps=args.steps, guidance=args.guidance, batch_size=args.batch_size, seed=0,
+                           **{"temporal_attention": "off", **given})
 
 
 def variants_of(model, args, student=None) -> dict[str, Variant]:

@@ -60,7 +60,8 @@ def frames_of(model, batch: int):
 def settings_of(model, variant: str, batch: int) -> SamplingSettings:
     """The settings of ``variant`` ("naive": the paper's preset with nothing reused; else a ``--speed`` preset), g 2, seed 0."""
     speed, reuse = ("paper", Reuse.none()) if variant == "naive" else (variant, Reuse())
-    return resolve_sampling(SamplingRequest(speed=speed, guidance=2.0, seed=0, batch_size=batch), model.config, reuse=reuse)
+    return resolve_sampling(SamplingRequest(speed=speed, guidance=2.0, seed=0, batch_size=batch, temporal_attention="off"),
+                            model.config, reuse=reuse)  # paper: the paper's sampler, without the preset's cross-frame attention
 
 
 def sample(model, source, pose, variant: str) -> torch.Tensor:
