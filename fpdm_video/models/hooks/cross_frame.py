@@ -63,6 +63,9 @@ def resolution_level(name: str, down_blocks: int) -> int:
     raise ValueError(f"no resolution level for UNet layer {name!r}")
 
 
+STEP_LIMITS = ("early", "late")  # the scopes' step parts; a scope ending in one acts in that half of the steps only
+
+
 def scope_steps(scope: str, steps: int) -> range | None:
     """The step indices of ``steps`` where ``scope`` acts: early 0 .. ceil(N / 2) - 1, late the rest; None for every step."""
     half = (steps + 1) // 2
@@ -81,7 +84,7 @@ class CrossFrameAttention(SamplingHook):
     def __init__(self, mode: str, scope: str = "all", steps: int | None = None) -> None:
         if mode not in TEMPORAL_MODES or mode == "off":
             raise ValueError(f"cross-frame attention needs first, previous or both, got {mode!r}")
-        if scope not in TEMPORAL_SCOPES or (scope_steps(scope, 1) is not None and steps is None):
+        if scope not in TEMPORAL_SCOPES or (scope.endswith(STEP_LIMITS) and steps is None):
             raise ValueError(f"cross-frame attention's scope must be one of {', '.join(TEMPORAL_SCOPES)} (early, late: with "
                              f"the steps), got {scope!r}")  # fmt: skip
         self.mode, self.scope = mode, scope
