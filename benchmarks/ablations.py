@@ -42,7 +42,6 @@ from fpdm_video.models.checkpoint import load_model
 from fpdm_video.pose import retarget
 from fpdm_video.pose.render import render_pose_maps, style_for
 from pipelines.settings import SamplingRequest, SamplingSettings, resolve_sampling
-from pipelines.noise_warp import WARP_MODES
 from pipelines.transfer.stages import pose_motion, source_tensor
 from pipelines.video_sampling import sample_video
 from result_file import check_result, write_result
@@ -91,7 +90,7 @@ def run_setting(model, case: Case, settings: SamplingSettings, *, retarget_on=Tr
     pose = retarget(case.driving_pose, case.reference_pose) if retarget_on else case.driving_pose
     source = source_tensor(case.reference, fit)
     maps = torch.from_numpy(render_pose_maps(pose, model.config.resolution, fit=fit, style=style_for(model.config.pose_map)))
-    motion = pose_motion(model, pose, fit) if settings.noise in WARP_MODES else None
+    motion = pose_motion(model, pose, fit) if settings.needs_motion else None
     return np.concatenate(list(sample_video(model, source, maps, settings, output_fit=fit, progress=False, motion=motion)))
 
 

@@ -36,6 +36,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from pipelines.settings.sampling import WARP_MODES
+
 SUBCELLS = 4  # k: sub-cells per cell side (k^2 = 16 particles per latent cell)
 
 
@@ -104,7 +106,6 @@ def bilinear_warp(noise: Tensor, flow: Tensor) -> Tensor:
     return (moved - mean) / std
 
 
-WARP_MODES = ("warped", "bilinear")  # the noise modes that move the noise from frame to frame
 
 
 def move_noise(mode: str, noise: Tensor, flow: Tensor, generator: torch.Generator) -> Tensor:

@@ -50,7 +50,6 @@ from fpdm_video.pose.render import render_pose_maps, style_for
 from fpdm_video.pose.sequence import PoseSequence
 from pipelines.settings.resolve import resolve_sampling
 from pipelines.settings.sampling import SamplingRequest, SamplingSettings
-from pipelines.noise_warp import WARP_MODES
 from pipelines.transfer.stages import pose_motion, source_tensor
 from pipelines.video_sampling import sample_video
 
@@ -108,7 +107,7 @@ def _kept(pose: PoseSequence, keep: list[int]) -> PoseSequence:
 def _sample(model, case: Case, config: HeldOutConfig, settings: SamplingSettings) -> np.ndarray:
     fit = CanvasFit.of(config.width, config.height, model.config.resolution)
     source = source_tensor(case.reference, fit)
-    motion = pose_motion(model, case.posed, fit) if settings.noise in WARP_MODES and case.posed is not None else None
+    motion = pose_motion(model, case.posed, fit) if settings.needs_motion and case.posed is not None else None
     chunks = sample_video(model, source, torch.from_numpy(case.pose_maps), settings, output_fit=fit, progress=False,
                           motion=motion)  # fmt: skip
     return np.concatenate(list(chunks))

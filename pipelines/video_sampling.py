@@ -51,9 +51,10 @@ from fpdm_video.geometry import CanvasFit
 from pipelines.fpdm_pipeline import FPDMPipeline, check_images, draw_noise, model_device_dtype
 from pipelines.guidance import ChunkConditions, GuidedDenoiser
 from pipelines.loop import sample_latents
-from pipelines.noise_warp import WARP_MODES, move_noise
+from pipelines.estimate_fusion import EstimateFusion
+from pipelines.noise_warp import move_noise
 from pipelines.samplers import Sampler
-from pipelines.settings.sampling import NOISE_MODES, SamplingSettings  # noqa: F401 (NOISE_MODES re-exported)
+from pipelines.settings.sampling import NOISE_MODES, WARP_MODES, SamplingSettings  # noqa: F401 (NOISE_MODES re-exported)
 from pipelines.tricks import hooks_for
 
 logger = logging.getLogger(__name__)
@@ -197,6 +198,7 @@ class VideoSampler:
         self._carry_in = carry
         self._open: ExitStack | None = None  # the installed hooks, while inside the with block
         self._warp: tuple[int, Tensor] | None = None  # warped noise: (last rendered frame, its noise maps)
+        self.fusion = EstimateFusion(settings.temporal_fusion, self.schedule) if settings.temporal_fusion > 0 else None
 
     def __enter__(self) -> VideoSampler:
         device, dtype = model_device_dtype(self.model)
@@ -208,6 +210,8 @@ class VideoSampler:
                 self.hooks.begin_video(self.model.denoiser, self.encoding.context)
             if self._carry_in:
                 self.hooks.load_carry({k: v.to(device) for k, v in self._carry_in.items()})
+                if self.fusion is not None:
+                    self.fusion.load_carry({k: v.to(device) for k, v in self._carry_in.items()})
                 if "noise/maps" in self._carry_in:
                     self._warp = (int(self._carry_in["noise/frame"]), self._carry_in["noise/maps"].cpu())
             # 2. Noise shared by every frame (fixed mode): x_T and the per-step draws, once from the seed
@@ -224,14 +228,16 @@ class VideoSampler:
     def carry(self) -> dict[str, Tensor]:
         """What the next chunk of the video needs from this one (tensors by name; empty when nothing)."""
         out = self.hooks.carry()
+        if self.fusion is not None:
+            out.update(self.fusion.carry())
         if self._warp is not None:
             out.update({"noise/frame": torch.tensor(self._warp[0]), "noise/maps": self._warp[1]})
         return out
 
     @property
     def needs_motion(self) -> bool:
-        """Whether :meth:`render` needs the chunk's motion fields (the noise moves with the signer)."""
-        return self.settings.noise in WARP_MODES
+        """Whether :meth:`render` needs the chunk's motion fields (the noise or the estimates move with the signer)."""
+        return self.settings.needs_motion
 
     @torch.inference_mode()
     def render(self, first: int, pose_chunk: Tensor, motion: Tensor | None = None) -> Tensor:
@@ -243,7 +249,7 @@ class VideoSampler:
         if self._open is None:
             raise ValueError("VideoSampler.render runs inside its with block")
         if self.needs_motion and (motion is None or tuple(motion.shape) != (pose_chunk.shape[0], 2, *self.pipeline.latent_shape(1)[-2:])):
-            raise InputError(f"noise {self.settings.noise!r} needs the motion fields of the chunk's frames, "
+            raise InputError(f"{self.settings.motion_user} needs the motion fields of the chunk's frames, "
                              f"(b, 2, h, w) in latent cells; got {None if motion is None else tuple(motion.shape)}")  # fmt: skip
         device, dtype = model_device_dtype(self.model)
         b, settings = pose_chunk.shape[0], self.settings
@@ -258,7 +264,7 @@ class VideoSampler:
         # 4. Initial latents and per-step noise of the chunk: (1, ...) broadcast, or one draw per frame
         if settings.noise == "fixed":
             initial, per_step = self.shared
-        elif self.needs_motion:
+        elif settings.noise in WARP_MODES:
             maps, self._warp = warped_noise(settings.noise, settings.seed, first, motion.float().cpu(),
                                             stacked_noise(*self.shared), self._warp)  # (b, M, C, h, w)  # fmt: skip
             initial = maps[:, 0]  # (b, C, h, w)
@@ -271,6 +277,8 @@ class VideoSampler:
 
         # 5. Denoise the chunk (2b or 3b rows per UNet call) and decode
         denoise = GuidedDenoiser(self.model, conditions, self.pipeline.guidance(settings), self.hooks, first)
+        if self.fusion is not None:
+            denoise = self.fusion.wrap(denoise, first, motion.float())
         latents = sample_latents(denoise, latents, self.schedule, self.sampler, lambda i: None if per_step is None else per_step[i])
         return self.pipeline.decode(latents, settings.decoder)  # (b, 3, H, W)
 
@@ -299,7 +307,7 @@ def sample_video(model: torch.nn.Module, source_image: Tensor, pose_maps: Tensor
     check_canvas(model, output_fit)
     sampler = VideoSampler(model, source_image, settings)
     if sampler.needs_motion and motion is None:
-        raise InputError(f"noise {settings.noise!r} moves the noise with the signer and needs the motion fields of the target poses")
+        raise InputError(f"{settings.motion_user} moves with the signer and needs the motion fields of the target poses")
     logger.info("sampling video: %s", settings)
     return _generate(sampler, pose_maps, output_fit, progress, motion)
 

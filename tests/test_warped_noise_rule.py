@@ -21,7 +21,11 @@ def _cases(flicker: float, psnr: float, seconds: float, epe: float = 1.0, n: int
 def test_settings_parse_and_bad_ones_are_refused():
     assert parse_setting("warped+first:low") == {"noise": "warped", "temporal_attention": "first", "temporal_scope": "low"}
     assert parse_setting("fixed+off") == {"noise": "fixed", "temporal_attention": "off", "temporal_scope": "all"}
-    for bad in ("warped", "smooth+off", "fixed+sideways", "fixed+off:low", "fixed+first:deep"):
+    assert parse_setting("fixed+first:late+fuse0.5") == {"noise": "fixed", "temporal_attention": "first",
+                                                         "temporal_scope": "late", "temporal_fusion": 0.5}
+    assert parse_setting("fixed+off+fuse0.25")["temporal_fusion"] == 0.25
+    for bad in ("warped", "smooth+off", "fixed+sideways", "fixed+off:low", "fixed+first:deep", "fixed+off+fuse",
+                "fixed+off+fuse1", "fixed+off+fuse0", "fixed+off+fusex"):
         with pytest.raises(ValueError, match="NOISE\\+ATTENTION"):
             parse_setting(bad)
 

@@ -30,3 +30,17 @@ def predicted_x0_and_eps(
     else:
         raise ValueError(f"unknown prediction_type {prediction_type!r}; use 'epsilon' or 'v_prediction'")
     return x0, eps
+
+
+def model_output_for_x0(sample: Tensor, x0: Tensor, alpha_bar: float, prediction_type: str) -> Tensor:
+    """The model output (ε or v) at ``sample`` (x_t) that :func:`predicted_x0_and_eps` reads back as ``x0``.
+
+    The implied noise is ``ε = (x_t - sqrt(ᾱ) x_0) / sqrt(1 - ᾱ)``; then ``v = sqrt(ᾱ) ε - sqrt(1 - ᾱ) x_0
+    = (sqrt(ᾱ) x_t - x_0) / sqrt(1 - ᾱ)``. Needs ᾱ < 1 (every sampler step's level is).
+    """
+    sqrt_ab, sqrt_one_minus_ab = alpha_bar**0.5, (1.0 - alpha_bar) ** 0.5
+    if prediction_type == "epsilon":
+        return (sample - sqrt_ab * x0) / sqrt_one_minus_ab
+    if prediction_type == "v_prediction":
+        return (sqrt_ab * sample - x0) / sqrt_one_minus_ab
+    raise ValueError(f"unknown prediction_type {prediction_type!r}; use 'epsilon' or 'v_prediction'")

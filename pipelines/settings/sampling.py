@@ -27,6 +27,7 @@ from pipelines.settings.reuse import Reuse
 
 GUIDANCE_RANGE = (1.0, 20.0)  # classifier-free guidance scales accepted: 1 is none, the paper uses 2; past ~10 colours saturate
 SEED_MAX = 2**64 - 1  # torch.Generator takes 64-bit seeds
+WARP_MODES = ("warped", "bilinear")  # the noise modes that move the noise from frame to frame (pipelines.noise_warp)
 NOISE_MODES = ("fixed", "independent", "warped", "bilinear")  # one noise for all; each its own; moved with the signer (2)
 DECODERS = ("vae", "tiny")  # the checkpoint's VAE decoder, or its tiny decoder (fpdm_video.models.tiny_decoder)
 
@@ -78,6 +79,10 @@ class SamplingRequest:
                                         "(the first half of the steps only), late (the second half only), low-early "
                                         "or low-late (both limits) (docs/evaluation.md; default: late with --speed paper's own "
                                         "anchors, else all)", choices=TEMPORAL_SCOPES)
+    temporal_fusion: float | None = option("--temporal-fusion", "at every step, blend each frame's clean-sample estimate "
+                                           "with the previous frame's, moved along the target poses' motion, with this "
+                                           "weight (0 off, below 1; docs/sampling.md, docs/evaluation.md; default off)",
+                                           type=float, metavar="W")
     noise: str | None = option("--noise", "fixed: every frame starts from the same noise (steady output, the paper's); "
                                "independent: each frame its own; warped: the previous frame's noise moved along the "
                                "target poses' motion, kept Gaussian; bilinear: the same moved by a plain bilinear "
@@ -109,6 +114,7 @@ class SamplingSettings:
     token_merge: float = 0.0  # fraction of self-attention tokens merged at the latent resolution (ToMe for SD); 0: off
     temporal_attention: str = "off"  # cross-frame attention anchors: "off", "first", "previous" or "both"
     temporal_scope: str = "all"  # where cross-frame attention acts: "all", "low" (blocks), "early"/"late" (steps), "low-early"/"low-late"
+    temporal_fusion: float = 0.0  # weight of the previous frame's moved clean-sample estimate in each frame's (0: off)
     noise: str = "fixed"  # "fixed" (one for all), "independent" (per frame), "warped" / "bilinear" (moved with the signer)
     seed: int = 0  # noise seed
     batch_size: int = 4  # frames denoised together
@@ -123,6 +129,18 @@ class SamplingSettings:
         problem = settings_problem(self)
         if problem is not None:
             raise InputError(problem)
+
+    @property
+    def needs_motion(self) -> bool:
+        """Whether sampling needs the target poses' motion fields (the noise or the estimates move with the signer)."""
+        return self.noise in WARP_MODES or self.temporal_fusion > 0
+
+    @property
+    def motion_user(self) -> str:
+        """What needs the motion fields, in words (for messages)."""
+        users = ([f"noise {self.noise!r}"] if self.noise in WARP_MODES else []) + (
+            [f"temporal-fusion {self.temporal_fusion:g}"] if self.temporal_fusion > 0 else [])
+        return " and ".join(users) or "nothing"
 
 
 def _is_number(value, minimum: float) -> bool:
@@ -164,6 +182,10 @@ def settings_problem(s: SamplingSettings) -> str | None:
          f"temporal-scope must be one of {', '.join(TEMPORAL_SCOPES)}, got {s.temporal_scope!r}"),
         (s.temporal_scope != "all" and s.temporal_attention == "off",
          f"temporal-scope {s.temporal_scope} limits cross-frame attention, which is off: give --temporal-attention too"),
+        (not (_is_number(s.temporal_fusion, minimum=0) and s.temporal_fusion < 1),
+         f"temporal-fusion must be a weight from 0 (off) to below 1, got {s.temporal_fusion!r}"),
+        (s.scheduler == "lcm" and _is_number(s.temporal_fusion, minimum=0) and s.temporal_fusion > 0,
+         "temporal-fusion is not built for turbo's consistency sampler (lcm); leave it out with --speed turbo"),
         (s.noise not in NOISE_MODES, f"noise must be one of {', '.join(NOISE_MODES)}, got {s.noise!r}"),
         (not (_whole(s.seed, 0) and s.seed <= SEED_MAX), f"seed must be a whole number from 0 to 2**64 - 1, got {s.seed!r}"),
         (not _whole(s.batch_size, 1), f"batch-size must be a positive whole number, got {s.batch_size!r}"),
