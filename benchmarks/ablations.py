@@ -11,6 +11,8 @@ noise, retargeting on):
 - scheduler: DDPM 20, DDIM 20, DPM-Solver++ 10 and 20
 - guidance scale 1, 2 and 3
 - cross-frame attention (``temporal_attention``) to the first frame, and to the first and previous
+- the fusion of each frame's clean-sample estimate with the previous frame's, moved along the pose
+  motion (``temporal_fusion``)
 
 Metrics over consecutive frames: PSNR and SSIM (official FPDM variant) on the whole frame and the
 moving region, flicker of the output against the ground truth's, and the warping error with the
@@ -61,6 +63,7 @@ SETTINGS = {
     "guidance 3": {"guidance": 3.0},
     "cross-frame attention: first": {"temporal_attention": "first"},
     "cross-frame attention: both": {"temporal_attention": "both"},
+    "estimate fusion 0.5 (along the pose motion)": {"temporal_fusion": 0.5},
 }
 
 
