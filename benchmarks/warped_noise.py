@@ -3,7 +3,8 @@
 Each setting is NOISE+ATTENTION[+fuseW]: NOISE is fixed, bilinear or warped; ATTENTION is off, or an
 anchor mode (first, previous, both) with an optional scope after a colon (``first:low``,
 ``both:low-early``); ``+fuse0.5`` adds the fusion of the clean-sample estimates along the pose
-motion with weight 0.5 (``--temporal-fusion``).
+motion with weight 0.5 (``--temporal-fusion``), ``+fuse0.5/0.1`` with the tolerance 0.1
+(``--fusion-tolerance``).
 The cases are ``pipelines.synthetic_eval``'s held-out synthetic signers (12-frame motions sampled
 every 2nd frame, DDPM 20 steps, guidance 2, seed 0, batch size 4, fp32). For each case every setting
 samples the same frames in one process, in an order rotated from case to case, so the time cost is a
@@ -21,6 +22,7 @@ interval, and the paired difference from the first setting (the baseline, ``fixe
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -49,20 +51,26 @@ TIME_LIMIT = 1.2  # seconds per frame, as a multiple of fixed noise with attenti
 
 def parse_setting(name: str) -> dict:
     """'warped+first:low' -> the request fields {noise, temporal_attention, temporal_scope}; a '+fuse0.5' after it adds
-    temporal_fusion 0.5."""
+    temporal_fusion 0.5, and a '/0.1' after that fusion_tolerance 0.1."""
     noise, plus, attention = name.partition("+")
-    attention, fuse, weight = attention.partition("+fuse")
+    attention, fuse, fusion = attention.partition("+fuse")
     mode, _, scope = attention.partition(":")
+    weight, slash, tolerance = fusion.partition("/")
     try:
-        fusion = float(weight) if fuse else 0.0
+        values = (float(weight) if fuse else 0.0, float(tolerance) if slash else math.inf)
     except ValueError:
-        fusion = -1.0
+        values = (-1.0, -1.0)
     if (not plus or noise not in NOISES or mode not in TEMPORAL_MODES or (scope and (scope not in TEMPORAL_SCOPES or mode == "off"))
-            or not 0 <= fusion < 1 or (fuse and fusion == 0)):  # fmt: skip
-        raise ValueError(f"a setting is NOISE+ATTENTION[:SCOPE][+fuseW] with NOISE one of {', '.join(NOISES)}, ATTENTION one of "
-                         f"{', '.join(TEMPORAL_MODES)}, SCOPE one of {', '.join(TEMPORAL_SCOPES)} and W in (0, 1); got {name!r}")  # fmt: skip
+            or not 0 <= values[0] < 1 or (fuse and values[0] == 0) or not values[1] > 0):  # fmt: skip
+        raise ValueError(f"a setting is NOISE+ATTENTION[:SCOPE][+fuseW[/S]] with NOISE one of {', '.join(NOISES)}, ATTENTION one "
+                         f"of {', '.join(TEMPORAL_MODES)}, SCOPE one of {', '.join(TEMPORAL_SCOPES)}, W in (0, 1) and S > 0; "
+                         f"got {name!r}")  # fmt: skip
     fields = {"noise": noise, "temporal_attention": mode, "temporal_scope": scope or "all"}
-    return {**fields, "temporal_fusion": fusion} if fuse else fields
+    if fuse:
+        fields["temporal_fusion"] = values[0]
+    if slash:
+        fields["fusion_tolerance"] = values[1]
+    return fields
 
 
 def case_metrics(output: np.ndarray, case, seconds: float) -> dict[str, float]:
@@ -139,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stride", type=int, default=2, help="sample every stride-th frame")
     p.add_argument("--steps", type=int, help="denoising steps (default: the checkpoint's, 20)")
     p.add_argument("--settings", nargs="+", default=[BASELINE, "warped+off", "bilinear+off"],
-                   help=f"NOISE+ATTENTION[:SCOPE][+fuseW] settings; the first is the baseline (default: {BASELINE} first)")
+                   help=f"NOISE+ATTENTION[:SCOPE][+fuseW[/S]] settings; the first is the baseline (default: {BASELINE} first)")
     p.add_argument("--note", default="", help="a note stored with the result (e.g. what shared the CPU)")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)

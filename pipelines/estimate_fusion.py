@@ -23,11 +23,18 @@ is a part moving over another) and the consistency of the read, ``|q + u(q) - p|
 under a quarter of a cell and falling linearly to 0 at half a cell (where parts with different
 motions land on the same cells: an occlusion).
 
+With a tolerance S (``--fusion-tolerance``), the confidence is also multiplied by ``exp(-(d / S)^2)``,
+d the root mean square over channels of ``warp(x̂_0(t - 1)) - x̂_0(t)`` in the cell: a small
+difference is flicker and is blended away, a large one is a real change the field did not follow (a
+hand changing shape, an arm outrunning the field) and is kept. ``S = inf`` blends whatever differs.
+
 The estimates of the last frame rendered, one per step, are the state a later chunk needs
 (:meth:`EstimateFusion.carry`), so the output does not depend on the batch size or the chunking.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -94,10 +101,10 @@ def backward_warp(x: Tensor, flow: Tensor) -> tuple[Tensor, Tensor]:
 class EstimateFusion:
     """One video's fusion state: the previous frame's blended estimate at each step, and the blend itself."""
 
-    def __init__(self, weight: float, schedule: SamplingSchedule) -> None:
-        if not 0.0 < weight < 1.0:
-            raise ValueError(f"fusion weight must lie in (0, 1), got {weight!r}")
-        self.weight, self.schedule = weight, schedule
+    def __init__(self, weight: float, schedule: SamplingSchedule, tolerance: float = math.inf) -> None:
+        if not 0.0 < weight < 1.0 or not tolerance > 0:
+            raise ValueError(f"fusion weight must lie in (0, 1) and its tolerance be > 0, got {weight!r}, {tolerance!r}")
+        self.weight, self.schedule, self.tolerance = weight, schedule, tolerance
         self.frame = -1  # the video index of the frame whose estimates are held (-1: none yet)
         self.estimates: dict[int, Tensor] = {}  # step -> that frame's blended estimate (C, h, w)
 
@@ -122,7 +129,10 @@ class EstimateFusion:
             current = x0[k]
             if previous is not None:
                 carried, confidence = backward_warp(previous[None], motion[k])
-                current = current + self.weight * confidence.to(current.dtype) * (carried[0] - current)
+                difference = carried[0] - current
+                if math.isfinite(self.tolerance):  # a change far beyond flicker is not blended away
+                    confidence = confidence * torch.exp(-difference.float().pow(2).mean(0) / self.tolerance**2)
+                current = current + self.weight * confidence.to(current.dtype) * difference
             out.append(current)
             previous = current
         self.estimates[step] = previous

@@ -94,6 +94,20 @@ def test_fusion_with_a_still_field_pulls_towards_the_frame_before():
     assert (near[1] - near[0]).abs().mean() < 0.5 * (plain[1] - plain[0]).abs().mean()
 
 
+def test_a_tolerance_keeps_large_changes_and_blends_small_ones():
+    model = FakeFPDM()
+    pose = random_pose_maps(3, R)
+    still = torch.zeros(3, 2, R // latent_cell(model), R // latent_cell(model))
+    plain = video(model, pose, None, batch_size=3, seed=1)
+    blended = video(model, pose, still, batch_size=3, seed=1, temporal_fusion=0.9)
+    tiny = video(model, pose, still, batch_size=3, seed=1, temporal_fusion=0.9, fusion_tolerance=1e-6)
+    huge = video(model, pose, still, batch_size=3, seed=1, temporal_fusion=0.9, fusion_tolerance=1e6)
+    torch.testing.assert_close(tiny, plain, rtol=1e-4, atol=1e-4)  # every difference counts as real change
+    torch.testing.assert_close(huge, blended, rtol=1e-4, atol=1e-4)  # none does
+    middle = video(model, pose, still, batch_size=3, seed=1, temporal_fusion=0.9, fusion_tolerance=0.3)
+    assert (middle - plain).abs().mean() > 1e-3 and (middle - blended).abs().mean() > 1e-3
+
+
 def test_batch_size_and_chunks_do_not_change_the_frames():
     model = FakeFPDM()
     pose, motion = random_pose_maps(FRAMES, R), motion_for(model, FRAMES)
@@ -128,6 +142,12 @@ def test_fusion_needs_the_motion_and_the_frames_in_order():
 def test_bad_weights_are_refused(value, message):
     with pytest.raises(InputError, match=message):
         settings(temporal_fusion=value)
+
+
+@pytest.mark.parametrize("value", [0.0, -1.0, float("nan"), False])
+def test_bad_tolerances_are_refused(value):
+    with pytest.raises(InputError, match="fusion-tolerance must be a number > 0"):
+        settings(temporal_fusion=0.5, fusion_tolerance=value)
 
 
 def test_fusion_is_refused_with_the_students_sampler():

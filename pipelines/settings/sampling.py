@@ -83,6 +83,10 @@ class SamplingRequest:
                                            "with the previous frame's, moved along the target poses' motion, with this "
                                            "weight (0 off, below 1; docs/sampling.md, docs/evaluation.md; default off)",
                                            type=float, metavar="W")
+    fusion_tolerance: float | None = option("--fusion-tolerance", "with --temporal-fusion: differences between a frame's "
+                                            "estimate and the previous frame's moved one much above S are real change and "
+                                            "are not blended (a weight exp(-(d/S)^2)); inf: blend every difference "
+                                            "(docs/sampling.md; default inf)", type=float, metavar="S")
     noise: str | None = option("--noise", "fixed: every frame starts from the same noise (steady output, the paper's); "
                                "independent: each frame its own; warped: the previous frame's noise moved along the "
                                "target poses' motion, kept Gaussian; bilinear: the same moved by a plain bilinear "
@@ -115,6 +119,7 @@ class SamplingSettings:
     temporal_attention: str = "off"  # cross-frame attention anchors: "off", "first", "previous" or "both"
     temporal_scope: str = "all"  # where cross-frame attention acts: "all", "low" (blocks), "early"/"late" (steps), "low-early"/"low-late"
     temporal_fusion: float = 0.0  # weight of the previous frame's moved clean-sample estimate in each frame's (0: off)
+    fusion_tolerance: float = math.inf  # latent RMS difference at which the blend falls to 1/e; inf: no limit
     noise: str = "fixed"  # "fixed" (one for all), "independent" (per frame), "warped" / "bilinear" (moved with the signer)
     seed: int = 0  # noise seed
     batch_size: int = 4  # frames denoised together
@@ -184,6 +189,8 @@ def settings_problem(s: SamplingSettings) -> str | None:
          f"temporal-scope {s.temporal_scope} limits cross-frame attention, which is off: give --temporal-attention too"),
         (not (_is_number(s.temporal_fusion, minimum=0) and s.temporal_fusion < 1),
          f"temporal-fusion must be a weight from 0 (off) to below 1, got {s.temporal_fusion!r}"),
+        (not (isinstance(s.fusion_tolerance, (int, float)) and not isinstance(s.fusion_tolerance, bool) and s.fusion_tolerance > 0),
+         f"fusion-tolerance must be a number > 0 (inf: no limit), got {s.fusion_tolerance!r}"),
         (s.scheduler == "lcm" and _is_number(s.temporal_fusion, minimum=0) and s.temporal_fusion > 0,
          "temporal-fusion is not built for turbo's consistency sampler (lcm); leave it out with --speed turbo"),
         (s.noise not in NOISE_MODES, f"noise must be one of {', '.join(NOISE_MODES)}, got {s.noise!r}"),
