@@ -63,7 +63,7 @@ SETTINGS = {
     "guidance 3": {"guidance": 3.0},
     "cross-frame attention: first": {"temporal_attention": "first"},
     "cross-frame attention: both": {"temporal_attention": "both"},
-    "estimate fusion 0.5 (along the pose motion)": {"temporal_fusion": 0.5},
+    "estimate fusion 0.75, tolerance 0.3 (along the pose motion)": {"temporal_fusion": 0.75},
 }
 
 

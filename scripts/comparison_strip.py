@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("videos", nargs="+", type=Path, help="two or more videos of the same size and length")
     p.add_argument("--frames", nargs="+", type=int, required=True, help="frame indices to show")
     p.add_argument("--gain", type=float, default=4.0, help="the difference row's gain (default 4)")
+    p.add_argument("--frame-height", type=int, help="scale every frame to this height (default: as they are)")
     p.add_argument("--out", type=Path, required=True, help="the image to write (.jpg or .png)")
     args = p.parse_args(argv)
     try:
@@ -41,7 +42,11 @@ def main(argv: list[str] | None = None) -> int:
         shortest = min(len(v) for v in videos)
         if any(not 0 <= f < shortest for f in args.frames):
             raise InputError(f"frames must lie in 0 .. {shortest - 1} (the shortest video's), got {args.frames}")
-        Image.fromarray(strip(videos, args.frames, args.gain)).save(args.out, quality=90)
+        image = Image.fromarray(strip(videos, args.frames, args.gain))
+        if args.frame_height:
+            scale = args.frame_height / videos[0].shape[1]
+            image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
+        image.save(args.out, quality=90)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

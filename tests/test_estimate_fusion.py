@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from factories_pipeline import FakeFPDM, random_pose_maps, random_source_image
@@ -80,7 +82,7 @@ def test_fusion_leaves_frame_0_and_changes_the_others(scheduler):
     model = FakeFPDM()
     pose, motion = random_pose_maps(FRAMES, R), motion_for(model, FRAMES)
     plain = video(model, pose, None, batch_size=4, seed=1, scheduler=scheduler)
-    fused = video(model, pose, motion, batch_size=4, seed=1, scheduler=scheduler, temporal_fusion=0.5)
+    fused = video(model, pose, motion, batch_size=4, seed=1, scheduler=scheduler, temporal_fusion=0.5, fusion_tolerance=math.inf)
     assert torch.equal(fused[0], plain[0])
     assert (fused[1:] - plain[1:]).abs().amax(dim=(1, 2, 3)).min() > 1e-3
 
@@ -90,7 +92,7 @@ def test_fusion_with_a_still_field_pulls_towards_the_frame_before():
     pose = random_pose_maps(3, R)
     still = torch.zeros(3, 2, R // latent_cell(model), R // latent_cell(model))
     plain = video(model, pose, None, batch_size=3, seed=1)
-    near = video(model, pose, still, batch_size=3, seed=1, temporal_fusion=0.9)
+    near = video(model, pose, still, batch_size=3, seed=1, temporal_fusion=0.9, fusion_tolerance=math.inf)
     assert (near[1] - near[0]).abs().mean() < 0.5 * (plain[1] - plain[0]).abs().mean()
 
 
@@ -99,7 +101,7 @@ def test_a_tolerance_keeps_large_changes_and_blends_small_ones():
     pose = random_pose_maps(3, R)
     still = torch.zeros(3, 2, R // latent_cell(model), R // latent_cell(model))
     plain = video(model, pose, None, batch_size=3, seed=1)
-    blended = video(model, pose, still, batch_size=3, seed=1, temporal_fusion=0.9)
+    blended = video(model, pose, still, batch_size=3, seed=1, temporal_fusion=0.9, fusion_tolerance=math.inf)
     tiny = video(model, pose, still, batch_size=3, seed=1, temporal_fusion=0.9, fusion_tolerance=1e-6)
     huge = video(model, pose, still, batch_size=3, seed=1, temporal_fusion=0.9, fusion_tolerance=1e6)
     torch.testing.assert_close(tiny, plain, rtol=1e-4, atol=1e-4)  # every difference counts as real change
@@ -112,6 +114,7 @@ def test_batch_size_and_chunks_do_not_change_the_frames():
     model = FakeFPDM()
     pose, motion = random_pose_maps(FRAMES, R), motion_for(model, FRAMES)
     whole = video(model, pose, motion, batch_size=4, temporal_fusion=0.5, seed=2, temporal_attention="both")
+    assert (whole - video(model, pose, None, batch_size=4, seed=2, temporal_attention="both")).abs().max() > 1e-3  # it acts
     for batch in (1, 3):
         torch.testing.assert_close(video(model, pose, motion, batch_size=batch, temporal_fusion=0.5, seed=2,
                                          temporal_attention="both"), whole, rtol=1e-5, atol=1e-5)  # fmt: skip
@@ -153,3 +156,14 @@ def test_bad_tolerances_are_refused(value):
 def test_fusion_is_refused_with_the_students_sampler():
     with pytest.raises(InputError, match="not built for turbo's consistency sampler"):
         settings(scheduler="lcm", temporal_fusion=0.5)
+
+
+def test_an_unlimited_tolerance_survives_a_strict_json_record():
+    import json
+    from dataclasses import asdict
+
+    from fpdm_video.strict_json import dumps
+
+    s = settings(temporal_fusion=0.5, fusion_tolerance=math.inf)
+    back = SamplingSettings(**json.loads(dumps(asdict(s))))  # infinity is written as null
+    assert back.fusion_tolerance == math.inf and back == s

@@ -29,6 +29,7 @@ GUIDANCE_RANGE = (1.0, 20.0)  # classifier-free guidance scales accepted: 1 is n
 SEED_MAX = 2**64 - 1  # torch.Generator takes 64-bit seeds
 WARP_MODES = ("warped", "bilinear")  # the noise modes that move the noise from frame to frame (pipelines.noise_warp)
 NOISE_MODES = ("fixed", "independent", "warped", "bilinear")  # one noise for all; each its own; moved with the signer (2)
+FUSION_TOLERANCE = 0.3  # --fusion-tolerance's default: seed 2's choice by docs/evaluation.md's amendment 3
 DECODERS = ("vae", "tiny")  # the checkpoint's VAE decoder, or its tiny decoder (fpdm_video.models.tiny_decoder)
 
 
@@ -85,8 +86,8 @@ class SamplingRequest:
                                            type=float, metavar="W")
     fusion_tolerance: float | None = option("--fusion-tolerance", "with --temporal-fusion: differences between a frame's "
                                             "estimate and the previous frame's moved one much above S are real change and "
-                                            "are not blended (a weight exp(-(d/S)^2)); inf: blend every difference "
-                                            "(docs/sampling.md; default inf)", type=float, metavar="S")
+                                            "are not blended (a weight exp(-(d/S)^2)); inf: blend every difference, "
+                                            "which smears fast hands (docs/sampling.md; default 0.3)", type=float, metavar="S")
     noise: str | None = option("--noise", "fixed: every frame starts from the same noise (steady output, the paper's); "
                                "independent: each frame its own; warped: the previous frame's noise moved along the "
                                "target poses' motion, kept Gaussian; bilinear: the same moved by a plain bilinear "
@@ -119,7 +120,7 @@ class SamplingSettings:
     temporal_attention: str = "off"  # cross-frame attention anchors: "off", "first", "previous" or "both"
     temporal_scope: str = "all"  # where cross-frame attention acts: "all", "low" (blocks), "early"/"late" (steps), "low-early"/"low-late"
     temporal_fusion: float = 0.0  # weight of the previous frame's moved clean-sample estimate in each frame's (0: off)
-    fusion_tolerance: float = math.inf  # latent RMS difference at which the blend falls to 1/e; inf: no limit
+    fusion_tolerance: float = FUSION_TOLERANCE  # latent RMS difference at which the blend falls to 1/e; inf: no limit
     noise: str = "fixed"  # "fixed" (one for all), "independent" (per frame), "warped" / "bilinear" (moved with the signer)
     seed: int = 0  # noise seed
     batch_size: int = 4  # frames denoised together
@@ -129,6 +130,8 @@ class SamplingSettings:
     def __post_init__(self) -> None:
         if isinstance(self.guidance_interval, list):  # from JSON or YAML
             object.__setattr__(self, "guidance_interval", tuple(self.guidance_interval))
+        if self.fusion_tolerance is None:  # from a record: strict JSON writes infinity as null
+            object.__setattr__(self, "fusion_tolerance", math.inf)
         if isinstance(self.reuse, dict):
             object.__setattr__(self, "reuse", Reuse(**self.reuse))
         problem = settings_problem(self)
