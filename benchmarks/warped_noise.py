@@ -4,7 +4,7 @@ Each setting is NOISE+ATTENTION[+fuseW]: NOISE is fixed, bilinear or warped; ATT
 anchor mode (first, previous, both) with an optional scope after a colon (``first:low``,
 ``both:low-early``); ``+fuse0.5`` adds the fusion of the clean-sample estimates along the pose
 motion with weight 0.5 (``--temporal-fusion``), ``+fuse0.5/0.1`` with the tolerance 0.1
-(``--fusion-tolerance``), ``+fuse0.5/0.1:late`` in the second half of the steps only (``--fusion-scope``).
+(``--fusion-tolerance``).
 The cases are ``pipelines.synthetic_eval``'s held-out synthetic signers (12-frame motions sampled
 every 2nd frame, DDPM 20 steps, guidance 2, seed 0, batch size 4, fp32). For each case every setting
 samples the same frames in one process, in an order rotated from case to case, so the time cost is a
@@ -36,7 +36,6 @@ from fpdm_video.metrics.texture import clothing_flow
 from fpdm_video.models.checkpoint import load_model
 from fpdm_video.models.hooks.cross_frame import TEMPORAL_MODES, TEMPORAL_SCOPES
 from pipelines.settings import SamplingRequest, SamplingSettings, resolve_sampling
-from pipelines.settings.sampling import FUSION_SCOPES
 from pipelines.synthetic_eval import HeldOutConfig, _sample, frame_metrics, make_cases
 from preset_quality import spread
 from result_file import check_result, write_result
@@ -56,16 +55,14 @@ def parse_setting(name: str) -> dict:
     noise, plus, attention = name.partition("+")
     attention, fuse, fusion = attention.partition("+fuse")
     mode, _, scope = attention.partition(":")
-    fusion, colon, fusion_scope = fusion.partition(":")
     weight, slash, tolerance = fusion.partition("/")
     try:
         values = (float(weight) if fuse else 0.0, float(tolerance) if slash else math.inf)
     except ValueError:
         values = (-1.0, -1.0)
     if (not plus or noise not in NOISES or mode not in TEMPORAL_MODES or (scope and (scope not in TEMPORAL_SCOPES or mode == "off"))
-            or not 0 <= values[0] < 1 or (fuse and values[0] == 0) or not values[1] > 0
-            or (colon and fusion_scope not in FUSION_SCOPES)):  # fmt: skip
-        raise ValueError(f"a setting is NOISE+ATTENTION[:SCOPE][+fuseW[/S][:late]] with NOISE one of {', '.join(NOISES)}, ATTENTION one "
+            or not 0 <= values[0] < 1 or (fuse and values[0] == 0) or not values[1] > 0):  # fmt: skip
+        raise ValueError(f"a setting is NOISE+ATTENTION[:SCOPE][+fuseW[/S]] with NOISE one of {', '.join(NOISES)}, ATTENTION one "
                          f"of {', '.join(TEMPORAL_MODES)}, SCOPE one of {', '.join(TEMPORAL_SCOPES)}, W in (0, 1) and S > 0; "
                          f"got {name!r}")  # fmt: skip
     fields = {"noise": noise, "temporal_attention": mode, "temporal_scope": scope or "all"}
@@ -73,8 +70,6 @@ def parse_setting(name: str) -> dict:
         fields["temporal_fusion"] = values[0]
     if slash:
         fields["fusion_tolerance"] = values[1]
-    if colon:
-        fields["fusion_scope"] = fusion_scope
     return fields
 
 
@@ -152,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stride", type=int, default=2, help="sample every stride-th frame")
     p.add_argument("--steps", type=int, help="denoising steps (default: the checkpoint's, 20)")
     p.add_argument("--settings", nargs="+", default=[BASELINE, "warped+off", "bilinear+off"],
-                   help=f"NOISE+ATTENTION[:SCOPE][+fuseW[/S][:late]] settings; the first is the baseline (default: {BASELINE} first)")
+                   help=f"NOISE+ATTENTION[:SCOPE][+fuseW[/S]] settings; the first is the baseline (default: {BASELINE} first)")
     p.add_argument("--note", default="", help="a note stored with the result (e.g. what shared the CPU)")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)

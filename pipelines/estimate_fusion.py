@@ -28,9 +28,6 @@ d the root mean square over channels of ``warp(x̂_0(t - 1)) - x̂_0(t)`` in the
 difference is flicker and is blended away, a large one is a real change the field did not follow (a
 hand changing shape, an arm outrunning the field) and is kept. ``S = inf`` blends whatever differs.
 
-With ``scope="late"`` (``--fusion-scope late``) the blend acts in the second half of the steps
-only, where the estimates' detail is drawn; the first half, where the layout is, stays each frame's own.
-
 The estimates of the last frame rendered, one per step, are the state a later chunk needs
 (:meth:`EstimateFusion.carry`), so the output does not depend on the batch size or the chunking.
 """
@@ -43,10 +40,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from fpdm_video.models.hooks.cross_frame import scope_steps
 from fpdm_video.models.prediction import model_output_for_x0, predicted_x0_and_eps
 from pipelines.samplers import SamplingSchedule
-from pipelines.settings.sampling import FUSION_SCOPES
 
 CONSISTENT = 0.25  # cells: a backward read this close to consistent has full confidence
 INCONSISTENT = 0.5  # cells: no confidence from here on
@@ -106,12 +101,10 @@ def backward_warp(x: Tensor, flow: Tensor) -> tuple[Tensor, Tensor]:
 class EstimateFusion:
     """One video's fusion state: the previous frame's blended estimate at each step, and the blend itself."""
 
-    def __init__(self, weight: float, schedule: SamplingSchedule, tolerance: float = math.inf, scope: str = "all") -> None:
-        if not 0.0 < weight < 1.0 or not tolerance > 0 or scope not in FUSION_SCOPES:
-            raise ValueError(f"fusion weight must lie in (0, 1), its tolerance be > 0 and its scope one of "
-                             f"{', '.join(FUSION_SCOPES)}, got {weight!r}, {tolerance!r}, {scope!r}")  # fmt: skip
+    def __init__(self, weight: float, schedule: SamplingSchedule, tolerance: float = math.inf) -> None:
+        if not 0.0 < weight < 1.0 or not tolerance > 0:
+            raise ValueError(f"fusion weight must lie in (0, 1) and its tolerance be > 0, got {weight!r}, {tolerance!r}")
         self.weight, self.schedule, self.tolerance = weight, schedule, tolerance
-        self.steps = scope_steps(scope, schedule.num_steps) or range(schedule.num_steps)  # where it blends
         self.frame = -1  # the video index of the frame whose estimates are held (-1: none yet)
         self.estimates: dict[int, Tensor] = {}  # step -> that frame's blended estimate (C, h, w)
 
@@ -143,7 +136,7 @@ class EstimateFusion:
             out.append(current)
             previous = current
         self.estimates[step] = previous
-        if step == self.steps[-1]:
+        if step == self.schedule.num_steps - 1:
             self.frame = first + x0.shape[0] - 1
         return torch.stack(out)
 
@@ -153,8 +146,6 @@ class EstimateFusion:
 
         def fused(latents: Tensor, t: int, step: int) -> Tensor:
             output = denoise(latents, t, step)
-            if step not in self.steps:
-                return output
             alpha_bar = schedule.alpha_bar(step)
             x0, _ = predicted_x0_and_eps(latents, output, alpha_bar, schedule.prediction_type)
             blended = self.blend(x0, step, first, motion.to(latents.device))

@@ -198,8 +198,7 @@ class VideoSampler:
         self._carry_in = carry
         self._open: ExitStack | None = None  # the installed hooks, while inside the with block
         self._warp: tuple[int, Tensor] | None = None  # warped noise: (last rendered frame, its noise maps)
-        self.fusion = (EstimateFusion(settings.temporal_fusion, self.schedule, settings.fusion_tolerance, settings.fusion_scope)
-                       if settings.temporal_fusion > 0 else None)  # fmt: skip
+        self.fusion = EstimateFusion(settings.temporal_fusion, self.schedule, settings.fusion_tolerance) if settings.temporal_fusion > 0 else None
 
     def __enter__(self) -> VideoSampler:
         device, dtype = model_device_dtype(self.model)

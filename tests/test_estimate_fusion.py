@@ -167,22 +167,3 @@ def test_an_unlimited_tolerance_survives_a_strict_json_record():
     s = settings(temporal_fusion=0.5, fusion_tolerance=math.inf)
     back = SamplingSettings(**json.loads(dumps(asdict(s))))  # infinity is written as null
     assert back.fusion_tolerance == math.inf and back == s
-
-
-def test_the_late_scope_blends_in_the_second_half_of_the_steps_only():
-    from pipelines.estimate_fusion import EstimateFusion
-
-    model = FakeFPDM()
-    pose, motion = random_pose_maps(FRAMES, R), motion_for(model, FRAMES)
-    kwargs = dict(seed=3, steps=4, temporal_fusion=0.5, fusion_tolerance=math.inf)
-    plain = video(model, pose, None, batch_size=4, seed=3, steps=4)
-    every = video(model, pose, motion, batch_size=4, **kwargs)
-    late = video(model, pose, motion, batch_size=4, fusion_scope="late", **kwargs)
-    assert (late - plain).abs().max() > 1e-3 and (late - every).abs().max() > 1e-3
-    torch.testing.assert_close(video(model, pose, motion, batch_size=3, fusion_scope="late", **kwargs), late, rtol=1e-5, atol=1e-5)
-    with VideoSampler(model, random_source_image(R), settings(batch_size=4, fusion_scope="late", **kwargs)) as sampler:
-        sampler.render(0, pose[0:4], motion[0:4])
-        assert isinstance(sampler.fusion, EstimateFusion) and sampler.fusion.steps == range(2, 4)
-        assert sorted(k for k in sampler.carry() if k.startswith("fusion/")) == ["fusion/2", "fusion/3", "fusion/frame"]
-    with pytest.raises(InputError, match="fusion-scope must be one of all, late"):
-        settings(temporal_fusion=0.5, fusion_scope="early")

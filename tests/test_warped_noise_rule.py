@@ -25,9 +25,8 @@ def test_settings_parse_and_bad_ones_are_refused():
                                                          "temporal_scope": "late", "temporal_fusion": 0.5}
     assert parse_setting("fixed+off+fuse0.25")["temporal_fusion"] == 0.25
     assert parse_setting("fixed+off+fuse0.25/0.1")["fusion_tolerance"] == 0.1
-    assert parse_setting("fixed+off+fuse0.25/0.1:late")["fusion_scope"] == "late"
     for bad in ("warped", "smooth+off", "fixed+sideways", "fixed+off:low", "fixed+first:deep", "fixed+off+fuse",
-                "fixed+off+fuse1", "fixed+off+fuse0", "fixed+off+fusex", "fixed+off+fuse0.5/0", "fixed+off+fuse0.5/x", "fixed+off+fuse0.5/0.3:early"):
+                "fixed+off+fuse1", "fixed+off+fuse0", "fixed+off+fusex", "fixed+off+fuse0.5/0", "fixed+off+fuse0.5/x"):
         with pytest.raises(ValueError, match="NOISE\\+ATTENTION"):
             parse_setting(bad)
 

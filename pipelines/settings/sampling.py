@@ -29,7 +29,6 @@ GUIDANCE_RANGE = (1.0, 20.0)  # classifier-free guidance scales accepted: 1 is n
 SEED_MAX = 2**64 - 1  # torch.Generator takes 64-bit seeds
 WARP_MODES = ("warped", "bilinear")  # the noise modes that move the noise from frame to frame (pipelines.noise_warp)
 NOISE_MODES = ("fixed", "independent", "warped", "bilinear")  # one noise for all; each its own; moved with the signer (2)
-FUSION_SCOPES = ("all", "late")  # pipelines.estimate_fusion's: every step, or the second half only
 FUSION_TOLERANCE = 0.3  # --fusion-tolerance's default: seed 2's choice by docs/evaluation.md's amendment 3
 DECODERS = ("vae", "tiny")  # the checkpoint's VAE decoder, or its tiny decoder (fpdm_video.models.tiny_decoder)
 
@@ -89,9 +88,6 @@ class SamplingRequest:
                                             "estimate and the previous frame's moved one much above S are real change and "
                                             "are not blended (a weight exp(-(d/S)^2)); inf: blend every difference, "
                                             "which smears fast hands (docs/sampling.md; default 0.3)", type=float, metavar="S")
-    fusion_scope: str | None = option("--fusion-scope", "with --temporal-fusion: where it blends, all (every step) or "
-                                      "late (the second half of the steps only) (docs/sampling.md; default all)",
-                                      choices=FUSION_SCOPES)
     noise: str | None = option("--noise", "fixed: every frame starts from the same noise (steady output, the paper's); "
                                "independent: each frame its own; warped: the previous frame's noise moved along the "
                                "target poses' motion, kept Gaussian; bilinear: the same moved by a plain bilinear "
@@ -125,7 +121,6 @@ class SamplingSettings:
     temporal_scope: str = "all"  # where cross-frame attention acts: "all", "low" (blocks), "early"/"late" (steps), "low-early"/"low-late"
     temporal_fusion: float = 0.0  # weight of the previous frame's moved clean-sample estimate in each frame's (0: off)
     fusion_tolerance: float = FUSION_TOLERANCE  # latent RMS difference at which the blend falls to 1/e; inf: no limit
-    fusion_scope: str = "all"  # the fusion's steps: "all", or "late" (the second half only)
     noise: str = "fixed"  # "fixed" (one for all), "independent" (per frame), "warped" / "bilinear" (moved with the signer)
     seed: int = 0  # noise seed
     batch_size: int = 4  # frames denoised together
@@ -199,7 +194,6 @@ def settings_problem(s: SamplingSettings) -> str | None:
          f"temporal-fusion must be a weight from 0 (off) to below 1, got {s.temporal_fusion!r}"),
         (not (isinstance(s.fusion_tolerance, (int, float)) and not isinstance(s.fusion_tolerance, bool) and s.fusion_tolerance > 0),
          f"fusion-tolerance must be a number > 0 (inf: no limit), got {s.fusion_tolerance!r}"),
-        (s.fusion_scope not in FUSION_SCOPES, f"fusion-scope must be one of {', '.join(FUSION_SCOPES)}, got {s.fusion_scope!r}"),
         (s.scheduler == "lcm" and _is_number(s.temporal_fusion, minimum=0) and s.temporal_fusion > 0,
          "temporal-fusion is not built for turbo's consistency sampler (lcm); leave it out with --speed turbo"),
         (s.noise not in NOISE_MODES, f"noise must be one of {', '.join(NOISE_MODES)}, got {s.noise!r}"),
