@@ -51,7 +51,7 @@ TIME_LIMIT = 1.2  # seconds per frame, as a multiple of fixed noise with attenti
 
 def parse_setting(name: str) -> dict:
     """'warped+first:low' -> the request fields {noise, temporal_attention, temporal_scope}; a '+fuse0.5' after it adds
-    temporal_fusion 0.5, and a '/0.1' after that fusion_tolerance 0.1."""
+    temporal_fusion 0.5, and a '/0.1' after that fusion_tolerance 0.1 (without it the settings' default, 0.3; '/inf': none)."""
     noise, plus, attention = name.partition("+")
     attention, fuse, fusion = attention.partition("+fuse")
     mode, _, scope = attention.partition(":")

@@ -37,21 +37,14 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from fpdm_video.models.prediction import model_output_for_x0, predicted_x0_and_eps
+from pipelines.noise_warp import read_cells
 from pipelines.samplers import SamplingSchedule
 
 CONSISTENT = 0.25  # cells: a backward read this close to consistent has full confidence
 INCONSISTENT = 0.5  # cells: no confidence from here on
-
-
-def _sample_at(x: Tensor, gx: Tensor, gy: Tensor) -> Tensor:
-    """(N, C, h, w) read bilinearly at cell-unit points (gx, gy) (h, w), cell centres at j + 0.5, border-clamped."""
-    h, w = x.shape[-2:]
-    grid = torch.stack([gx / w * 2 - 1, gy / h * 2 - 1], dim=-1)[None].expand(x.shape[0], h, w, 2)
-    return F.grid_sample(x, grid.to(x.dtype), mode="bilinear", padding_mode="border", align_corners=False)
 
 
 def backward_field(flow: Tensor) -> tuple[Tensor, Tensor]:
@@ -75,6 +68,33 @@ def backward_field(flow: Tensor) -> tuple[Tensor, Tensor]:
     return backward.reshape(2, h, w), weight.reshape(h, w)
 
 
+Read = tuple["tuple[Tensor, Tensor] | None", Tensor]  # the points (qx, qy) (h, w) a frame reads, None: in place; confidence (h, w)
+
+
+def backward_read(flow: Tensor) -> Read:
+    """Where each cell of frame t reads frame t - 1 along ``flow`` (2, h, w) in cells: the points (qx, qy) (h, w) in cell
+    units, and the confidence (h, w) of that read. A zero field reads every cell in place (None) with full confidence."""
+    h, w = flow.shape[-2:]
+    flow = flow.float()
+    if not flow.any():
+        return None, torch.ones(h, w, device=flow.device)
+    ys, xs = torch.meshgrid(torch.arange(h, device=flow.device, dtype=torch.float32) + 0.5,
+                            torch.arange(w, device=flow.device, dtype=torch.float32) + 0.5, indexing="ij")  # fmt: skip
+    backward, landed = backward_field(flow)
+    qx, qy = xs - backward[0], ys - backward[1]  # where each cell of frame t came from
+    moved = read_cells(flow[None], qx, qy)[0]  # u(q) (2, h, w)
+    residual = torch.hypot(qx + moved[0] - xs, qy + moved[1] - ys)
+    consistent = ((INCONSISTENT - residual) / (INCONSISTENT - CONSISTENT)).clamp(0, 1)
+    confidence = consistent * (1 - (landed - 1).abs()).clamp(min=0)  # one cell's worth landed: 1; none or two: 0
+    return (qx, qy), confidence
+
+
+def carried(x: Tensor, read: Read) -> Tensor:
+    """(N, C, h, w) maps of frame t - 1 read at ``read``'s points (as they are where it reads in place)."""
+    points, _ = read
+    return x.clone() if points is None else read_cells(x, *points).to(x.dtype)
+
+
 def backward_warp(x: Tensor, flow: Tensor) -> tuple[Tensor, Tensor]:
     """(N, C, h, w) maps of frame t - 1 carried to frame t along ``flow`` (2, h, w) in cells, and the confidence (h, w).
 
@@ -83,19 +103,8 @@ def backward_warp(x: Tensor, flow: Tensor) -> tuple[Tensor, Tensor]:
     """
     if x.ndim != 4 or flow.shape != (2, *x.shape[-2:]):
         raise ValueError(f"maps (N, C, h, w) and flow (2, h, w) must agree, got {tuple(x.shape)} and {tuple(flow.shape)}")
-    h, w = x.shape[-2:]
-    flow = flow.to(device=x.device, dtype=torch.float32)
-    if not flow.any():
-        return x.clone(), torch.ones(h, w, device=x.device)
-    backward, landed = backward_field(flow)
-    ys, xs = torch.meshgrid(torch.arange(h, device=x.device, dtype=torch.float32) + 0.5,
-                            torch.arange(w, device=x.device, dtype=torch.float32) + 0.5, indexing="ij")  # fmt: skip
-    qx, qy = xs - backward[0], ys - backward[1]  # where each cell of frame t came from
-    moved = _sample_at(flow[None], qx, qy)[0]  # u(q) (2, h, w)
-    residual = torch.hypot(qx + moved[0] - xs, qy + moved[1] - ys)
-    consistent = ((INCONSISTENT - residual) / (INCONSISTENT - CONSISTENT)).clamp(0, 1)
-    confidence = consistent * (1 - (landed - 1).abs()).clamp(min=0)  # one cell's worth landed: 1; none or two: 0
-    return _sample_at(x.float(), qx, qy).to(x.dtype), confidence
+    read = backward_read(flow.to(x.device))
+    return carried(x, read), read[1]
 
 
 class EstimateFusion:
@@ -118,8 +127,9 @@ class EstimateFusion:
             self.frame = int(tensors["fusion/frame"])
             self.estimates = {int(k.split("/")[1]): v for k, v in tensors.items() if k.startswith("fusion/") and k != "fusion/frame"}
 
-    def blend(self, x0: Tensor, step: int, first: int, motion: Tensor) -> Tensor:
-        """The chunk's estimates (b, C, h, w) of frames first .. first+b-1 at ``step``, each blended with the one before."""
+    def blend(self, x0: Tensor, step: int, first: int, reads: list[Read]) -> Tensor:
+        """The chunk's estimates (b, C, h, w) of frames first .. first+b-1 at ``step``, each blended with the one before
+        (``reads``: each frame's :func:`backward_read` of its motion)."""
         if first > 0 and (self.frame != first - 1 or step not in self.estimates):
             raise ValueError(f"estimate fusion renders frames in order: frame {first} needs frame {first - 1}'s estimates "
                              f"(have frame {self.frame}); give the sampler the carry of the chunk before")  # fmt: skip
@@ -128,8 +138,8 @@ class EstimateFusion:
         for k in range(x0.shape[0]):
             current = x0[k]
             if previous is not None:
-                carried, confidence = backward_warp(previous[None], motion[k])
-                difference = carried[0] - current
+                confidence = reads[k][1]
+                difference = carried(previous[None], reads[k])[0] - current
                 if math.isfinite(self.tolerance):  # a change far beyond flicker is not blended away
                     confidence = confidence * torch.exp(-difference.float().pow(2).mean(0) / self.tolerance**2)
                 current = current + self.weight * confidence.to(current.dtype) * difference
@@ -141,14 +151,16 @@ class EstimateFusion:
         return torch.stack(out)
 
     def wrap(self, denoise, first: int, motion: Tensor):
-        """``denoise`` (x, t, step) -> model output, with each frame's estimate blended (motion: (b, 2, h, w) in cells)."""
+        """``denoise`` (x, t, step) -> model output, with each frame's estimate blended (motion: (b, 2, h, w) in cells,
+        on the latents' device)."""
         schedule = self.schedule
+        reads = [backward_read(m) for m in motion]  # per frame, the same at every step
 
         def fused(latents: Tensor, t: int, step: int) -> Tensor:
             output = denoise(latents, t, step)
             alpha_bar = schedule.alpha_bar(step)
             x0, _ = predicted_x0_and_eps(latents, output, alpha_bar, schedule.prediction_type)
-            blended = self.blend(x0, step, first, motion.to(latents.device))
+            blended = self.blend(x0, step, first, reads)
             rewritten = model_output_for_x0(latents, blended, alpha_bar, schedule.prediction_type)
             if first == 0:  # frame 0 is not blended: its output stays bit for bit the model's
                 rewritten[0] = output[0]

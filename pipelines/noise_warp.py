@@ -41,14 +41,20 @@ from pipelines.settings.sampling import WARP_MODES
 SUBCELLS = 4  # k: sub-cells per cell side (k^2 = 16 particles per latent cell)
 
 
-def _field_at(flow: Tensor, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-    """The cell-centred field (2, h, w) read bilinearly at points (x, y) in cell units (centres at j + 0.5), border-clamped."""
-    h, w = flow.shape[-2:]
+def read_cells(maps: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    """Cell-centred maps (N, C, h, w) read bilinearly at points (x, y) of any shape S, in cell units (centres at
+    j + 0.5), border-clamped: (N, C, *S) float32."""
+    h, w = maps.shape[-2:]
     gx = (x / w) * 2 - 1  # align_corners=False: -1 and 1 are the outer edges of the grid
     gy = (y / h) * 2 - 1
-    grid = torch.stack([gx, gy], dim=-1).reshape(1, -1, 1, 2)  # (1, P, 1, 2)
-    sampled = F.grid_sample(flow[None].float(), grid, mode="bilinear", padding_mode="border", align_corners=False)
-    sampled = sampled.reshape(2, *x.shape)
+    grid = torch.stack([gx, gy], dim=-1).reshape(1, -1, 1, 2).expand(maps.shape[0], -1, -1, -1)  # (N, P, 1, 2)
+    sampled = F.grid_sample(maps.float(), grid.float(), mode="bilinear", padding_mode="border", align_corners=False)
+    return sampled.reshape(*maps.shape[:2], *x.shape)
+
+
+def _field_at(flow: Tensor, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    """The cell-centred field (2, h, w) read bilinearly at points (x, y) in cell units, border-clamped."""
+    sampled = read_cells(flow[None], x, y)[0]
     return sampled[0], sampled[1]
 
 
@@ -104,8 +110,6 @@ def bilinear_warp(noise: Tensor, flow: Tensor) -> Tensor:
     mean = moved.mean(dim=(-2, -1), keepdim=True)
     std = moved.std(dim=(-2, -1), keepdim=True).clamp(min=1e-6)
     return (moved - mean) / std
-
-
 
 
 def move_noise(mode: str, noise: Tensor, flow: Tensor, generator: torch.Generator) -> Tensor:

@@ -209,9 +209,10 @@ class VideoSampler:
                 self.encoding = self.model.encode_source(self.source_image[None].to(device=device, dtype=dtype))
                 self.hooks.begin_video(self.model.denoiser, self.encoding.context)
             if self._carry_in:
-                self.hooks.load_carry({k: v.to(device) for k, v in self._carry_in.items()})
+                carried = {k: v.to(device) for k, v in self._carry_in.items()}
+                self.hooks.load_carry(carried)
                 if self.fusion is not None:
-                    self.fusion.load_carry({k: v.to(device) for k, v in self._carry_in.items()})
+                    self.fusion.load_carry(carried)
                 if "noise/maps" in self._carry_in:
                     self._warp = (int(self._carry_in["noise/frame"]), self._carry_in["noise/maps"].cpu())
             # 2. Noise shared by every frame (fixed mode): x_T and the per-step draws, once from the seed
@@ -278,7 +279,7 @@ class VideoSampler:
         # 5. Denoise the chunk (2b or 3b rows per UNet call) and decode
         denoise = GuidedDenoiser(self.model, conditions, self.pipeline.guidance(settings), self.hooks, first)
         if self.fusion is not None:
-            denoise = self.fusion.wrap(denoise, first, motion.float())
+            denoise = self.fusion.wrap(denoise, first, motion.to(device=device, dtype=torch.float32))
         latents = sample_latents(denoise, latents, self.schedule, self.sampler, lambda i: None if per_step is None else per_step[i])
         return self.pipeline.decode(latents, settings.decoder)  # (b, 3, H, W)
 

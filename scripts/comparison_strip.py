@@ -14,8 +14,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from fpdm_video.atomic import atomic_path
 from fpdm_video.errors import InputError
 from fpdm_video.video.reader import read_video
+
+
+IMAGE_TYPES = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}  # what --out may be, and Pillow's name for it
 
 
 def strip(videos: list[np.ndarray], frames: list[int], gain: float) -> np.ndarray:
@@ -36,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if len(args.videos) < 2:
             raise InputError("give at least two videos to compare")
+        if args.out.suffix.lower() not in IMAGE_TYPES:
+            raise InputError(f"--out must end in {', '.join(IMAGE_TYPES)}, got {args.out.name}")
+        if any(args.out.resolve() == path.resolve() for path in args.videos):
+            raise InputError(f"--out {args.out} is one of the videos; give the strip its own path")
         videos = [read_video(path).frames for path in args.videos]
         if len({v.shape[1:] for v in videos}) != 1:
             raise InputError(f"the videos differ in size: {', '.join(f'{v.shape[2]}x{v.shape[1]}' for v in videos)}")
@@ -46,8 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.frame_height:
             scale = args.frame_height / videos[0].shape[1]
             image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
-        image.save(args.out, quality=90)
-    except InputError as error:
+        with atomic_path(args.out) as tmp:  # a run killed halfway leaves no half-written strip
+            image.save(tmp, format=IMAGE_TYPES[args.out.suffix.lower()], quality=90)
+    except (InputError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(args.out)
