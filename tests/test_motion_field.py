@@ -1,17 +1,15 @@
 """The canvas's motion from the target poses (fpdm_video/pose/motion_field.py), against the motion that drew synthetic signers."""
 
-import cv2
 import numpy as np
 import pytest
 
 from fpdm_video.data.synthetic_proportions import apply_proportions
-from fpdm_video.data.synthetic_draw import torso_axes
 from fpdm_video.data.synthetic_identity import sample_identity
 from fpdm_video.data.synthetic_motion import generate_motion
 from fpdm_video.geometry import CanvasFit
+from fpdm_video.data.synthetic_regions import drawn_motion
 from fpdm_video.pose.motion_field import motion_field, motion_fields, pool_field, similarity
 from fpdm_video.pose.sequence import BODY_POINTS, PoseSequence
-from fpdm_video.pose.skeleton import OFFSETS
 
 B = {n: i for i, n in enumerate(BODY_POINTS)}
 
@@ -43,58 +41,6 @@ def test_a_still_pose_gives_a_zero_field_and_a_shifted_one_moves_the_body_not_th
     assert np.abs(field[:, :3, :3]).max() < 0.05  # a corner, far from the signer, stays still
 
 
-def _drawn_motion(before: np.ndarray, after: np.ndarray, height: int, width: int):
-    """The motion the synthetic drawing gives its shirt and sleeves (synthetic_draw), and the pixels where it is unambiguous.
-
-    The shirt's pattern is a lattice on the shoulders' axes (``torso_axes``) in shoulder widths; a sleeve is a
-    capsule round its bone, so a point keeps its fraction along the bone and its offset from it, turned with the
-    bone (its radius is in shoulder widths). A pixel counts when exactly one of these parts covers it and no hand is near.
-    """
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64) + 0.5
-    p = np.stack([xs, ys], axis=-1)  # (H, W, 2)
-    axes = []
-    for xy in (before, after):
-        ls, rs = xy[B["LEFT_SHOULDER"]].astype(np.float64), xy[B["RIGHT_SHOULDER"]].astype(np.float64)
-        axes.append(((ls + rs) / 2, *torso_axes(ls, rs), max(2.0, float(np.hypot(*(ls - rs))))))
-    (anchor, out, down, unit), (anchor1, out1, down1, unit1) = axes
-    moves, covers, near = [], [], []
-    # the shirt, shoulders to hips, shrunk by two pixels
-    across, along = ((p - anchor) @ out) / unit, ((p - anchor) @ down) / unit
-    moves.append(anchor1 + unit1 * (across[..., None] * out1 + along[..., None] * down1) - p)
-    quad = before[[B["LEFT_SHOULDER"], B["RIGHT_SHOULDER"], B["RIGHT_HIP"], B["LEFT_HIP"]]]
-    inside = np.zeros((height, width), np.uint8)
-    cv2.fillConvexPoly(inside, np.round(quad).astype(np.int32), 1)
-    covers.append(cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(bool))
-    # the sleeves: upper arms and forearms, inside 0.8 of the drawn radius
-    for side in ("LEFT", "RIGHT"):
-        for (a, b), radius in ((("SHOULDER", "ELBOW"), 0.115), (("ELBOW", "WRIST"), 0.07)):
-            s0, e0 = before[B[f"{side}_{a}"]].astype(np.float64), before[B[f"{side}_{b}"]].astype(np.float64)
-            s1, e1 = after[B[f"{side}_{a}"]].astype(np.float64), after[B[f"{side}_{b}"]].astype(np.float64)
-            bone, bone1 = e0 - s0, e1 - s1
-            u = np.clip(((p - s0) @ bone) / max(float(bone @ bone), 1e-9), 0.0, 1.0)  # (H, W) along the bone
-            offset = p - (s0 + u[..., None] * bone)  # (H, W, 2) from the nearest bone point: turns with the bone
-            turn = np.arctan2(bone1[1], bone1[0]) - np.arctan2(bone[1], bone[0])
-            rot = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]]) * (unit1 / unit)
-            moves.append(s1 + u[..., None] * bone1 + offset @ rot.T - p)
-            distance = np.linalg.norm(offset, axis=-1)
-            covers.append(distance < 0.8 * radius * unit)
-            near.append(distance < (radius + 0.1) * unit)  # the drawn sleeve and a margin round it
-    hands = np.full((height, width), 255, np.uint8)
-    for side in ("left", "right"):
-        for q in np.round(before[OFFSETS[f"{side}_hand"] : OFFSETS[f"{side}_hand"] + 21]).astype(int):
-            cv2.circle(hands, tuple(q), 0, 0, -1)
-    clear = cv2.distanceTransform(hands, cv2.DIST_L2, 5) > 0.3 * unit
-    # a shirt pixel counts away from every sleeve (they lie in front of it), a sleeve pixel away from the other three
-    near = np.stack(near)  # (sleeves, H, W)
-    sole = [covers[0] & ~near.any(axis=0)]
-    sole += [covers[1 + k] & ~np.delete(near, k, axis=0).any(axis=0) for k in range(len(near))]
-    sole = np.any(sole, axis=0) & clear
-    truth = np.zeros((height, width, 2))
-    for move, cover in zip(moves, covers, strict=True):
-        truth[cover] = move[cover]
-    return truth.transpose(2, 0, 1), sole
-
-
 @pytest.mark.parametrize("seed", [5, 6])
 def test_the_field_follows_the_shirt_and_sleeves_of_synthetic_signers(seed):
     pose = _signer(seed, frames=24).frames(0, 24)
@@ -104,7 +50,7 @@ def test_the_field_follows_the_shirt_and_sleeves_of_synthetic_signers(seed):
     assert not fields[0].any()
     errors, still = [], []
     for t in range(1, pose.num_frames):
-        truth, mask = _drawn_motion(pose.points[t - 1, :, :2], pose.points[t, :, :2], 128, 96)
+        truth, mask = drawn_motion(pose.points[t - 1, :, :2], pose.points[t, :, :2], 128, 96)
         errors.append(np.linalg.norm(fields[t] - truth, axis=0)[mask])
         still.append(np.linalg.norm(truth, axis=0)[mask])  # the error of a field of zeros (fixed noise)
     errors, still = np.concatenate(errors), np.concatenate(still)

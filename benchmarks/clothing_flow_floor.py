@@ -1,0 +1,162 @@
+"""What the clothing flow error can see on the held-out synthetic signers: its reference, against the motion that drew them.
+
+The clothing flow error (``fpdm_video.metrics.texture``) compares the output's optical flow (Farneback) with the
+ground truth's own inside the clothing. This checks that reference against the motion the drawing gives the shirt
+and sleeves (``fpdm_video.data.synthetic_regions.drawn_motion``), in the clothing pixels where that motion is
+unambiguous (one part covers them, no hand near), over each pair of consecutive evaluated frames. Per case:
+
+- ``motion``: the drawn motion's mean length there, in pixels: what a texture stuck to the screen misses by;
+- ``truth_vs_drawn``: the ground truth's Farneback flow against the drawn motion there;
+- ``field_vs_drawn``: the pose motion field (``fpdm_video.pose.motion_field``; what warped noise and the estimate
+  fusion move along) against it;
+- ``vae_clothing_flow``: the clothing flow error, as the benchmarks compute it, of the ground truth through the
+  model's VAE (encode, decode): what the measure gives a sampler that makes no error of its own;
+- ``texture_truth``, ``texture_vae``: the high-pass energy inside the clothing (standard deviation of the grey
+  image minus its Gaussian blur of sigma 2, in grey levels): how much pattern there is to stick or follow.
+
+With ``--settings`` (``benchmarks/warped_noise.py``'s syntax), each setting's output too: its clothing flow error,
+its Farneback flow against the drawn motion, and its texture. Cases, sampling and the model are warped_noise.py's.
+
+    python benchmarks/clothing_flow_floor.py --data-seed 3 --cases 16 --settings fixed+off fixed+first:late+fuse0.75/0.3
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from bench_sampler import device_name, git_commit
+from fpdm_video.data.synthetic_regions import drawn_motion
+from fpdm_video.geometry import CanvasFit
+from fpdm_video.metrics.temporal import farneback_flow
+from fpdm_video.metrics.texture import clothing_flow
+from fpdm_video.models.checkpoint import load_model
+from fpdm_video.pose.motion_field import motion_fields
+from pipelines.settings import SamplingRequest, SamplingSettings, resolve_sampling
+from pipelines.synthetic_eval import Case, HeldOutConfig, _sample, _vae_roundtrip, make_cases
+from preset_quality import spread
+from result_file import check_result, write_result
+from warped_noise import parse_setting
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS_DIR = REPO / "benchmarks" / "results"
+HIGH_PASS_SIGMA = 2.0  # pixels: what the texture energy keeps is finer than this
+
+
+def texture(frames: np.ndarray, masks: np.ndarray) -> float:
+    """Mean over frames of the high-pass energy (grey levels) inside ``masks``: the pattern's contrast."""
+    values = []
+    for frame, mask in zip(frames, masks, strict=True):
+        if mask.any():
+            grey = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY).astype(np.float32)
+            values.append(float((grey - cv2.GaussianBlur(grey, (0, 0), HIGH_PASS_SIGMA))[mask].std()))
+    return float(np.mean(values)) if values else float("nan")
+
+
+def drawn_pairs(case: Case) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each consecutive pair of the case's frames: the drawn motion (H, W, 2) and the pixels (H, W) it is judged on
+    (unambiguous and inside the ground truth's clothing)."""
+    height, width = case.truth.shape[1:3]
+    posed = case.posed.to_pixels()
+    if (posed.width, posed.height) != (width, height):
+        raise ValueError(f"the pose is {posed.width}x{posed.height} and its frames {width}x{height}: drawn_motion needs one scale")
+    xy = posed.points[..., :2]
+    pairs = []
+    for t in range(len(case.truth) - 1):
+        motion, sole = drawn_motion(xy[t], xy[t + 1], height, width)
+        pairs.append((np.moveaxis(motion, 0, -1), sole & case.clothing[t]))
+    return pairs
+
+
+def against_drawn(frames: np.ndarray, pairs: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """Mean end-point error (px) of the frames' Farneback flow against the drawn motion, over the pairs' pixels."""
+    errors = [np.linalg.norm(farneback_flow(frames[t], frames[t + 1])[m] - d[m], axis=-1).mean()
+              for t, (d, m) in enumerate(pairs) if m.any()]  # fmt: skip
+    return float(np.mean(errors)) if errors else float("nan")
+
+
+def case_floor(model, case: Case, config: HeldOutConfig) -> dict[str, float]:
+    """The case's measures that need no sampling."""
+    pairs = drawn_pairs(case)
+    fit = CanvasFit.of(config.width, config.height, model.config.resolution)
+    fields = motion_fields(case.posed, fit)  # (T, 2, canvas H, canvas W) canvas pixels
+    crop = (slice(None), slice(fit.pad_y, fit.pad_y + config.height), slice(fit.pad_x, fit.pad_x + config.width))
+    if fit.scale_x != 1 or fit.scale_y != 1:
+        raise ValueError("the field is compared on the frame's pixels: the canvas must be the frame's size, padded")
+    field_errors = [np.linalg.norm(np.moveaxis(fields[t + 1][crop], 0, -1)[m] - d[m], axis=-1).mean()
+                    for t, (d, m) in enumerate(pairs) if m.any()]  # fmt: skip
+    vae = _vae_roundtrip(model, case, config)
+    return {
+        "motion": float(np.mean([np.linalg.norm(d[m], axis=-1).mean() for d, m in pairs if m.any()])),
+        "truth_vs_drawn": against_drawn(case.truth, pairs), "field_vs_drawn": float(np.mean(field_errors)),
+        "vae_clothing_flow": clothing_flow(vae, case.truth, case.clothing)["flow_epe"], "vae_vs_drawn": against_drawn(vae, pairs),
+        "texture_truth": texture(case.truth, case.clothing), "texture_vae": texture(vae, case.clothing),
+        "judged_pixels": float(np.mean([m.sum() for _, m in pairs])),
+    }  # fmt: skip
+
+
+def case_setting(model, case: Case, config: HeldOutConfig, settings: SamplingSettings) -> dict[str, float]:
+    """One setting's output on the case, measured as the floor is."""
+    output = _sample(model, case, config, settings)
+    return {"clothing_flow": clothing_flow(output, case.truth, case.clothing)["flow_epe"],
+            "vs_drawn": against_drawn(output, drawn_pairs(case)), "texture": texture(output, case.clothing)}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--checkpoint", type=Path, default=Path("fpdm_video/weights/demo"), help="relative paths: to the repository")
+    p.add_argument("--data-seed", type=int, default=3)
+    p.add_argument("--cases", type=int, default=16)
+    p.add_argument("--frames", type=int, default=12, help="frames of each driving motion")
+    p.add_argument("--stride", type=int, default=2, help="sample every stride-th frame")
+    p.add_argument("--settings", nargs="*", default=[], help="warped_noise.py settings whose outputs are measured too")
+    p.add_argument("--out", type=Path)
+    args = p.parse_args(argv)
+    names = list(dict.fromkeys(args.settings))
+    fields = {name: parse_setting(name) for name in names}
+    out = check_result(args.out or RESULTS_DIR / f"clothing_flow_floor_seed{args.data_seed}_cpu.json", {"--checkpoint": args.checkpoint})
+    torch.set_num_threads(2)
+    model = load_model(args.checkpoint if args.checkpoint.is_absolute() else REPO / args.checkpoint).float().eval()
+    config = HeldOutConfig(seed=args.data_seed, cases=args.cases, frames=args.frames, stride=args.stride,
+                           sampling=SamplingRequest(batch_size=4))  # fmt: skip
+    settings = {n: resolve_sampling(replace(config.sampling, **f), model.config) for n, f in fields.items()}
+    cases = make_cases(config, model.config.resolution, model.config.pose_map)
+    floor: dict[str, list[float]] = {}
+    outputs: dict[str, dict[str, list[float]]] = {n: {} for n in names}
+    with torch.inference_mode():
+        for k, case in enumerate(cases):
+            for key, value in case_floor(model, case, config).items():
+                floor.setdefault(key, []).append(value)
+            for name in names:
+                for key, value in case_setting(model, case, config, settings[name]).items():
+                    outputs[name].setdefault(key, []).append(value)
+            write_result(out, {
+                "what": "the clothing flow error's reference against the motion that drew the held-out signers",
+                "checkpoint": str(args.checkpoint), "model": model.config.name, "data_seed": args.data_seed, "cases_done": k + 1,
+                "patterns": [c.pattern for c in cases[: k + 1]], "config": asdict(config),
+                "settings": {n: asdict(s) for n, s in settings.items()}, "device": device_name(torch.device("cpu")),
+                "git_commit": git_commit(),
+                "floor": {key: {"per_case": v, "summary": spread(v)} for key, v in floor.items()},
+                "outputs": {n: {key: {"per_case": v, "summary": spread(v)} for key, v in o.items()} for n, o in outputs.items()},
+            })  # fmt: skip
+            print(f"case {k + 1}/{len(cases)} done", flush=True)
+    print("| measure | mean ± 95 % |\n| --- | --- |")
+    for key, values in floor.items():
+        s = spread(values)
+        print(f"| {key} | {s['mean']:.3f} ± {s['ci95']:.3f} |")
+    for name, o in outputs.items():
+        for key, values in o.items():
+            s = spread(values)
+            print(f"| {name}: {key} | {s['mean']:.3f} ± {s['ci95']:.3f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    from fpdm_video.cli import run_guarded
+
+    raise SystemExit(run_guarded(main))
