@@ -1,13 +1,16 @@
-"""The canvas's motion from the target poses (fpdm_video/pose/motion_field.py), against the motion that drew synthetic signers."""
+"""The canvas's motion from the target poses (fpdm_video/pose/motion_field.py), against the motion that drew synthetic signers
+(fpdm_video.data.synthetic_regions.drawn_motion, itself checked against the drawn frames)."""
 
+import cv2
 import numpy as np
 import pytest
 
-from fpdm_video.data.synthetic_proportions import apply_proportions
+from fpdm_video.data.synthetic_dataset import render_clip
 from fpdm_video.data.synthetic_identity import sample_identity
 from fpdm_video.data.synthetic_motion import generate_motion
+from fpdm_video.data.synthetic_proportions import apply_proportions
+from fpdm_video.data.synthetic_regions import clothing_masks, drawn_motion
 from fpdm_video.geometry import CanvasFit
-from fpdm_video.data.synthetic_regions import drawn_motion
 from fpdm_video.pose.motion_field import motion_field, motion_fields, pool_field, similarity
 from fpdm_video.pose.sequence import BODY_POINTS, PoseSequence
 
@@ -68,3 +71,29 @@ def test_pooling_averages_cells_and_gives_cells():
     np.testing.assert_allclose(pooled[0], [[2, 0], [2, 0], [0, 0], [0, 0]])  # 8 px = 2 cells of 4
     with pytest.raises(ValueError, match="does not divide"):
         pool_field(field, 3)
+
+
+def _moved_back(frame: np.ndarray, motion: np.ndarray) -> np.ndarray:
+    """``frame`` read at p + motion[p] (bilinear): the later frame seen from the earlier one."""
+    height, width = motion.shape[1:]
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    return cv2.remap(frame, xs + motion[0].astype(np.float32), ys + motion[1].astype(np.float32), cv2.INTER_LINEAR)
+
+
+@pytest.mark.parametrize("seed", [7, 15])  # a dotted shirt and a striped one
+def test_drawn_motion_explains_the_drawn_pattern_better_than_its_reverse_or_its_double(seed):
+    identity = sample_identity(seed)
+    assert identity.clothing_pattern != "solid"
+    posed, chunks = render_clip(identity, generate_motion(seed, 12, 96, 128), (96, 128))
+    frames = np.concatenate(list(chunks)).astype(np.float32)
+    keep = list(range(0, 12, 2))
+    masks = clothing_masks(identity, posed, (96, 128), keep)
+    xy = posed.to_pixels().points[..., :2]
+    errors = {"drawn": 0.0, "reverse": 0.0, "double": 0.0}
+    for i in range(len(keep) - 1):
+        motion, sole = drawn_motion(xy[keep[i]], xy[keep[i + 1]], 128, 96)
+        _, sole_after = drawn_motion(xy[keep[i + 1]], xy[keep[i + 1]], 128, 96)
+        judged = sole & masks[i] & sole_after & masks[i + 1]  # unambiguous in both frames: nothing moves over it
+        for name, scale in (("drawn", 1.0), ("reverse", -1.0), ("double", 2.0)):
+            errors[name] += float(np.abs(_moved_back(frames[keep[i + 1]], scale * motion) - frames[keep[i]])[judged].mean())
+    assert errors["drawn"] < 0.8 * min(errors["reverse"], errors["double"]), errors
