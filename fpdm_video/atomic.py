@@ -18,7 +18,8 @@ commit. Before the first rename, an older file under the last name is removed, a
 takes back the ones already made, so no state that a crash or an error leaves ever shows the last
 file (the video) without the others (its record) or beside older ones; what can be seen in the
 instant between two renames is the earlier files without the last, which says plainly that the
-run did not finish.
+run did not finish. Two runs committing the same group at once take turns (a lock on the folders
+while the group is renamed), so the files left are all from one of them.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fpdm_video.errors import InputError
+from fpdm_video.file_lock import folders_locked
 from fpdm_video.temp_names import MARKER, final_path, mark, temp_name
 
 # errors that say the output does not fit where it goes, whoever raised them (Python, PyAV, a library): (why, what to do)
@@ -159,17 +161,20 @@ def _commit(pairs: list[tuple[Path, Path]]) -> None:
     for tmp, _ in pairs:
         _fsync(tmp)
         os.chmod(tmp, default_file_mode())  # some writers (safetensors, mkstemp) make 0600
-    if len(pairs) > 1:
-        _remove(pairs[-1][1])  # no earlier file may ever stand beside a stale last one
-    placed: list[Path] = []
-    try:
-        for tmp, target in pairs:
-            os.replace(tmp, target)
-            placed.append(target)
-    except OSError as exc:
-        for target in placed:  # take the group back: both or neither
-            _remove(target)
-        raise InputError(f"cannot move the finished file into place as {target}: {exc.strerror or exc}") from None
+    # a group is renamed under a lock on its folders, so that two runs writing the same group (a video and its
+    # record) cannot interleave their renames: whichever commits last leaves all of its files
+    with folders_locked(target.parent for _, target in pairs) if len(pairs) > 1 else contextlib.nullcontext():
+        if len(pairs) > 1:
+            _remove(pairs[-1][1])  # no earlier file may ever stand beside a stale last one
+        placed: list[Path] = []
+        try:
+            for tmp, target in pairs:
+                os.replace(tmp, target)
+                placed.append(target)
+        except OSError as exc:
+            for target in placed:  # take the group back: both or neither
+                _remove(target)
+            raise InputError(f"cannot move the finished file into place as {target}: {exc.strerror or exc}") from None
     for tmp, _ in pairs:
         _discard(tmp.parent)
     for folder in {target.parent for _, target in pairs}:

@@ -1,5 +1,8 @@
 """Advisory file locks (``fcntl.flock``): writers of one folder take turns, or the second one is refused.
 
+:func:`file_lock` locks a lock file; :func:`folders_locked` locks folders themselves, for the moment
+:mod:`fpdm_video.atomic` renames a group of files into them.
+
 ``flock`` locks belong to an open file description, so two holders conflict whether they are in
 one process (threads, two writer objects) or in several, and the kernel releases a lock when its
 process dies, however it dies: a killed run leaves no stale lock. Lock files are never deleted
@@ -10,9 +13,10 @@ some network file systems: run the writers of one folder on one host.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fpdm_video.errors import InputError
@@ -43,3 +47,24 @@ def file_lock(path: Path, blocking: bool = True) -> Iterator[bool]:
                 fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def folders_locked(folders: Iterable[Path]) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on each of ``folders`` itself (no lock file is made), in path order, for the block.
+
+    What renames a group of files into these folders under it cannot interleave with another such group.
+    Where a file system has no ``flock`` on folders, the block runs without it.
+    """
+    with contextlib.ExitStack() as held:
+        for folder in sorted({Path(f) for f in folders}):
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            held.callback(os.close, fd)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
+                    raise
+                continue
+            held.callback(fcntl.flock, fd, fcntl.LOCK_UN)
+        yield

@@ -129,3 +129,40 @@ def test_failed_writes_take_back_the_folders_they_made(tmp_path):
             tmp.write_text("half")
             raise RuntimeError("crash")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_two_writers_of_one_group_never_leave_a_mixed_pair(tmp_path, monkeypatch):
+    """Two runs writing the same video and record: whichever commits last leaves both of its files, not one of each."""
+    import threading
+
+    from fpdm_video import atomic
+
+    video, record = tmp_path / "out.mp4", tmp_path / "out.json"
+    real = os.replace
+    first_placed, second_done = threading.Event(), threading.Event()
+
+    def slow(src, dst):  # the first writer stops between its two renames until the second is done, or 1 s has passed
+        real(src, dst)
+        if str(dst) == str(record) and threading.current_thread().name == "first":
+            first_placed.set()
+            second_done.wait(timeout=1.0)
+
+    monkeypatch.setattr(atomic.os, "replace", slow)
+
+    def write(name: str) -> None:
+        with atomic.atomic_files(record, video) as (rec, vid):
+            rec.write_text(name)
+            vid.write_bytes(name.encode())
+        if name == "second":
+            second_done.set()
+
+    first = threading.Thread(target=write, args=("first",), name="first")
+    first.start()
+    assert first_placed.wait(timeout=5.0)
+    second = threading.Thread(target=write, args=("second",), name="second")
+    second.start()
+    first.join(timeout=10.0)
+    second.join(timeout=10.0)
+    assert not first.is_alive() and not second.is_alive()
+    assert video.read_bytes().decode() == record.read_text()  # one run's pair
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json", "out.mp4"]
