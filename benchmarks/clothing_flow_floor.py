@@ -12,7 +12,13 @@ unambiguous (one part covers them, no hand near), over each pair of consecutive 
 - ``vae_clothing_flow``: the clothing flow error, as the benchmarks compute it, of the ground truth through the
   model's VAE (encode, decode): what the measure gives a sampler that makes no error of its own;
 - ``texture_truth``, ``texture_vae``: the high-pass energy inside the clothing (standard deviation of the grey
-  image minus its Gaussian blur of sigma 2, in grey levels): how much pattern there is to stick or follow.
+  image minus its Gaussian blur of sigma 2, in grey levels): how much pattern there is to stick or follow;
+- ``sticking_truth``, ``sticking_vae``, with ``motion_far``: a measure that needs no optical flow, over frames
+  ``STICKING_GAP`` evaluated frames apart (the clothing moves further than between neighbours): the high-pass image
+  of the later frame is compared with the earlier one's where the drawn motion takes each pixel (E_follow) and at
+  the same pixel (E_stuck), in the clothing pixels unambiguous in both frames; the index E_follow / (E_follow +
+  E_stuck) is 0 for a pattern that moves with the clothing, 1 for one that stays on the screen, 0.5 where the two
+  cannot be told apart (no pattern, or no motion). ``motion_far``: the drawn motion's mean length there.
 
 With ``--settings`` (``benchmarks/warped_noise.py``'s syntax), each setting's output too: its clothing flow error,
 its Farneback flow against the drawn motion, and its texture. Cases, sampling and the model are warped_noise.py's.
@@ -46,16 +52,51 @@ from warped_noise import parse_setting
 REPO = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO / "benchmarks" / "results"
 HIGH_PASS_SIGMA = 2.0  # pixels: what the texture energy keeps is finer than this
+STICKING_GAP = 3  # evaluated frames between the two frames the sticking index compares (6 generator frames at stride 2)
+
+
+def high_pass(frame: np.ndarray) -> np.ndarray:
+    """(H, W) float32: the grey image minus its Gaussian blur (sigma ``HIGH_PASS_SIGMA``): its pattern, without shading."""
+    grey = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return grey - cv2.GaussianBlur(grey, (0, 0), HIGH_PASS_SIGMA)
 
 
 def texture(frames: np.ndarray, masks: np.ndarray) -> float:
     """Mean over frames of the high-pass energy (grey levels) inside ``masks``: the pattern's contrast."""
-    values = []
-    for frame, mask in zip(frames, masks, strict=True):
-        if mask.any():
-            grey = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY).astype(np.float32)
-            values.append(float((grey - cv2.GaussianBlur(grey, (0, 0), HIGH_PASS_SIGMA))[mask].std()))
+    values = [float(high_pass(frame)[mask].std()) for frame, mask in zip(frames, masks, strict=True) if mask.any()]
     return float(np.mean(values)) if values else float("nan")
+
+
+def _read(image: np.ndarray, motion: np.ndarray) -> np.ndarray:
+    """``image`` (H, W) read at p + motion[p] (bilinear; (2, H, W) motion in pixels)."""
+    height, width = image.shape
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    return cv2.remap(image, xs + motion[0].astype(np.float32), ys + motion[1].astype(np.float32), cv2.INTER_LINEAR)
+
+
+def far_pairs(case: Case, gap: int = STICKING_GAP) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """For each frame t with a frame ``gap`` later: (t, the drawn motion (2, H, W) from t to t + gap, the clothing
+    pixels unambiguous at t whose destination is unambiguous clothing at t + gap)."""
+    height, width = case.truth.shape[1:3]
+    xy = case.posed.to_pixels().points[..., :2]
+    pairs = []
+    for t in range(len(case.truth) - gap):
+        motion, sole = drawn_motion(xy[t], xy[t + gap], height, width)
+        _, sole_after = drawn_motion(xy[t + gap], xy[t + gap], height, width)
+        landing = _read((sole_after & case.clothing[t + gap]).astype(np.float32), motion) > 0.99
+        pairs.append((t, motion, sole & case.clothing[t] & landing))
+    return pairs
+
+
+def sticking(frames: np.ndarray, pairs: list[tuple[int, np.ndarray, np.ndarray]], gap: int = STICKING_GAP) -> float:
+    """E_follow / (E_follow + E_stuck) over the pairs (see the module docstring): 0 follows the clothing, 1 stays put."""
+    follow = stuck = 0.0
+    for t, motion, judged in pairs:
+        if judged.any():
+            before, after = high_pass(frames[t]), high_pass(frames[t + gap])
+            follow += float(np.square(_read(after, motion) - before)[judged].mean())
+            stuck += float(np.square(after - before)[judged].mean())
+    return follow / (follow + stuck) if follow + stuck else float("nan")
 
 
 def drawn_pairs(case: Case) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -91,12 +132,15 @@ def case_floor(model, case: Case, config: HeldOutConfig) -> dict[str, float]:
     field_errors = [np.linalg.norm(np.moveaxis(fields[t + 1][crop], 0, -1)[m] - d[m], axis=-1).mean()
                     for t, (d, m) in enumerate(pairs) if m.any()]  # fmt: skip
     vae = _vae_roundtrip(model, case, config)
+    far = far_pairs(case)
     return {
         "motion": float(np.mean([np.linalg.norm(d[m], axis=-1).mean() for d, m in pairs if m.any()])),
         "truth_vs_drawn": against_drawn(case.truth, pairs), "field_vs_drawn": float(np.mean(field_errors)),
         "vae_clothing_flow": clothing_flow(vae, case.truth, case.clothing)["flow_epe"], "vae_vs_drawn": against_drawn(vae, pairs),
         "texture_truth": texture(case.truth, case.clothing), "texture_vae": texture(vae, case.clothing),
         "judged_pixels": float(np.mean([m.sum() for _, m in pairs])),
+        "motion_far": float(np.mean([np.linalg.norm(d, axis=0)[m].mean() for _, d, m in far if m.any()])),
+        "sticking_truth": sticking(case.truth, far), "sticking_vae": sticking(vae, far),
     }  # fmt: skip
 
 
@@ -104,7 +148,8 @@ def case_setting(model, case: Case, config: HeldOutConfig, settings: SamplingSet
     """One setting's output on the case, measured as the floor is."""
     output = _sample(model, case, config, settings)
     return {"clothing_flow": clothing_flow(output, case.truth, case.clothing)["flow_epe"],
-            "vs_drawn": against_drawn(output, drawn_pairs(case)), "texture": texture(output, case.clothing)}  # fmt: skip
+            "vs_drawn": against_drawn(output, drawn_pairs(case)), "texture": texture(output, case.clothing),
+            "sticking": sticking(output, far_pairs(case))}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
