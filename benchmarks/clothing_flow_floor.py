@@ -21,7 +21,8 @@ unambiguous (one part covers them, no hand near), over each pair of consecutive 
   cannot be told apart (no pattern, or no motion). ``motion_far``: the drawn motion's mean length there.
 
 With ``--settings`` (``benchmarks/warped_noise.py``'s syntax), each setting's output too: its clothing flow error,
-its Farneback flow against the drawn motion, and its texture. Cases, sampling and the model are warped_noise.py's.
+its Farneback flow against the drawn motion, its texture and its sticking index; ``--strip`` draws one case's frames 0
+and 3 for the ground truth, the VAE round trip and each setting. Cases, sampling and the model are warped_noise.py's.
 
     python benchmarks/clothing_flow_floor.py --data-seed 3 --cases 16 --settings fixed+off fixed+first:late+fuse0.75/0.3
 """
@@ -144,12 +145,23 @@ def case_floor(model, case: Case, config: HeldOutConfig) -> dict[str, float]:
     }  # fmt: skip
 
 
-def case_setting(model, case: Case, config: HeldOutConfig, settings: SamplingSettings) -> dict[str, float]:
-    """One setting's output on the case, measured as the floor is."""
-    output = _sample(model, case, config, settings)
+def output_measures(output: np.ndarray, case: Case) -> dict[str, float]:
+    """One setting's output (T, H, W, 3) on the case, measured as the floor is."""
     return {"clothing_flow": clothing_flow(output, case.truth, case.clothing)["flow_epe"],
             "vs_drawn": against_drawn(output, drawn_pairs(case)), "texture": texture(output, case.clothing),
             "sticking": sticking(output, far_pairs(case))}  # fmt: skip
+
+
+def write_strip(path: Path, rows: dict[str, np.ndarray], gap: int = STICKING_GAP, zoom: int = 2) -> None:
+    """Frames 0 and ``gap`` (the first pair the sticking index compares) of each row, side by side, rows top to bottom."""
+    from PIL import Image
+
+    from fpdm_video.atomic import atomic_path
+
+    lines = [np.concatenate([frames[0], frames[gap]], axis=1) for frames in rows.values()]
+    picture = np.concatenate(lines, axis=0).repeat(zoom, axis=0).repeat(zoom, axis=1)
+    with atomic_path(path) as tmp:
+        Image.fromarray(picture).save(tmp, format="JPEG" if path.suffix.lower() in (".jpg", ".jpeg") else "PNG", quality=92)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,10 +173,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stride", type=int, default=2, help="sample every stride-th frame")
     p.add_argument("--settings", nargs="*", default=[], help="warped_noise.py settings whose outputs are measured too")
     p.add_argument("--out", type=Path)
+    p.add_argument("--strip", type=Path, help="also draw one case (--strip-case) as a .png or .jpg: rows ground truth, VAE "
+                   "round trip, each setting; columns frames 0 and 3")  # fmt: skip
+    p.add_argument("--strip-case", type=int, default=0)
     args = p.parse_args(argv)
+    if args.strip is not None and args.strip.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        p.error(f"--strip must name a .png or .jpg file, got {args.strip}")
+    if not 0 <= args.strip_case < args.cases:
+        p.error(f"--strip-case must be a case number below --cases ({args.cases}), got {args.strip_case}")
     names = list(dict.fromkeys(args.settings))
     fields = {name: parse_setting(name) for name in names}
     out = check_result(args.out or RESULTS_DIR / f"clothing_flow_floor_seed{args.data_seed}_cpu.json", {"--checkpoint": args.checkpoint})
+    if args.strip is not None:
+        args.strip = check_result(args.strip, {"--checkpoint": args.checkpoint, "--out": out}, label="--strip")
     torch.set_num_threads(2)
     model = load_model(args.checkpoint if args.checkpoint.is_absolute() else REPO / args.checkpoint).float().eval()
     config = HeldOutConfig(seed=args.data_seed, cases=args.cases, frames=args.frames, stride=args.stride,
@@ -177,9 +198,13 @@ def main(argv: list[str] | None = None) -> int:
         for k, case in enumerate(cases):
             for key, value in case_floor(model, case, config).items():
                 floor.setdefault(key, []).append(value)
+            drawn = {"ground truth": case.truth, "VAE": _vae_roundtrip(model, case, config)}
             for name in names:
-                for key, value in case_setting(model, case, config, settings[name]).items():
+                drawn[name] = _sample(model, case, config, settings[name])
+                for key, value in output_measures(drawn[name], case).items():
                     outputs[name].setdefault(key, []).append(value)
+            if args.strip is not None and k == args.strip_case:
+                write_strip(args.strip, drawn)
             write_result(out, {
                 "what": "the clothing flow error's reference against the motion that drew the held-out signers",
                 "checkpoint": str(args.checkpoint), "model": model.config.name, "data_seed": args.data_seed, "cases_done": k + 1,

@@ -23,3 +23,17 @@ def test_the_sticking_index_tells_a_moving_pattern_from_a_stuck_one():
     assert np.isnan(sticking(flat, far))  # no pattern: nothing to tell
     assert texture(flat, case.clothing) == 0.0 and texture(case.truth, case.clothing) > 10
     assert len(drawn_pairs(case)) == len(case.truth) - 1
+
+
+def test_the_strip_puts_frames_0_and_3_of_each_row_side_by_side(tmp_path):
+    from PIL import Image
+
+    from clothing_flow_floor import write_strip
+
+    rows = {name: np.full((6, 8, 4, 3), value, np.uint8) for name, value in (("truth", 0), ("a", 100), ("b", 200))}
+    rows["truth"][3] = 255
+    write_strip(tmp_path / "strip.png", rows)
+    picture = np.asarray(Image.open(tmp_path / "strip.png"))
+    assert picture.shape == (3 * 8 * 2, 2 * 4 * 2, 3)
+    assert picture[0, 0, 0] == 0 and picture[0, -1, 0] == 255 and picture[-1, 0, 0] == 200  # truth's frame 3 on the right
+    assert [p.name for p in tmp_path.iterdir()] == ["strip.png"]
