@@ -40,7 +40,7 @@ import torch
 from bench_sampler import device_name, git_commit
 from fpdm_video.data.synthetic_regions import drawn_motion
 from fpdm_video.geometry import CanvasFit
-from fpdm_video.metrics.temporal import farneback_flow
+from fpdm_video.metrics.temporal import farneback_flow, warp_back
 from fpdm_video.metrics.texture import clothing_flow
 from fpdm_video.models.checkpoint import load_model
 from fpdm_video.pose.motion_field import motion_fields
@@ -68,88 +68,75 @@ def texture(frames: np.ndarray, masks: np.ndarray) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
-def _read(image: np.ndarray, motion: np.ndarray) -> np.ndarray:
-    """``image`` (H, W) read at p + motion[p] (bilinear; (2, H, W) motion in pixels)."""
-    height, width = image.shape
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-    return cv2.remap(image, xs + motion[0].astype(np.float32), ys + motion[1].astype(np.float32), cv2.INTER_LINEAR)
+Pair = tuple[int, np.ndarray, np.ndarray]  # (t, the drawn motion (H, W, 2) from frame t to t + gap, the pixels judged)
 
 
-def far_pairs(case: Case, gap: int = STICKING_GAP) -> list[tuple[int, np.ndarray, np.ndarray]]:
-    """For each frame t with a frame ``gap`` later: (t, the drawn motion (2, H, W) from t to t + gap, the clothing
-    pixels unambiguous at t whose destination is unambiguous clothing at t + gap)."""
-    height, width = case.truth.shape[1:3]
-    xy = case.posed.to_pixels().points[..., :2]
-    pairs = []
-    for t in range(len(case.truth) - gap):
-        motion, sole = drawn_motion(xy[t], xy[t + gap], height, width)
-        _, sole_after = drawn_motion(xy[t + gap], xy[t + gap], height, width)
-        landing = _read((sole_after & case.clothing[t + gap]).astype(np.float32), motion) > 0.99
-        pairs.append((t, motion, sole & case.clothing[t] & landing))
-    return pairs
-
-
-def sticking(frames: np.ndarray, pairs: list[tuple[int, np.ndarray, np.ndarray]], gap: int = STICKING_GAP) -> float:
-    """E_follow / (E_follow + E_stuck) over the pairs (see the module docstring): 0 follows the clothing, 1 stays put."""
-    follow = stuck = 0.0
-    for t, motion, judged in pairs:
-        if judged.any():
-            before, after = high_pass(frames[t]), high_pass(frames[t + gap])
-            follow += float(np.square(_read(after, motion) - before)[judged].mean())
-            stuck += float(np.square(after - before)[judged].mean())
-    return follow / (follow + stuck) if follow + stuck else float("nan")
-
-
-def drawn_pairs(case: Case) -> list[tuple[np.ndarray, np.ndarray]]:
-    """For each consecutive pair of the case's frames: the drawn motion (H, W, 2) and the pixels (H, W) it is judged on
-    (unambiguous and inside the ground truth's clothing)."""
+def drawn_pairs(case: Case, gap: int = 1, landed: bool = False) -> list[Pair]:
+    """For each frame t with a frame ``gap`` later: t, the drawn motion to it (H, W, 2), and the pixels (H, W) it is
+    judged on: unambiguous and inside the ground truth's clothing at t, and with ``landed`` also where the motion
+    takes them (unambiguous clothing at t + gap, inside the frame)."""
     height, width = case.truth.shape[1:3]
     posed = case.posed.to_pixels()
     if (posed.width, posed.height) != (width, height):
         raise ValueError(f"the pose is {posed.width}x{posed.height} and its frames {width}x{height}: drawn_motion needs one scale")
     xy = posed.points[..., :2]
     pairs = []
-    for t in range(len(case.truth) - 1):
-        motion, sole = drawn_motion(xy[t], xy[t + 1], height, width)
-        pairs.append((np.moveaxis(motion, 0, -1), sole & case.clothing[t]))
+    for t in range(len(case.truth) - gap):
+        motion, sole = drawn_motion(xy[t], xy[t + gap], height, width)
+        motion = np.ascontiguousarray(np.moveaxis(motion, 0, -1), dtype=np.float32)
+        judged = sole & case.clothing[t]
+        if landed:
+            _, sole_after = drawn_motion(xy[t + gap], xy[t + gap], height, width)
+            target, inside = warp_back((sole_after & case.clothing[t + gap]).astype(np.float32), motion)
+            judged &= (target > 0.99) & inside
+        pairs.append((t, motion, judged))
     return pairs
 
 
-def against_drawn(frames: np.ndarray, pairs: list[tuple[np.ndarray, np.ndarray]]) -> float:
-    """Mean end-point error (px) of the frames' Farneback flow against the drawn motion, over the pairs' pixels."""
-    errors = [np.linalg.norm(farneback_flow(frames[t], frames[t + 1])[m] - d[m], axis=-1).mean()
-              for t, (d, m) in enumerate(pairs) if m.any()]  # fmt: skip
+def sticking(frames: np.ndarray, pairs: list[Pair], gap: int = STICKING_GAP) -> float:
+    """E_follow / (E_follow + E_stuck) over ``gap``-apart pairs (see the module docstring): 0 follows the clothing, 1 stays put."""
+    follow = stuck = 0.0
+    for t, motion, judged in pairs:
+        if judged.any():
+            before, after = high_pass(frames[t]), high_pass(frames[t + gap])
+            follow += float(np.square(warp_back(after, motion)[0] - before)[judged].mean())
+            stuck += float(np.square(after - before)[judged].mean())
+    return follow / (follow + stuck) if follow + stuck else float("nan")
+
+
+def against_drawn(frames: np.ndarray, pairs: list[Pair]) -> float:
+    """Mean end-point error (px) of the frames' Farneback flow against the drawn motion, over neighbouring pairs' pixels."""
+    errors = [np.linalg.norm(farneback_flow(frames[t], frames[t + 1])[m] - d[m], axis=-1).mean() for t, d, m in pairs if m.any()]
     return float(np.mean(errors)) if errors else float("nan")
 
 
-def case_floor(model, case: Case, config: HeldOutConfig) -> dict[str, float]:
-    """The case's measures that need no sampling."""
-    pairs = drawn_pairs(case)
+def mean_length(pairs: list[Pair]) -> float:
+    """The drawn motion's mean length (px) over the pairs' judged pixels."""
+    return float(np.mean([np.linalg.norm(d[m], axis=-1).mean() for _, d, m in pairs if m.any()]))
+
+
+def case_floor(model, case: Case, config: HeldOutConfig, vae: np.ndarray, near: list[Pair], far: list[Pair]) -> dict[str, float]:
+    """The case's measures that need no sampling (``vae``: its ground truth through the VAE; ``near``, ``far``: its
+    neighbouring and ``STICKING_GAP``-apart pairs, the latter judged where they land)."""
     fit = CanvasFit.of(config.width, config.height, model.config.resolution)
-    fields = motion_fields(case.posed, fit)  # (T, 2, canvas H, canvas W) canvas pixels
-    crop = (slice(None), slice(fit.pad_y, fit.pad_y + config.height), slice(fit.pad_x, fit.pad_x + config.width))
     if fit.scale_x != 1 or fit.scale_y != 1:
         raise ValueError("the field is compared on the frame's pixels: the canvas must be the frame's size, padded")
-    field_errors = [np.linalg.norm(np.moveaxis(fields[t + 1][crop], 0, -1)[m] - d[m], axis=-1).mean()
-                    for t, (d, m) in enumerate(pairs) if m.any()]  # fmt: skip
-    vae = _vae_roundtrip(model, case, config)
-    far = far_pairs(case)
+    fields = motion_fields(case.posed, fit)  # (T, 2, canvas H, canvas W) canvas pixels
+    crop = (slice(None), slice(fit.pad_y, fit.pad_y + config.height), slice(fit.pad_x, fit.pad_x + config.width))
+    field_errors = [np.linalg.norm(np.moveaxis(fields[t + 1][crop], 0, -1)[m] - d[m], axis=-1).mean() for t, d, m in near if m.any()]
     return {
-        "motion": float(np.mean([np.linalg.norm(d[m], axis=-1).mean() for d, m in pairs if m.any()])),
-        "truth_vs_drawn": against_drawn(case.truth, pairs), "field_vs_drawn": float(np.mean(field_errors)),
-        "vae_clothing_flow": clothing_flow(vae, case.truth, case.clothing)["flow_epe"], "vae_vs_drawn": against_drawn(vae, pairs),
+        "motion": mean_length(near), "truth_vs_drawn": against_drawn(case.truth, near), "field_vs_drawn": float(np.mean(field_errors)),
+        "vae_clothing_flow": clothing_flow(vae, case.truth, case.clothing)["flow_epe"], "vae_vs_drawn": against_drawn(vae, near),
         "texture_truth": texture(case.truth, case.clothing), "texture_vae": texture(vae, case.clothing),
-        "judged_pixels": float(np.mean([m.sum() for _, m in pairs])),
-        "motion_far": float(np.mean([np.linalg.norm(d, axis=0)[m].mean() for _, d, m in far if m.any()])),
+        "judged_pixels": float(np.mean([m.sum() for _, _, m in near])), "motion_far": mean_length(far),
         "sticking_truth": sticking(case.truth, far), "sticking_vae": sticking(vae, far),
     }  # fmt: skip
 
 
-def output_measures(output: np.ndarray, case: Case) -> dict[str, float]:
+def output_measures(output: np.ndarray, case: Case, near: list[Pair], far: list[Pair]) -> dict[str, float]:
     """One setting's output (T, H, W, 3) on the case, measured as the floor is."""
     return {"clothing_flow": clothing_flow(output, case.truth, case.clothing)["flow_epe"],
-            "vs_drawn": against_drawn(output, drawn_pairs(case)), "texture": texture(output, case.clothing),
-            "sticking": sticking(output, far_pairs(case))}  # fmt: skip
+            "vs_drawn": against_drawn(output, near), "texture": texture(output, case.clothing), "sticking": sticking(output, far)}  # fmt: skip
 
 
 def write_strip(path: Path, rows: dict[str, np.ndarray], gap: int = STICKING_GAP, zoom: int = 2) -> None:
@@ -196,12 +183,13 @@ def main(argv: list[str] | None = None) -> int:
     outputs: dict[str, dict[str, list[float]]] = {n: {} for n in names}
     with torch.inference_mode():
         for k, case in enumerate(cases):
-            for key, value in case_floor(model, case, config).items():
-                floor.setdefault(key, []).append(value)
+            near, far = drawn_pairs(case), drawn_pairs(case, STICKING_GAP, landed=True)
             drawn = {"ground truth": case.truth, "VAE": _vae_roundtrip(model, case, config)}
+            for key, value in case_floor(model, case, config, drawn["VAE"], near, far).items():
+                floor.setdefault(key, []).append(value)
             for name in names:
                 drawn[name] = _sample(model, case, config, settings[name])
-                for key, value in output_measures(drawn[name], case).items():
+                for key, value in output_measures(drawn[name], case, near, far).items():
                     outputs[name].setdefault(key, []).append(value)
             if args.strip is not None and k == args.strip_case:
                 write_strip(args.strip, drawn)

@@ -54,11 +54,15 @@ def folders_locked(folders: Iterable[Path]) -> Iterator[None]:
     """Hold an exclusive ``flock`` on each of ``folders`` itself (no lock file is made), in path order, for the block.
 
     What renames a group of files into these folders under it cannot interleave with another such group.
-    Where a file system has no ``flock`` on folders, the block runs without it.
+    Where a folder cannot be opened for reading or its file system has no ``flock`` on folders, the block runs
+    without that lock.
     """
     with contextlib.ExitStack() as held:
         for folder in sorted({Path(f) for f in folders}):
-            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            except PermissionError:  # a folder one may write to but not list
+                continue
             held.callback(os.close, fd)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)

@@ -7,14 +7,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-from clothing_flow_floor import drawn_pairs, far_pairs, sticking, texture  # noqa: E402
+from clothing_flow_floor import STICKING_GAP, drawn_pairs, sticking, texture  # noqa: E402
 from pipelines.synthetic_eval import HeldOutConfig, make_cases  # noqa: E402
 
 
 def test_the_sticking_index_tells_a_moving_pattern_from_a_stuck_one():
     (case,) = make_cases(HeldOutConfig(seed=2, cases=1, frames=12, stride=2), 128)
     assert case.pattern == "stripes"
-    far = far_pairs(case)
+    far = drawn_pairs(case, STICKING_GAP, landed=True)
     assert sum(m.sum() for _, _, m in far) > 300  # clothing pixels judged over the three pairs
     moving = sticking(case.truth, far)
     stuck = sticking(np.repeat(case.truth[:1], len(case.truth), axis=0), far)  # the first frame's pattern never moves

@@ -87,20 +87,22 @@ def test_fusion_leaves_frame_0_and_changes_the_others(scheduler):
     assert (fused[1:] - plain[1:]).abs().amax(dim=(1, 2, 3)).min() > 1e-3
 
 
-def test_fusion_with_a_still_field_pulls_towards_the_frame_before():
+def _still_field_runs():
+    """Three frames of the fake model with a still motion field: (model, pose maps, the field, the frames without fusion)."""
     model = FakeFPDM()
     pose = random_pose_maps(3, R)
     still = torch.zeros(3, 2, R // latent_cell(model), R // latent_cell(model))
-    plain = video(model, pose, None, batch_size=3, seed=1)
+    return model, pose, still, video(model, pose, None, batch_size=3, seed=1)
+
+
+def test_fusion_with_a_still_field_pulls_towards_the_frame_before():
+    model, pose, still, plain = _still_field_runs()
     near = video(model, pose, still, batch_size=3, seed=1, temporal_fusion=0.9, fusion_tolerance=math.inf)
     assert (near[1] - near[0]).abs().mean() < 0.5 * (plain[1] - plain[0]).abs().mean()
 
 
 def test_a_tolerance_keeps_large_changes_and_blends_small_ones():
-    model = FakeFPDM()
-    pose = random_pose_maps(3, R)
-    still = torch.zeros(3, 2, R // latent_cell(model), R // latent_cell(model))
-    plain = video(model, pose, None, batch_size=3, seed=1)
+    model, pose, still, plain = _still_field_runs()
     blended = video(model, pose, still, batch_size=3, seed=1, temporal_fusion=0.9, fusion_tolerance=math.inf)
     tiny = video(model, pose, still, batch_size=3, seed=1, temporal_fusion=0.9, fusion_tolerance=1e-6)
     huge = video(model, pose, still, batch_size=3, seed=1, temporal_fusion=0.9, fusion_tolerance=1e6)
