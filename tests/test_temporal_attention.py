@@ -52,7 +52,7 @@ def test_the_output_does_not_depend_on_the_batch_size_and_is_deterministic(tiny,
 
 
 @pytest.mark.parametrize("options", [{"deep_cache": 2}, {"guidance_interval": (0.3, 1.0)}, {"scheduler": "dpmpp_2m"},
-                                     {"guidance_source": 3.0}, {"noise": "independent"}])  # fmt: skip
+                                     {"guidance_source": 3.0}, {"noise": "independent"}, {"scheduler": "lcm", "eta": 0.7}])  # fmt: skip
 def test_it_runs_with_the_other_sampling_options_and_chunking_still_does_not_matter(tiny, options):
     whole = _video(tiny, batch_size=5, temporal_attention="both", **options)
     assert (_video(tiny, batch_size=2, temporal_attention="both", **options) - whole).abs().max() <= 1e-4

@@ -13,6 +13,7 @@ from pipelines.video_sampling import VideoSampler, latent_cell, sample_video
 torch.set_num_threads(1)
 R = 32
 FRAMES = 7
+STOCHASTIC = {"ddpm": {"scheduler": "ddpm"}, "lcm": {"scheduler": "lcm", "eta": 0.7}}  # the per-step noise is warped too
 
 
 def settings(**kwargs) -> SamplingSettings:
@@ -35,25 +36,28 @@ def video(model, pose, motion, **kwargs) -> torch.Tensor:
     return torch.cat(list(sample_video(model, random_source_image(R), pose, settings(**kwargs), progress=False, motion=motion)))
 
 
-def test_warped_noise_without_motion_is_fixed_noise():
+@pytest.mark.parametrize("sampler", STOCHASTIC)  # ddpm: --speed paper's; lcm with eta 0.7: turbo's re-noising
+def test_warped_noise_without_motion_is_fixed_noise(sampler):
     model = FakeFPDM()
     pose = random_pose_maps(FRAMES, R)
     still = torch.zeros_like(motion_for(model, FRAMES))
-    fixed = video(model, pose, None, batch_size=3, seed=4)
+    fixed = video(model, pose, None, batch_size=3, seed=4, **STOCHASTIC[sampler])
     for mode in ("warped", "bilinear"):
-        assert torch.equal(video(model, pose, still, batch_size=3, seed=4, noise=mode), fixed)
+        assert torch.equal(video(model, pose, still, batch_size=3, seed=4, noise=mode, **STOCHASTIC[sampler]), fixed)
 
 
+@pytest.mark.parametrize("sampler", STOCHASTIC)
 @pytest.mark.parametrize("mode", ["warped", "bilinear"])
-def test_batch_size_and_chunks_do_not_change_the_frames(mode):
+def test_batch_size_and_chunks_do_not_change_the_frames(mode, sampler):
     model = FakeFPDM()
     pose, motion = random_pose_maps(FRAMES, R), motion_for(model, FRAMES)
-    whole = video(model, pose, motion, batch_size=4, noise=mode, seed=2)
-    assert (whole - video(model, pose, None, batch_size=4, seed=2)).abs().max() > 1e-3  # the motion matters
+    kind = STOCHASTIC[sampler]
+    whole = video(model, pose, motion, batch_size=4, noise=mode, seed=2, **kind)
+    assert (whole - video(model, pose, None, batch_size=4, seed=2, **kind)).abs().max() > 1e-3  # the motion matters
     for batch in (1, 3):
-        torch.testing.assert_close(video(model, pose, motion, batch_size=batch, noise=mode, seed=2), whole, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(video(model, pose, motion, batch_size=batch, noise=mode, seed=2, **kind), whole, rtol=1e-5, atol=1e-5)
     # two samplers, the second from the first one's carry (as the transfer flow renders chunks in separate tasks)
-    s = settings(batch_size=2, noise=mode, seed=2)
+    s = settings(batch_size=2, noise=mode, seed=2, **kind)
     with VideoSampler(model, random_source_image(R), s) as first:
         part = [first.render(0, pose[0:2], motion[0:2]), first.render(2, pose[2:4], motion[2:4])]
         carry = first.carry()
