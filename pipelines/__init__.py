@@ -10,21 +10,17 @@
 
 from __future__ import annotations
 
-from pipelines.fpdm_pipeline import FPDMPipeline
-from pipelines.guidance import guided_prediction
-from pipelines.samplers import SAMPLERS, make_schedule
-from pipelines.settings import SamplingRequest, SamplingSettings, resolve_sampling
-from pipelines.video_sampling import NOISE_MODES, VideoSampler, sample_video
+from fpdm_video.lazy_exports import lazy_exports
 
-__all__ = [
-    "NOISE_MODES",
-    "SAMPLERS",
-    "FPDMPipeline",
-    "SamplingRequest",
-    "SamplingSettings",
-    "VideoSampler",
-    "guided_prediction",
-    "make_schedule",
-    "resolve_sampling",
-    "sample_video",
-]
+__getattr__, __all__ = lazy_exports(__name__, {
+    "FPDMPipeline": "pipelines.fpdm_pipeline",
+    "guided_prediction": "pipelines.guidance",
+    "SAMPLERS": "pipelines.samplers",
+    "make_schedule": "pipelines.samplers",
+    "SamplingRequest": "pipelines.settings",
+    "SamplingSettings": "pipelines.settings",
+    "resolve_sampling": "pipelines.settings",
+    "NOISE_MODES": "pipelines.video_sampling",
+    "VideoSampler": "pipelines.video_sampling",
+    "sample_video": "pipelines.video_sampling",
+})  # imported on first use: the settings and the command lines' parsers do not import torch

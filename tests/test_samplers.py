@@ -288,3 +288,12 @@ def test_is_stochastic():
     assert not is_stochastic("ddim", 0.0)
     assert is_stochastic("ddim", 0.3)
     assert not is_stochastic("dpmpp_2m", 1.0)
+
+
+def test_the_torch_free_names_are_the_samplers_and_their_etas():
+    """The settings and the parsers read the samplers' names from ``pipelines.samplers.names``: they must be these."""
+    from pipelines.samplers import OWN_ETA, SAMPLER_NAMES, SAMPLERS
+
+    assert SAMPLER_NAMES == tuple(SAMPLERS)
+    assert set(OWN_ETA) <= set(SAMPLERS)
+

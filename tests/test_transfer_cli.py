@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +18,7 @@ from fpdm_video.video import probe, read_video
 from factories_transfer import decoded, example_inputs, tiny_checkpoint  # noqa: F401 (fixtures)
 
 FAST = ["--steps", "2", "--quiet"]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_video_to_video(example_inputs, tiny_checkpoint, tmp_path):  # noqa: F811
@@ -87,6 +91,18 @@ def test_help_explains_every_option(capsys):
                    "--dtype", "--start", "--end", "--max-frames", "--poses", "--save-poses", "--no-retarget",
                    "--comparison", "--quiet", "--output", "--speed", "--guidance-source", "--deep-cache"):  # fmt: skip
         assert option in text
+
+
+@pytest.mark.parametrize("args", [["--help"], ["in.mp4", "--signer", "a.jpg", "--speed", "nope"]])
+def test_help_and_argument_errors_do_not_wait_for_torch(args):
+    """--help and what argparse refuses come before torch is imported (it takes seconds): the parser's settings, modes
+    and sampler names import none of it (``python -X importtime`` lists every module a run imports)."""
+    run = subprocess.run([sys.executable, "-X", "importtime", "-m", "fpdm_video.transfer", *args], capture_output=True,
+                         text=True, cwd=ROOT, timeout=60)  # fmt: skip
+    assert run.returncode == (0 if args == ["--help"] else 2), run.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines() if line.startswith("import time:")}
+    assert "pipelines.settings.sampling" in imported  # the listing is there, with the module that adds the options
+    assert not {name for name in imported if name == "torch" or name.startswith("torch.")}
 
 
 def test_a_speed_preset_sets_the_sampler_and_is_recorded(example_inputs, tiny_checkpoint, tmp_path):  # noqa: F811

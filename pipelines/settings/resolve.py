@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from fpdm_video.config import FPDMConfig
 from fpdm_video.errors import InputError
-from fpdm_video.models.hooks.deep_cache import deep_cache_problem
-from pipelines.samplers.schedule import schedule_problem
 from pipelines.settings.presets import SPEED_PRESETS
 from pipelines.settings.reuse import Reuse
 from pipelines.settings.sampling import SamplingRequest, SamplingSettings
@@ -40,6 +38,9 @@ def resolve_sampling(request: SamplingRequest | None, model: FPDMConfig, *, reus
     problem = student_problem(settings, model)
     if problem is not None:
         raise InputError(problem)
+    from fpdm_video.models.hooks.deep_cache import deep_cache_problem  # here: a parser that imports the settings does not
+    from pipelines.samplers.schedule import schedule_problem  # import torch (these two do)
+
     problem = schedule_problem(model.noise_schedule, settings.steps)
     if problem is not None:
         raise InputError(problem)

@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from fpdm_video.errors import InputError
-from fpdm_video.models.hooks.cross_frame import TEMPORAL_MODES, TEMPORAL_SCOPES
-from pipelines.samplers import OWN_ETA, SAMPLERS
+from fpdm_video.models.hooks.cross_frame_modes import TEMPORAL_MODES, TEMPORAL_SCOPES
+from pipelines.samplers.names import OWN_ETA, SAMPLER_NAMES
 from pipelines.settings.presets import SPEED_PRESETS
 from pipelines.settings.reuse import Reuse
 
@@ -58,7 +58,7 @@ class SamplingRequest:
                                                            "elsewhere (default: the preset's; every step)", type=float,
                                                            nargs=2, metavar=("LO", "HI"))
     scheduler: str | None = option("--scheduler", "sampler: ddpm (the paper's), ddim, dpmpp_2m (DPM-Solver++ 2M, good "
-                                   "with fewer steps) (default: the preset's)", choices=tuple(SAMPLERS))
+                                   "with fewer steps) (default: the preset's)", choices=SAMPLER_NAMES)
     eta: float | None = option("--eta", "the noise of each step: for ddim, DDIM's eta (0 deterministic, the default; "
                                "1 the DDPM posterior's); for turbo, the share of fresh noise at each re-noising (1 "
                                "LCM's sampler, 0 none: the student's own predicted noise, deterministic and sharper; "
@@ -174,11 +174,11 @@ def settings_problem(s: SamplingSettings) -> str | None:
          f"guidance-source must be a number from 1 (no guidance) to 20, got {s.guidance_source!r}"),
         (s.guidance_interval is not None and not _interval(s.guidance_interval),
          f"guidance-interval must be two fractions LO HI with 0 <= LO < HI <= 1, got {s.guidance_interval!r}"),
-        (s.scheduler not in SAMPLERS, f"scheduler must be one of {', '.join(SAMPLERS)}, got {s.scheduler!r}"),
+        (s.scheduler not in SAMPLER_NAMES, f"scheduler must be one of {', '.join(SAMPLER_NAMES)}, got {s.scheduler!r}"),
         (s.eta is not None and not _is_number(s.eta, minimum=0), f"eta must be a number >= 0, got {s.eta!r}"),
         (s.scheduler == "lcm" and _is_number(s.eta, minimum=0) and s.eta > 1,
          f"eta of turbo's sampler (lcm) is the share of fresh noise, from 0 to 1, got {s.eta!r}"),
-        (s.scheduler in SAMPLERS and s.scheduler not in OWN_ETA and _is_number(s.eta, minimum=0) and s.eta > 0,
+        (s.scheduler in SAMPLER_NAMES and s.scheduler not in OWN_ETA and _is_number(s.eta, minimum=0) and s.eta > 0,
          f"eta is the noise of the ddim and turbo (lcm) samplers; {s.scheduler} takes none: leave eta out or use "
          f"--scheduler ddim"),
         (not _whole(s.deep_cache, 1), f"deep-cache must be a whole number of steps >= 1 (1: off), got {s.deep_cache!r}"),

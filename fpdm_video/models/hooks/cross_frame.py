@@ -42,10 +42,7 @@ from torch import Tensor, nn
 
 from fpdm_video.models.hooks.attention import plain_layout
 from fpdm_video.models.hooks.base import KV, SamplingHook, UNetCall
-
-TEMPORAL_MODES = ("off", "first", "previous", "both")  # the anchors each frame's self-attention also sees
-# where: every layer and step; the lowest-resolution blocks; the first or the second half of the steps; both limits
-TEMPORAL_SCOPES = ("all", "low", "early", "late", "low-early", "low-late")
+from fpdm_video.models.hooks.cross_frame_modes import TEMPORAL_MODES, TEMPORAL_SCOPES  # noqa: F401 (re-exported)
 
 Slot = tuple[int, str, str]  # (step index, self-attention layer name, branch)
 
