@@ -24,14 +24,32 @@ signing video is; such a file is a mistake).
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 from PIL import Image
+
+from fpdm_video.run_paths import special_kind
 
 MAX_IMAGE_PIXELS = 89_478_485  # PIL's default Image.MAX_IMAGE_PIXELS: above it PIL warns, above twice it refuses
 MAX_IMAGE_SIDE = 16384  # pixels; MediaPipe's OpenCV aborts the process at 32767
 MAX_ASPECT_RATIO = 16  # longer side / shorter side
 SIXTEEN_BIT = frozenset({"I;16", "I;16B", "I;16L", "I;16N"})
 BACKGROUND = (255, 255, 255)  # what transparent pixels become
+
+
+def image_path_problem(path: str | os.PathLike) -> str | None:
+    """Why ``path`` cannot be read as a photo (a folder, a pipe or device, nothing there), in one line; None if it can."""
+    path = Path(path)
+    if path.is_dir():
+        return f"image {path} is a folder; give the path of a PNG or JPEG photo"
+    kind = special_kind(path)
+    if kind is not None:  # opening a named pipe would wait forever
+        return f"image {path} is {kind}, not a file; give the path of a PNG or JPEG photo"
+    if not path.is_file():
+        return f"image {path} does not exist; give the path of a PNG or JPEG photo"
+    return None
 
 
 def image_size_problem(width: int, height: int) -> str | None:

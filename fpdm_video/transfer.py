@@ -76,15 +76,15 @@ def run(argv: Sequence[str] | None = None):
     """Parse ``argv`` and run the transfer; errors are raised (``main`` turns them into exit codes). Returns the result."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from fpdm_video.models.checkpoint import load_config
-    from pipelines.transfer import SignerTransfer, default_checkpoint, resolve_settings
-    from pipelines.transfer.api import check_paths
-    from pipelines.transfer.inputs import ReadAhead
+    from pipelines.transfer.paths import check_paths  # no torch: a missing input is refused before it loads (seconds)
 
     request = request_of(args)
     output = args.output or default_output(args.input, args.signer)
     check_paths(args.input, args.signer, output, checkpoint=args.checkpoint, poses=args.poses, save_poses=args.save_poses,
                 comparison=args.comparison)  # before the model loads; transfer() checks again, with the model's files  # fmt: skip
+    from fpdm_video.models.checkpoint import load_config
+    from pipelines.transfer import SignerTransfer, default_checkpoint, resolve_settings
+    from pipelines.transfer.inputs import ReadAhead
     speed = request.sampling.speed  # None when --speed was not given
     local = default_checkpoint(speed) if args.checkpoint is None else Path(args.checkpoint)
     progress = progress_of(args.quiet, sys.stderr.isatty())  # asked before --quiet points fd 2 at its filter

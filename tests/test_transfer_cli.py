@@ -93,16 +93,24 @@ def test_help_explains_every_option(capsys):
         assert option in text
 
 
-@pytest.mark.parametrize("args", [["--help"], ["in.mp4", "--signer", "a.jpg", "--speed", "nope"]])
-def test_help_and_argument_errors_do_not_wait_for_torch(args):
-    """--help and what argparse refuses come before torch is imported (it takes seconds): the parser's settings, modes
-    and sampler names import none of it (``python -X importtime`` lists every module a run imports)."""
+@pytest.mark.parametrize(("args", "code", "words"), [
+    (["--help"], 0, "--signer"),
+    (["in.mp4", "--signer", "a.jpg", "--speed", "nope"], 2, "invalid choice: 'nope'"),
+    (["nope.mp4", "--signer", "a.jpg"], 2, "input nope.mp4 does not exist"),
+    (["README.md", "--signer", "nope.jpg"], 2, "image nope.jpg does not exist"),
+])  # fmt: skip
+def test_help_and_refusals_do_not_wait_for_torch(args, code, words, tmp_path):
+    """--help, what argparse refuses and a missing input or photo come before torch is imported (it takes seconds): the
+    parser's settings, modes and sampler names and the path checks import none of it (``python -X importtime`` lists
+    every module a run imports)."""
+    args = [str(ROOT / a) if a == "README.md" else a for a in args] + ["-o", str(tmp_path / "out.mp4")] * (code == 2)
     run = subprocess.run([sys.executable, "-X", "importtime", "-m", "fpdm_video.transfer", *args], capture_output=True,
-                         text=True, cwd=ROOT, timeout=60)  # fmt: skip
-    assert run.returncode == (0 if args == ["--help"] else 2), run.stderr[-2000:]
+                         text=True, cwd=tmp_path, timeout=60)  # fmt: skip
+    assert run.returncode == code and words in run.stdout + run.stderr, run.stderr[-2000:]
     imported = {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines() if line.startswith("import time:")}
     assert "pipelines.settings.sampling" in imported  # the listing is there, with the module that adds the options
     assert not {name for name in imported if name == "torch" or name.startswith("torch.")}
+    assert list(tmp_path.iterdir()) == []  # nothing written
 
 
 def test_a_speed_preset_sets_the_sampler_and_is_recorded(example_inputs, tiny_checkpoint, tmp_path):  # noqa: F811

@@ -24,10 +24,14 @@ import torch
 from fpdm_video.atomic import atomic_dir, default_file_mode
 from fpdm_video.config import FPDMConfig, canvas_of, from_dict, read_yaml, save_yaml
 from fpdm_video.errors import CheckpointError, InputError
+from fpdm_video.models.checkpoint_files import (  # noqa: F401 (re-exported)
+    ADAPTER_NAME,
+    CONFIG_NAME,
+    WEIGHTS_NAME,
+    checkpoint_files,
+    weights_file,
+)
 
-CONFIG_NAME = "config.yaml"
-WEIGHTS_NAME = "model.safetensors"
-ADAPTER_NAME = "adapter.safetensors"  # a LoRA student's folder holds only its adapter (fpdm_video.models.student_lora)
 # tensor name prefix -> the config field that sets its shapes (for the messages of a mismatch)
 CONFIG_FIELD_OF = {"denoiser.pose_embedding": "pose_embedding", "denoiser.source_projection": "source_projection",
                    "denoiser.unet": "unet.kwargs", "fusion.combiner": "combiner", "fusion.encoder": "fusion_encoder.tower",
@@ -88,24 +92,6 @@ def resolve_checkpoint(name: str | os.PathLike) -> Path:
     except Exception as exc:  # noqa: BLE001 - the hub client raises many kinds (offline, not found, no network)
         raise CheckpointError(f"checkpoint {name} is neither a folder nor a model found on the Hugging Face hub or in its cache "
                               f"({type(exc).__name__}); give a folder, or fetch it first: hf download {name}") from None  # fmt: skip
-
-
-def checkpoint_files(directory: str | os.PathLike | None, label: str = "--checkpoint") -> dict[str, Path]:
-    """The files a run reads from a checkpoint folder, by label, for :func:`fpdm_video.run_paths.check_run_paths`.
-
-    Only these two files are inputs: other files in the folder (a README, an evaluation) may be
-    written by other commands.
-    """
-    if directory is None:
-        return {}
-    return {f"{label} (config)": Path(directory) / CONFIG_NAME, f"{label} (weights)": weights_file(directory)}
-
-
-def weights_file(directory: str | os.PathLike) -> Path:
-    """The folder's tensors: ``model.safetensors``, or a LoRA student's ``adapter.safetensors`` when only that is there."""
-    directory = Path(directory)
-    adapter = directory / ADAPTER_NAME
-    return adapter if adapter.is_file() and not (directory / WEIGHTS_NAME).exists() else directory / WEIGHTS_NAME
 
 
 def load_config(directory: str | os.PathLike) -> FPDMConfig:

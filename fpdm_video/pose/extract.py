@@ -36,8 +36,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 
 from fpdm_video.errors import InputError, PoseError, VideoReadError
-from fpdm_video.images import MAX_IMAGE_PIXELS, check_image_size, to_rgb8
-from fpdm_video.run_paths import special_kind
+from fpdm_video.images import MAX_IMAGE_PIXELS, check_image_size, image_path_problem, to_rgb8
 from fpdm_video.pose.sequence import HOLISTIC_COMPONENTS, PoseSequence
 from fpdm_video.video import PHOENIX_FPS, Clip, iter_video_chunks, probe
 
@@ -238,13 +237,9 @@ def extract_image_pose(
 def load_rgb_image(path: str | os.PathLike) -> np.ndarray:
     """An image file as (H, W, 3) uint8 RGB, upright according to its EXIF orientation."""
     path = Path(path)
-    if path.is_dir():
-        raise InputError(f"image {path} is a folder; give the path of a PNG or JPEG photo")
-    kind = special_kind(path)
-    if kind is not None:  # opening a named pipe would wait forever
-        raise InputError(f"image {path} is {kind}, not a file; give the path of a PNG or JPEG photo")
-    if not path.is_file():
-        raise InputError(f"image {path} does not exist; give the path of a PNG or JPEG photo")
+    problem = image_path_problem(path)
+    if problem is not None:
+        raise InputError(problem)
     try:
         with warnings.catch_warnings():  # PIL warns of large images; the size is checked just below, with a message
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)

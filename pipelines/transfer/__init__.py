@@ -1,6 +1,9 @@
 """Signer transfer: stage functions, the Python API and the run record (the CLI is fpdm_video.transfer)."""
 
-from pipelines.transfer.api import SignerTransfer, TransferResult, default_checkpoint
-from pipelines.transfer.settings import TransferRequest, TransferSettings, resolve_settings
+from fpdm_video.lazy_exports import lazy_exports
 
-__all__ = ["SignerTransfer", "TransferRequest", "TransferResult", "TransferSettings", "default_checkpoint", "resolve_settings"]
+__getattr__, __all__ = lazy_exports(__name__, {
+    **dict.fromkeys(("SignerTransfer", "TransferResult", "default_checkpoint"), "pipelines.transfer.api"),
+    **dict.fromkeys(("TransferRequest", "TransferSettings", "resolve_settings"), "pipelines.transfer.settings"),
+})  # imported on first use: the CLI checks the paths (pipelines.transfer.paths) before torch is imported
+

@@ -22,16 +22,16 @@ import torch
 from tqdm import tqdm
 
 from fpdm_video.atomic import atomic_files
-from fpdm_video.errors import CheckpointError, InputError
+from fpdm_video.errors import CheckpointError
 from fpdm_video.geometry import CanvasFit
-from fpdm_video.models.checkpoint import checkpoint_files, checkpoint_hash, resolve_checkpoint
-from fpdm_video.run_paths import RunPaths, check_run_paths
+from fpdm_video.models.checkpoint import checkpoint_hash, resolve_checkpoint
 from fpdm_video.pose import write_pose
 from fpdm_video.video import VideoWriter
 from pipelines.transfer.devices import load_for_inference
 from pipelines.transfer.record import TransferRecord, pose_fix_fields, record_json, sha256_of, sidecar_path
 from pipelines.transfer.settings import TransferRequest, TransferSettings, resolve_settings
 from pipelines.transfer.inputs import ReadAhead, read_inputs
+from pipelines.transfer.paths import check_paths
 from pipelines.transfer.stages import (
     input_chunks,
     output_timestamps,
@@ -46,24 +46,6 @@ def default_checkpoint(speed: str | None = None) -> Path:
     import fpdm_video
 
     return Path(fpdm_video.__file__).resolve().parent / "weights" / ("demo-turbo" if speed == "turbo" else "demo")
-
-
-OUTPUT_SUFFIXES = (".mp4", ".mov", ".mkv")
-
-
-def check_paths(video, signer_image, output, *, checkpoint=None, poses=None, save_poses=None, comparison=None) -> RunPaths:
-    """The paths of one transfer, checked before any work (see :mod:`fpdm_video.run_paths`)."""
-    output = Path(output)
-    if Path(signer_image).is_dir():
-        raise InputError(f"--signer {signer_image} is a folder; give the path of a PNG or JPEG photo")
-    for label, path, suffixes in (("-o", output, OUTPUT_SUFFIXES), ("--comparison", comparison, OUTPUT_SUFFIXES),
-                                  ("--save-poses", save_poses, (".pose",))):  # fmt: skip
-        if path is not None and Path(path).suffix.lower() not in suffixes:
-            raise InputError(f"{label} {path} must end in {' or '.join(suffixes)}")
-    return check_run_paths(
-        {"INPUT": video, "--signer": signer_image, "--poses": poses, **checkpoint_files(checkpoint)},
-        {"-o": output, "record": sidecar_path(output), "--comparison": comparison, "--save-poses": save_poses},
-    )
 
 
 @dataclass

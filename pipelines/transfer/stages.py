@@ -31,6 +31,7 @@ from fpdm_video.pose.extract import extract_poses
 from fpdm_video.pose.motion_field import motion_fields, pool_field
 from fpdm_video.pose.sequence import PoseSequence
 from fpdm_video.video import iter_video_chunks, probe
+from pipelines.transfer.paths import input_path_problem
 from pipelines.transfer.settings import TransferSettings
 from pipelines.video_sampling import VideoSampler, latent_cell, rebatch, to_frames
 
@@ -60,8 +61,9 @@ class InputSpec:
 def open_input(path: str | os.PathLike, settings: TransferSettings) -> InputSpec:
     """Probe the input (a video, a frame folder or a .pose file) and select the frame range."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"input {path} does not exist; give a video file, a folder of frames or a .pose file")
+    problem = input_path_problem(path)
+    if problem is not None:
+        raise InputError(problem)
     if path.suffix.lower() in POSE_SUFFIXES:
         pose = load_holistic(path)
         check_image_size(pose.width, pose.height, f"the frame size of {path}")  # the output's frames have this size
