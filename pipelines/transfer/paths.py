@@ -23,14 +23,15 @@ def check_paths(video, signer_image, output, *, checkpoint=None, poses=None, sav
     output = Path(output)
     if Path(signer_image).is_dir():
         raise InputError(f"--signer {signer_image} is a folder; give the path of a PNG or JPEG photo")
-    for problem in (input_path_problem(video), image_path_problem(signer_image)):
-        if problem is not None:
-            raise InputError(problem)
     for label, path, suffixes in (("-o", output, OUTPUT_SUFFIXES), ("--comparison", comparison, OUTPUT_SUFFIXES),
                                   ("--save-poses", save_poses, (".pose",))):  # fmt: skip
         if path is not None and Path(path).suffix.lower() not in suffixes:
             raise InputError(f"{label} {path} must end in {' or '.join(suffixes)}")
-    return check_run_paths(
+    paths = check_run_paths(
         {"INPUT": video, "--signer": signer_image, "--poses": poses, **checkpoint_files(checkpoint)},
         {"-o": output, "record": sidecar_path(output), "--comparison": comparison, "--save-poses": save_poses},
-    )
+    )  # refuses pipes and devices by their option's name; a path with nothing there is for the two checks below
+    for problem in (input_path_problem(video), image_path_problem(signer_image)):
+        if problem is not None:
+            raise InputError(problem)
+    return paths
