@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-LAZY_PACKAGES = ("pipelines", "pipelines.samplers", "fpdm_video.models", "fpdm_video.models.hooks")
+LAZY_PACKAGES = ("pipelines", "pipelines.samplers", "pipelines.transfer", "fpdm_video.models", "fpdm_video.models.hooks")
 
 
 @pytest.mark.parametrize("name", LAZY_PACKAGES)

@@ -296,4 +296,3 @@ def test_the_torch_free_names_are_the_samplers_and_their_etas():
 
     assert SAMPLER_NAMES == tuple(SAMPLERS)
     assert set(OWN_ETA) <= set(SAMPLERS)
-

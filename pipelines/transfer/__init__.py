@@ -6,4 +6,3 @@ __getattr__, __all__ = lazy_exports(__name__, {
     **dict.fromkeys(("SignerTransfer", "TransferResult", "default_checkpoint"), "pipelines.transfer.api"),
     **dict.fromkeys(("TransferRequest", "TransferSettings", "resolve_settings"), "pipelines.transfer.settings"),
 })  # imported on first use: the CLI checks the paths (pipelines.transfer.paths) before torch is imported
-
